@@ -1,0 +1,298 @@
+// The FLORA REST client (flora-api.md, "Endpoints"). It takes its base URL, dispatcher and key getter
+// from outside, validates every reply, retries what is safe to retry, and never lets the key leave the
+// base URL's origin.
+import { randomUUID } from 'node:crypto';
+import { request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import {
+  FloraApiError,
+  FloraCancelledError,
+  FloraError,
+  FloraProtocolError,
+  FloraRateLimitError,
+  FloraServerError,
+  messageForApiError,
+} from './errors';
+import { DEFAULT_TIMEOUTS, parseBaseUrl, parseRetryAfter, toTransportError, type Timeouts } from './http';
+import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
+import {
+  createRunReplySchema,
+  describeSchemaError,
+  errorBodySchema,
+  runStatusReplySchema,
+  techniqueDetailsSchema,
+  type CreateRunReply,
+  type RunInput,
+  type RunStatusReply,
+  type TechniqueDetails,
+} from './schemas';
+
+/** Slugs are short URL-safe identifiers (flora-api.md, step 2). */
+const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** The largest reply body read; FLORA's replies are a few kilobytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+export interface FloraClientOptions {
+  baseUrl: string;
+  /** Read on every request, so a key changed mid-run is used from the next request on. */
+  getApiKey: () => Promise<string | undefined> | string | undefined;
+  dispatcher: Dispatcher;
+  userAgent: string;
+  timeouts?: Partial<Timeouts>;
+  retry?: Partial<RetryPolicy>;
+  log?: Logger;
+  /** For tests: the jitter source. */
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface CreateRunOptions extends RequestOptions {
+  /** Made once per logical run and sent on every retry, so FLORA creates the run once. */
+  idempotencyKey: string;
+}
+
+export interface GetRunOptions extends RequestOptions {
+  pollUrl?: string;
+  /** Polls are retried by the poller's own schedule; default 1 (no retry here). */
+  attempts?: number;
+}
+
+export function newIdempotencyKey(): string {
+  return `flora-vscode-${randomUUID()}`;
+}
+
+export function isValidSlug(slug: string): boolean {
+  return SLUG_PATTERN.test(slug);
+}
+
+export class FloraClient {
+  readonly baseUrl: URL;
+  private readonly timeouts: Timeouts;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly log: Logger;
+
+  constructor(private readonly options: FloraClientOptions) {
+    this.baseUrl = parseBaseUrl(options.baseUrl);
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get origin(): string {
+    return this.baseUrl.origin;
+  }
+
+  getTechnique(slug: string, options: RequestOptions = {}): Promise<TechniqueDetails> {
+    const path = this.techniquePath(slug);
+    return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
+      this.send('GET', path, undefined, techniqueDetailsSchema, `the technique "${slug}"`, options.signal),
+    );
+  }
+
+  createRun(slug: string, inputs: readonly RunInput[], options: CreateRunOptions): Promise<CreateRunReply> {
+    const path = `${this.techniquePath(slug)}/runs`;
+    const body = JSON.stringify({ inputs, mode: 'async', idempotency_key: options.idempotencyKey });
+    return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
+      this.send('POST', path, body, createRunReplySchema, `the technique "${slug}"`, options.signal),
+    );
+  }
+
+  getRun(slug: string, runId: string, options: GetRunOptions = {}): Promise<RunStatusReply> {
+    const path = this.runPath(slug, runId, options.pollUrl);
+    return this.withRetries(options.attempts ?? 1, options.signal, async () => {
+      const reply = await this.send('GET', path, undefined, runStatusReplySchema, `the run ${runId}`, options.signal);
+      if (reply.runId !== runId) {
+        throw new FloraProtocolError(
+          `runId ${reply.runId} in the reply to a poll of ${runId}`,
+          `FLORA answered a poll of run ${runId} with run ${reply.runId}.`,
+        );
+      }
+      return reply;
+    });
+  }
+
+  /** The documented path of a run, or the pollUrl's path when it is on the base URL's origin. */
+  runPath(slug: string, runId: string, pollUrl?: string): string {
+    const documented = `${this.techniquePath(slug)}/runs/${encodeURIComponent(runId)}`;
+    if (!pollUrl) return documented;
+    let url: URL;
+    try {
+      url = new URL(pollUrl, this.baseUrl);
+    } catch {
+      this.log('warn', `Ignoring pollUrl that is not a URL for run ${runId}; polling ${documented} instead.`);
+      return documented;
+    }
+    if (url.origin !== this.baseUrl.origin) {
+      // The key goes only to the configured origin; a pollUrl elsewhere is not followed with it.
+      this.log(
+        'warn',
+        `pollUrl for run ${runId} points at ${url.origin}, not the configured ${this.baseUrl.origin}; polling the documented path on ${this.baseUrl.origin} instead so the API key is not sent elsewhere.`,
+      );
+      return documented;
+    }
+    return `${url.pathname}${url.search}`;
+  }
+
+  private techniquePath(slug: string): string {
+    if (!isValidSlug(slug)) {
+      throw new FloraApiError(
+        404,
+        'not_found',
+        undefined,
+        `"${slug}" is not a technique slug: slugs are short URL-safe identifiers such as "studio-shot", found at the end of a technique's URL in FLORA.`,
+      );
+    }
+    return `${this.baseUrl.pathname}/api/v1/techniques/${encodeURIComponent(slug)}`;
+  }
+
+  private async withRetries<T>(attempts: number, signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!(error instanceof FloraError) || !error.retryable || attempt >= attempts || signal?.aborted) throw error;
+        const retryAfterMs =
+          error instanceof FloraRateLimitError || error instanceof FloraServerError ? error.retryAfterMs : undefined;
+        const delay = backoffDelay(attempt - 1, this.retryPolicy, retryAfterMs, this.options.random);
+        this.log('info', `Retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts}): ${error.message}`);
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private async send<Schema extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    schema: Schema,
+    subject: string,
+    signal: AbortSignal | undefined,
+  ): Promise<z.infer<Schema>> {
+    if (signal?.aborted) throw new FloraCancelledError();
+    const apiKey = (await this.options.getApiKey())?.trim();
+    if (!apiKey) {
+      throw new FloraApiError(401, 'unauthorized', undefined, messageForApiError(401, 'unauthorized', undefined, subject));
+    }
+    const url = new URL(path, this.baseUrl.origin);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${apiKey}`,
+      accept: 'application/json',
+      'user-agent': this.options.userAgent,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const started = Date.now();
+    let statusCode: number;
+    let replyHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.options.dispatcher,
+        headersTimeout: this.timeouts.headersMs,
+        bodyTimeout: this.timeouts.bodyMs,
+        maxRedirections: 0,
+      });
+      statusCode = response.statusCode;
+      replyHeaders = response.headers;
+      text = await readBody(response.body);
+    } catch (error) {
+      if (error instanceof FloraProtocolError) throw error;
+      const mapped = toTransportError(error, this.baseUrl.origin);
+      this.log(mapped instanceof FloraCancelledError ? 'debug' : 'warn', `${method} ${url.pathname} failed after ${Date.now() - started} ms: ${mapped.message}`);
+      throw mapped;
+    }
+    this.log('info', `${method} ${url.pathname} → ${statusCode} in ${Date.now() - started} ms`);
+    return this.interpret(statusCode, replyHeaders, text, schema, subject);
+  }
+
+  private interpret<Schema extends z.ZodType>(
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    text: string,
+    schema: Schema,
+    subject: string,
+  ): z.infer<Schema> {
+    if (status >= 200 && status < 300) {
+      const json = parseJson(text);
+      if (json === undefined) {
+        throw new FloraProtocolError(
+          `HTTP ${status} body is not JSON: ${preview(text)}`,
+          `FLORA sent a reply that is not JSON (HTTP ${status}). If this persists, check flora.baseUrl and your proxy.`,
+        );
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        const detail = describeSchemaError(parsed.error);
+        throw new FloraProtocolError(detail, `FLORA sent a reply of an unexpected shape about ${subject}: ${detail}.`);
+      }
+      return parsed.data;
+    }
+    const retryAfterMs = parseRetryAfter(headers['retry-after']);
+    if (status === 429) {
+      const wait = retryAfterMs !== undefined ? ` Retrying in ${Math.ceil(retryAfterMs / 1000)} s.` : '';
+      throw new FloraRateLimitError(retryAfterMs, `FLORA is rate limiting requests (HTTP 429).${wait}`);
+    }
+    if (status >= 500) {
+      const looksLikeHtml = /^\s*</.test(text);
+      const what = looksLikeHtml ? 'an error page' : 'an error';
+      throw new FloraServerError(
+        status,
+        `FLORA's server replied with ${what} (HTTP ${status}). The extension retries on its own; if it persists, try again later.`,
+        retryAfterMs,
+      );
+    }
+    if (status >= 300 && status < 400) {
+      const location = headers.location;
+      throw new FloraProtocolError(
+        `HTTP ${status} redirect to ${String(location)}`,
+        `FLORA redirected the request (HTTP ${status}); redirects are not followed so your API key is not sent elsewhere. Check flora.baseUrl.`,
+      );
+    }
+    const parsedError = errorBodySchema.safeParse(parseJson(text));
+    if (parsedError.success) {
+      const { code, message } = parsedError.data.error;
+      throw new FloraApiError(status, code, message, messageForApiError(status, code, message, subject));
+    }
+    const code = status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : `http_${status}`;
+    throw new FloraApiError(status, code, undefined, messageForApiError(status, code, undefined, subject));
+  }
+}
+
+async function readBody(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy?.();
+      throw new FloraProtocolError(
+        `reply body larger than ${MAX_BODY_BYTES} bytes`,
+        'FLORA sent a reply far larger than expected; it was not read.',
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}…` : flat);
+}

@@ -1,0 +1,155 @@
+// Checks a run's inputs against the technique and the document's rules before anything is sent, so a
+// mistake costs the user a message, not a request (flora-api.md, "Create run request fields" and
+// "Input media URL restrictions").
+import { FloraInputError, type InputProblem } from './errors';
+import { isInputType, type RunInput, type TechniqueDetails, type TechniqueInput } from './schemas';
+
+const bucket = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
+const gcsBucket = '[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]';
+const region = '[a-z]{2}(?:-[a-z]+)+-\\d';
+
+/**
+ * The hosts the document accepts for imageUrl/videoUrl inputs, as whole-hostname patterns: anchored at
+ * both ends so that look-alikes such as `ik.imagekit.io.evil.com` or `evil-media.flora.ai` never match.
+ */
+const SUPPORTED_HOSTS: ReadonlyArray<{ label: string; pattern: RegExp }> = [
+  { label: 'Flora media', pattern: /^media\.flora\.ai$/ },
+  { label: 'Google Cloud Storage (path-style)', pattern: /^storage\.googleapis\.com$/ },
+  {
+    label: 'Google Cloud Storage (virtual-hosted)',
+    pattern: new RegExp(`^${gcsBucket}\\.storage\\.googleapis\\.com$`),
+  },
+  // Amazon S3 path-style: s3.amazonaws.com, s3.<region>.amazonaws.com, legacy s3-<region>.amazonaws.com.
+  { label: 'Amazon S3 (path-style)', pattern: new RegExp(`^s3(?:[.-]${region})?\\.amazonaws\\.com$`) },
+  { label: 'Amazon S3 (dual-stack)', pattern: new RegExp(`^s3\\.dualstack\\.${region}\\.amazonaws\\.com$`) },
+  // Virtual-hosted: <bucket>.s3.amazonaws.com, <bucket>.s3.<region>…, legacy <bucket>.s3-<region>….
+  {
+    label: 'Amazon S3 (virtual-hosted)',
+    pattern: new RegExp(`^${bucket}\\.s3(?:[.-]${region})?\\.amazonaws\\.com$`),
+  },
+  {
+    label: 'Amazon S3 (virtual-hosted, dual-stack)',
+    pattern: new RegExp(`^${bucket}\\.s3\\.dualstack\\.${region}\\.amazonaws\\.com$`),
+  },
+  {
+    label: 'Amazon S3 Transfer Acceleration',
+    pattern: new RegExp(`^${bucket}\\.s3-accelerate(?:\\.dualstack)?\\.amazonaws\\.com$`),
+  },
+  { label: 'ImageKit', pattern: /^ik\.imagekit\.io$/ },
+];
+
+export const SUPPORTED_HOSTS_HINT =
+  'media.flora.ai, storage.googleapis.com (or <bucket>.storage.googleapis.com), Amazon S3 object URLs, or ik.imagekit.io';
+
+export function isSupportedMediaHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return SUPPORTED_HOSTS.some(({ pattern }) => pattern.test(host));
+}
+
+export interface MediaUrlOptions {
+  /**
+   * Origins accepted besides the document's hosts. Only the local sandbox uses this: it serves outputs
+   * from its own loopback origin and accepts them back as inputs, so outputs chain into new runs there.
+   */
+  extraOrigins?: readonly string[];
+}
+
+/** Why a media URL would be refused, or undefined when FLORA accepts it. */
+export function checkMediaUrl(value: string, options: MediaUrlOptions = {}): string | undefined {
+  const text = value.trim();
+  if (text.length === 0) return 'Enter a URL.';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `"${shorten(text)}" is not a URL. Enter a full https:// link to the file.`;
+  }
+  if (options.extraOrigins?.includes(url.origin)) return undefined;
+  if (url.protocol !== 'https:') {
+    return url.protocol === 'http:'
+      ? 'FLORA only accepts https:// links, not http://. Use the https:// form of the link.'
+      : `FLORA only accepts https:// links, not ${url.protocol}. Upload the file to a supported host and paste its https:// link.`;
+  }
+  if (url.username || url.password) {
+    return 'The link carries a user name or password, which FLORA does not accept. Remove the "user@" part.';
+  }
+  if (url.port) return `FLORA does not accept links with a port (:${url.port}). Remove it.`;
+  if (!isSupportedMediaHost(url.hostname)) {
+    return `FLORA does not accept files from ${url.hostname}. Host the file on ${SUPPORTED_HOSTS_HINT}.`;
+  }
+  return undefined;
+}
+
+/** Why a value for this input would be refused, or undefined when it is fine. */
+export function checkInputValue(input: TechniqueInput, value: string, options: MediaUrlOptions = {}): string | undefined {
+  if (!isInputType(input.type)) {
+    return `This technique asks for a "${input.type}" input, which the extension cannot send yet.`;
+  }
+  if (input.type === 'text') return value.trim().length === 0 ? 'Enter some text; it must not be empty.' : undefined;
+  return checkMediaUrl(value, options);
+}
+
+export function inputLabel(input: TechniqueInput): string {
+  return input.name && input.name !== input.id ? `"${input.name}" (${input.id})` : `"${input.id}"`;
+}
+
+/**
+ * Turns `{ inputId: value }` into the request's `inputs` array, checking count, ids, types and values
+ * against the technique. Throws FloraInputError listing every problem, each naming its input.
+ */
+export function buildRunInputs(
+  technique: TechniqueDetails,
+  values: Readonly<Record<string, unknown>>,
+  options: MediaUrlOptions = {},
+): RunInput[] {
+  const problems: InputProblem[] = [];
+  const known = new Set(technique.inputs.map((input) => input.id));
+  for (const id of Object.keys(values)) {
+    if (!known.has(id)) {
+      const expected = technique.inputs.map((input) => input.id).join(', ') || 'none';
+      problems.push({
+        inputId: id,
+        message: `"${id}" is not an input of ${technique.name}; its inputs are: ${expected}.`,
+      });
+    }
+  }
+  const runInputs: RunInput[] = [];
+  for (const input of technique.inputs) {
+    const value = values[input.id];
+    if (value === undefined || value === null) {
+      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)} is missing; give a ${describeType(input.type)}.` });
+      continue;
+    }
+    if (typeof value !== 'string') {
+      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)} must be a string (${describeType(input.type)}).` });
+      continue;
+    }
+    const problem = checkInputValue(input, value, options);
+    if (problem) {
+      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)}: ${problem}` });
+      continue;
+    }
+    if (isInputType(input.type)) {
+      runInputs.push({ id: input.id, type: input.type, value: input.type === 'text' ? value : value.trim() });
+    }
+  }
+  if (problems.length > 0) throw new FloraInputError(problems);
+  return runInputs;
+}
+
+export function describeType(type: string): string {
+  switch (type) {
+    case 'imageUrl':
+      return 'https:// image link';
+    case 'videoUrl':
+      return 'https:// video link';
+    case 'text':
+      return 'text';
+    default:
+      return type;
+  }
+}
+
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}

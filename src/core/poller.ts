@@ -1,0 +1,307 @@
+// One scheduler for every live run: a single timer set for the earliest due poll, never a timer per run.
+// A failed poll backs off and tries again — a run is never dropped because a poll failed; it ends only when
+// FLORA says completed or failed (or, after repeated 404s, that the run is gone).
+import { FloraApiError, FloraCancelledError, FloraError, FloraRateLimitError, FloraServerError } from './errors';
+import { backoffDelay } from './retry';
+import { clampProgress, isFinalStatus, type RunStatusReply } from './schemas';
+
+/** The document's window: "Poll every 2-5 seconds". */
+export const MIN_POLL_INTERVAL_MS = 2_000;
+export const MAX_POLL_INTERVAL_MS = 5_000;
+export const DEFAULT_POLL_INTERVAL_MS = 3_000;
+
+export function clampPollInterval(milliseconds: number): number {
+  if (!Number.isFinite(milliseconds)) return DEFAULT_POLL_INTERVAL_MS;
+  return Math.min(MAX_POLL_INTERVAL_MS, Math.max(MIN_POLL_INTERVAL_MS, Math.round(milliseconds)));
+}
+
+export interface PollTarget {
+  slug: string;
+  runId: string;
+  pollUrl?: string;
+}
+
+export type RunFetcher = (target: PollTarget, signal: AbortSignal) => Promise<RunStatusReply>;
+
+export type PollUpdate =
+  | { kind: 'status'; target: PollTarget; reply: RunStatusReply }
+  | { kind: 'retrying'; target: PollTarget; error: FloraError; consecutiveFailures: number; nextPollInMs: number }
+  | { kind: 'paused'; target: PollTarget; error: FloraApiError }
+  | { kind: 'completed'; target: PollTarget; reply: RunStatusReply }
+  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply };
+
+export type PollStrategy = 'fixed' | 'eta';
+
+export interface PollerOptions {
+  fetch: RunFetcher;
+  /** Clamped into the document's 2–5 s window. */
+  intervalMs?: number;
+  /**
+   * 'fixed' polls every intervalMs. 'eta' estimates when a run will finish from the progress it reports
+   * and polls just after that, never closer than 2 s nor further apart than 5 s.
+   */
+  strategy?: PollStrategy;
+  /** The longest wait between polls after repeated failures. */
+  maxBackoffMs?: number;
+  /** How many 404s in a row mean the run is gone. */
+  notFoundLimit?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface TrackOptions {
+  signal?: AbortSignal;
+  /** Poll at once (a run resumed after a reload) instead of one interval after creation. */
+  immediate?: boolean;
+  onUpdate?: (update: PollUpdate) => void;
+}
+
+interface Entry {
+  target: PollTarget;
+  dueAt: number;
+  inFlight: AbortController | undefined;
+  paused: boolean;
+  consecutiveFailures: number;
+  consecutiveNotFound: number;
+  lastPollAt: number | undefined;
+  /** Progress samples (time, percent) for the ETA estimate. */
+  firstSample: { at: number; progress: number } | undefined;
+  onUpdate: ((update: PollUpdate) => void) | undefined;
+  resolve: (reply: RunStatusReply) => void;
+  reject: (error: unknown) => void;
+  detachSignal: () => void;
+}
+
+export class Poller {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(update: PollUpdate) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = Number.POSITIVE_INFINITY;
+  private intervalMs: number;
+  private disposed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PollerOptions) {
+    this.intervalMs = clampPollInterval(options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  isTracking(runId: string): boolean {
+    return this.entries.has(runId);
+  }
+
+  setIntervalMs(milliseconds: number): void {
+    this.intervalMs = clampPollInterval(milliseconds);
+  }
+
+  onUpdate(listener: (update: PollUpdate) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Polls the run until it completes or fails; resolves with the final reply. */
+  track(target: PollTarget, options: TrackOptions = {}): Promise<RunStatusReply> {
+    if (this.disposed) return Promise.reject(new FloraCancelledError('The poller has stopped.'));
+    if (options.signal?.aborted) return Promise.reject(new FloraCancelledError());
+    if (this.entries.has(target.runId)) {
+      return Promise.reject(new Error(`Run ${target.runId} is already being polled.`));
+    }
+    return new Promise<RunStatusReply>((resolve, reject) => {
+      const onAbort = () => this.finish(target.runId, undefined, new FloraCancelledError());
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const entry: Entry = {
+        target: { ...target },
+        dueAt: this.now() + (options.immediate ? 0 : this.intervalMs),
+        inFlight: undefined,
+        paused: false,
+        consecutiveFailures: 0,
+        consecutiveNotFound: 0,
+        lastPollAt: undefined,
+        firstSample: undefined,
+        onUpdate: options.onUpdate,
+        resolve,
+        reject,
+        detachSignal: () => options.signal?.removeEventListener('abort', onAbort),
+      };
+      this.entries.set(target.runId, entry);
+      this.schedule();
+    });
+  }
+
+  /** Stops polling one run; its promise rejects with FloraCancelledError. */
+  untrack(runId: string): void {
+    this.finish(runId, undefined, new FloraCancelledError());
+  }
+
+  /** Resumes runs paused by an authentication error (after the user set a new key). */
+  resume(): void {
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      if (entry.paused) {
+        entry.paused = false;
+        entry.dueAt = now;
+      }
+    }
+    this.schedule();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const runId of [...this.entries.keys()]) this.untrack(runId);
+    this.clearTimer();
+    this.listeners.clear();
+  }
+
+  private schedule(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries.values()) {
+      if (!entry.paused && !entry.inFlight) earliest = Math.min(earliest, entry.dueAt);
+    }
+    if (earliest === this.timerDueAt && this.timer) return;
+    this.clearTimer();
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    this.timerDueAt = earliest;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, earliest - this.now()));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDueAt = Number.POSITIVE_INFINITY;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.timerDueAt = Number.POSITIVE_INFINITY;
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      if (!entry.paused && !entry.inFlight && entry.dueAt <= now) void this.poll(entry);
+    }
+    this.schedule();
+  }
+
+  private async poll(entry: Entry): Promise<void> {
+    const controller = new AbortController();
+    entry.inFlight = controller;
+    entry.lastPollAt = this.now();
+    let reply: RunStatusReply | undefined;
+    let failure: unknown;
+    try {
+      reply = await this.options.fetch(entry.target, controller.signal);
+    } catch (error) {
+      failure = error;
+    }
+    entry.inFlight = undefined;
+    // Untracked or aborted while the request was out: the entry is gone, nothing more to do.
+    if (this.entries.get(entry.target.runId) !== entry) return;
+    if (reply) this.onReply(entry, reply);
+    else this.onFailure(entry, failure);
+    this.schedule();
+  }
+
+  private onReply(entry: Entry, reply: RunStatusReply): void {
+    entry.consecutiveFailures = 0;
+    entry.consecutiveNotFound = 0;
+    if (isFinalStatus(reply.status)) {
+      const update: PollUpdate =
+        reply.status === 'completed'
+          ? { kind: 'completed', target: entry.target, reply }
+          : { kind: 'failed', target: entry.target, reply };
+      this.emit(entry, update);
+      this.finish(entry.target.runId, reply);
+      return;
+    }
+    this.emit(entry, { kind: 'status', target: entry.target, reply });
+    entry.dueAt = this.now() + this.nextDelay(entry, reply);
+  }
+
+  private onFailure(entry: Entry, error: unknown): void {
+    if (error instanceof FloraApiError && error.isAuthError) {
+      entry.paused = true;
+      this.emit(entry, { kind: 'paused', target: entry.target, error });
+      return;
+    }
+    if (error instanceof FloraApiError && error.status === 404) {
+      entry.consecutiveNotFound++;
+      if (entry.consecutiveNotFound >= (this.options.notFoundLimit ?? 3)) {
+        const reply: RunStatusReply = {
+          runId: entry.target.runId,
+          status: 'failed',
+          errorCode: 'not_found',
+          errorMessage: `FLORA no longer knows run ${entry.target.runId} (HTTP 404 on ${entry.consecutiveNotFound} polls in a row). It may have expired or been removed; run the technique again if you still need its result.`,
+        };
+        this.emit(entry, { kind: 'failed', target: entry.target, reply });
+        this.finish(entry.target.runId, reply);
+        return;
+      }
+    }
+    entry.consecutiveFailures++;
+    const floraError =
+      error instanceof FloraError ? error : new FloraServerError(0, error instanceof Error ? error.message : String(error));
+    const retryAfterMs =
+      floraError instanceof FloraRateLimitError || floraError instanceof FloraServerError ? floraError.retryAfterMs : undefined;
+    const backoff = backoffDelay(
+      entry.consecutiveFailures - 1,
+      { baseDelayMs: this.intervalMs, maxDelayMs: this.options.maxBackoffMs ?? 30_000, maxRetryAfterMs: 60_000 },
+      retryAfterMs,
+      this.options.random,
+    );
+    // Never closer than the document's 2 s, even when Retry-After says 0.
+    const nextPollInMs = Math.max(MIN_POLL_INTERVAL_MS, backoff);
+    entry.dueAt = this.now() + nextPollInMs;
+    this.emit(entry, {
+      kind: 'retrying',
+      target: entry.target,
+      error: floraError,
+      consecutiveFailures: entry.consecutiveFailures,
+      nextPollInMs,
+    });
+  }
+
+  /**
+   * The wait before the next poll of a live run. With the ETA strategy, the progress FLORA reports
+   * (which grows with elapsed time) gives a finish time; we aim just after it, inside 2–5 s.
+   */
+  private nextDelay(entry: Entry, reply: RunStatusReply): number {
+    if (this.options.strategy !== 'eta') return this.intervalMs;
+    const now = this.now();
+    const progress = clampProgress(reply.progress);
+    if (reply.status !== 'running' || progress <= 0) {
+      entry.firstSample = undefined;
+      return this.intervalMs;
+    }
+    if (!entry.firstSample) {
+      entry.firstSample = { at: now, progress };
+      return this.intervalMs;
+    }
+    const elapsed = now - entry.firstSample.at;
+    const gained = progress - entry.firstSample.progress;
+    if (elapsed <= 0 || gained <= 0) return this.intervalMs;
+    const remainingMs = ((100 - progress) * elapsed) / gained;
+    const target = remainingMs + ETA_MARGIN_MS;
+    return Math.min(MAX_POLL_INTERVAL_MS, Math.max(MIN_POLL_INTERVAL_MS, Math.round(target)));
+  }
+
+  private emit(entry: Entry, update: PollUpdate): void {
+    entry.onUpdate?.(update);
+    for (const listener of this.listeners) listener(update);
+  }
+
+  private finish(runId: string, reply: RunStatusReply | undefined, error?: unknown): void {
+    const entry = this.entries.get(runId);
+    if (!entry) return;
+    this.entries.delete(runId);
+    entry.detachSignal();
+    entry.inFlight?.abort();
+    if (reply) entry.resolve(reply);
+    else entry.reject(error ?? new FloraCancelledError());
+    this.schedule();
+  }
+}
+
+/** How long after the estimated finish the ETA strategy polls, to land after the server flips the status. */
+const ETA_MARGIN_MS = 250;
