@@ -1,0 +1,111 @@
+// @ts-check
+// The preview page. Everything from the run is set with textContent or as an element property, never as
+// HTML. URLs are loaded only when the extension marked them loadable (https, or the local sandbox).
+(function () {
+  // eslint-disable-next-line no-undef
+  const vscode = acquireVsCodeApi();
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const localId = decodeURIComponent(document.body.dataset.localId || '');
+  vscode.setState({ localId });
+
+  /** @param {string} tag @param {string} [className] @param {string} [text] */
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** @param {string} label @param {string} action @param {number} index */
+  function button(label, action, index) {
+    const node = /** @type {HTMLButtonElement} */ (element('button', 'action', label));
+    node.type = 'button';
+    node.dataset.action = action;
+    node.addEventListener('click', () => vscode.postMessage({ type: action, index }));
+    return node;
+  }
+
+  /** @param {any} output */
+  function renderOutput(output) {
+    const card = element('section', 'output');
+    card.dataset.kind = output.kind;
+    card.appendChild(element('h2', 'output-title', `${output.outputId || 'Output ' + (output.index + 1)} · ${output.type}`));
+    if (!output.loadable) {
+      card.appendChild(element('p', 'warning', 'This output URL is not shown because it is not an https:// link.'));
+      card.appendChild(element('code', 'url', output.url));
+      return card;
+    }
+    if (output.kind === 'image') {
+      const image = /** @type {HTMLImageElement} */ (element('img', 'media'));
+      image.src = output.url;
+      image.alt = output.outputId || 'FLORA output image';
+      card.appendChild(image);
+    } else if (output.kind === 'video') {
+      const video = /** @type {HTMLVideoElement} */ (element('video', 'media'));
+      video.src = output.url;
+      video.controls = true;
+      video.loop = true;
+      video.muted = true;
+      card.appendChild(video);
+    } else {
+      const link = /** @type {HTMLAnchorElement} */ (element('a', 'link', output.url));
+      link.href = output.url;
+      card.appendChild(link);
+    }
+    card.appendChild(element('code', 'url', output.url));
+    const actions = element('div', 'actions');
+    actions.appendChild(button('Copy URL', 'copyUrl', output.index));
+    actions.appendChild(button('Insert into Editor', 'insert', output.index));
+    actions.appendChild(button('Download', 'download', output.index));
+    actions.appendChild(button('Open in Browser', 'openExternal', output.index));
+    card.appendChild(actions);
+    return card;
+  }
+
+  /** @param {any} run */
+  function render(run) {
+    app.replaceChildren();
+    const header = element('header');
+    header.appendChild(element('h1', 'title', run.techniqueName));
+    const meta = element('p', 'meta');
+    meta.appendChild(element('span', `status status-${run.status}`, run.statusText));
+    if (run.status === 'running' || run.status === 'pending' || run.status === 'creating') {
+      meta.appendChild(element('span', 'progress', ` · ${run.progress}%`));
+    }
+    if (run.cost) meta.appendChild(element('span', 'cost', ` · ${run.cost}`));
+    header.appendChild(meta);
+    const facts = element('dl', 'facts');
+    /** @param {string} term @param {string} value */
+    const fact = (term, value) => {
+      if (!value) return;
+      facts.appendChild(element('dt', undefined, term));
+      facts.appendChild(element('dd', undefined, value));
+    };
+    fact('Technique', run.slug);
+    fact('Run ID', run.runId);
+    fact('Started', run.startedAt);
+    fact('Finished', run.completedAt);
+    for (const input of run.inputs) fact(`Input ${input.id}`, input.value);
+    header.appendChild(facts);
+    app.appendChild(header);
+    if (run.errorCode || run.errorMessage) {
+      app.appendChild(element('p', 'error', `${run.errorCode}${run.errorCode && run.errorMessage ? ': ' : ''}${run.errorMessage}`));
+    }
+    if (run.outputs.length === 0) {
+      app.appendChild(element('p', 'muted', run.status === 'completed' ? 'This run produced no outputs.' : 'Outputs appear here when the run completes.'));
+    }
+    const outputs = element('div', 'outputs');
+    for (const output of run.outputs) outputs.appendChild(renderOutput(output));
+    app.appendChild(outputs);
+  }
+
+  window.addEventListener('message', (event) => {
+    const message = event.data;
+    if (!message || typeof message !== 'object') return;
+    if (message.type === 'run' && message.run) render(message.run);
+    if (message.type === 'gone') {
+      app.replaceChildren(element('p', 'muted', 'This run is no longer in the history.'));
+    }
+  });
+  vscode.postMessage({ type: 'ready' });
+})();

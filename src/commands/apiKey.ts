@@ -1,0 +1,80 @@
+// FLORA: Set API Key / Remove API Key. The key goes only to SecretStorage, and is checked against FLORA on save.
+import * as vscode from 'vscode';
+import { API_KEYS_URL } from '../common/commandIds';
+import type { FloraService, KeyVerdict } from '../services/floraService';
+import { checkKeyShape, type KeyStore } from '../services/keyStore';
+import type { Log } from '../services/log';
+
+export interface KeyCommandContext {
+  keys: KeyStore;
+  service: FloraService;
+  log: Log;
+}
+
+/** With a string argument the key is stored without prompting (the automation contract). */
+export async function setApiKey(context: KeyCommandContext, argument?: unknown): Promise<boolean> {
+  if (typeof argument === 'string') {
+    const problem = checkKeyShape(argument.trim());
+    if (problem) throw new Error(problem);
+    await context.keys.set(argument);
+    context.log.info('API key stored (from a command argument).');
+    return true;
+  }
+  const openKeys = vscode.l10n.t('Where do I get a key?');
+  const key = await vscode.window.showInputBox({
+    title: vscode.l10n.t('FLORA: Set API Key'),
+    prompt: vscode.l10n.t('Paste your FLORA API key (Settings › API Keys in FLORA). It is kept in VS Code\'s secret storage.'),
+    placeHolder: 'sk_live_…',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => {
+      const problem = checkKeyShape(value.trim());
+      if (problem) return value.length === 0 ? undefined : problem;
+      if (!value.trim().startsWith('sk_')) {
+        return { message: vscode.l10n.t('FLORA keys usually start with "sk_live_". Press Enter to use this one anyway.'), severity: vscode.InputBoxValidationSeverity.Warning };
+      }
+      return undefined;
+    },
+  });
+  if (key === undefined) return false;
+  const trimmed = key.trim();
+  const problem = checkKeyShape(trimmed);
+  if (problem) {
+    const choice = await vscode.window.showErrorMessage(problem, openKeys);
+    if (choice === openKeys) await vscode.env.openExternal(vscode.Uri.parse(API_KEYS_URL));
+    return false;
+  }
+  const verdict = await verifyKey(context, trimmed);
+  if (verdict === 'rejected') {
+    const tryAgain = vscode.l10n.t('Try Again');
+    const choice = await vscode.window.showErrorMessage(
+      vscode.l10n.t('FLORA rejected this API key: it is wrong or has been revoked. The key was not saved.'),
+      tryAgain,
+      openKeys,
+    );
+    if (choice === tryAgain) return setApiKey(context);
+    if (choice === openKeys) await vscode.env.openExternal(vscode.Uri.parse(API_KEYS_URL));
+    return false;
+  }
+  await context.keys.set(trimmed);
+  context.log.info(verdict === 'accepted' ? 'API key stored; FLORA accepted it.' : 'API key stored; FLORA could not be reached to check it.');
+  void vscode.window.showInformationMessage(
+    verdict === 'accepted'
+      ? vscode.l10n.t('FLORA API key saved.')
+      : vscode.l10n.t('FLORA API key saved. FLORA could not be reached to check it; it will be used on the next request.'),
+  );
+  return true;
+}
+
+async function verifyKey(context: KeyCommandContext, key: string): Promise<KeyVerdict> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the key with FLORA…') },
+    () => context.service.checkKey(key),
+  );
+}
+
+export async function removeApiKey(context: KeyCommandContext): Promise<void> {
+  await context.keys.remove();
+  context.log.info('API key removed.');
+  void vscode.window.showInformationMessage(vscode.l10n.t('FLORA API key removed from this machine.'));
+}

@@ -1,0 +1,63 @@
+// One guard around every command: log the details, show a message with the action that fixes it, stay
+// silent when the user cancelled, and hand the error back to programmatic callers.
+import * as vscode from 'vscode';
+import { CommandId } from '../common/commandIds';
+import { FloraApiError, FloraCancelledError, FloraConfigurationError, FloraInputError, isAuthError } from '../core/errors';
+import type { Log } from '../services/log';
+
+export type CommandHandler = (...args: unknown[]) => unknown;
+
+/** A call from a script or another extension (a string or a request object), as opposed to a menu or the palette. */
+export function isProgrammaticCall(args: readonly unknown[]): boolean {
+  const [first] = args;
+  if (typeof first === 'string') return true;
+  if (typeof first !== 'object' || first === null) return false;
+  const kind = (first as { kind?: unknown }).kind;
+  return kind === undefined;
+}
+
+export function registerCommand(id: CommandId, handler: CommandHandler, log: Log): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      if (isCancellation(error)) {
+        if (isProgrammaticCall(args)) throw error;
+        return undefined;
+      }
+      log.error(`${id} failed: ${describeError(error)}`);
+      void showError(error);
+      if (isProgrammaticCall(args)) throw error;
+      return undefined;
+    }
+  });
+}
+
+export function isCancellation(error: unknown): boolean {
+  return error instanceof FloraCancelledError || error instanceof vscode.CancellationError;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Shows an error with the one action most likely to fix it. */
+export async function showError(error: unknown): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  const setKey = vscode.l10n.t('Set API Key');
+  const openFlora = vscode.l10n.t('Open FLORA');
+  const openSettings = vscode.l10n.t('Open Settings');
+  const showLog = vscode.l10n.t('Show Log');
+  let actions: string[];
+  if (isAuthError(error)) actions = [setKey];
+  else if (error instanceof FloraApiError && error.code === 'insufficient_credits') actions = [openFlora];
+  else if (error instanceof FloraConfigurationError) actions = [openSettings];
+  else if (error instanceof FloraInputError) actions = [];
+  else actions = [showLog];
+  const choice = await vscode.window.showErrorMessage(message, ...actions);
+  if (choice === setKey) await vscode.commands.executeCommand(CommandId.setApiKey);
+  else if (choice === openFlora) await vscode.env.openExternal(vscode.Uri.parse('https://app.flora.ai'));
+  else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'flora.baseUrl');
+  else if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
+}

@@ -1,0 +1,103 @@
+// Commands of the Techniques view: add/remove a slug, refresh, filter, open in FLORA, copy the slug.
+import * as vscode from 'vscode';
+import { findDocumentedTechnique } from '../core/catalog';
+import { FloraInputError } from '../core/errors';
+import { parseTechniqueReference } from '../core/techniqueReference';
+import type { FloraService } from '../services/floraService';
+import { readSettings, updateAddedTechniques } from '../services/settings';
+import { isTechniqueNode, type TechniquesTree } from '../views/techniquesTree';
+
+export interface TechniqueCommandContext {
+  service: FloraService;
+  tree: TechniquesTree;
+}
+
+/** Takes a slug or a pasted technique URL (a string argument skips the prompt). Returns the slug added. */
+export async function addTechnique(context: TechniqueCommandContext, argument?: unknown): Promise<string | undefined> {
+  let text = typeof argument === 'string' ? argument : undefined;
+  if (text === undefined) {
+    text = await vscode.window.showInputBox({
+      title: vscode.l10n.t('FLORA: Add Technique'),
+      prompt: vscode.l10n.t('A technique slug, or its URL from FLORA (e.g. https://app.flora.ai/techniques/portrait-enhancer)'),
+      placeHolder: 'portrait-enhancer',
+      ignoreFocusOut: true,
+      validateInput: (value) => {
+        const parsed = parseTechniqueReference(value);
+        return 'problem' in parsed && value.length > 0 ? parsed.problem : undefined;
+      },
+    });
+    if (text === undefined) return undefined;
+  }
+  const parsed = parseTechniqueReference(text);
+  if ('problem' in parsed) throw new FloraInputError([{ inputId: undefined, message: parsed.problem }]);
+  const { slug } = parsed;
+  if (findDocumentedTechnique(slug)) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is already in the list of techniques.', slug));
+    return slug;
+  }
+  const current = readSettings().techniques;
+  if (!current.includes(slug)) await updateAddedTechniques([slug, ...current]);
+  context.tree.refresh();
+  // Fetch the details now so a wrong slug is reported at once, not when the user first runs it.
+  context.service.getTechnique(slug).then(
+    () => context.tree.refresh(),
+    () => context.tree.refresh(),
+  );
+  return slug;
+}
+
+export async function removeTechnique(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
+  const slug = isTechniqueNode(argument) ? argument.slug : typeof argument === 'string' ? argument : await pickAdded();
+  if (!slug) return;
+  await updateAddedTechniques(readSettings().techniques.filter((item) => item !== slug));
+  context.tree.refresh();
+}
+
+async function pickAdded(): Promise<string | undefined> {
+  const added = readSettings().techniques;
+  if (added.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('You have not added any techniques.'));
+    return undefined;
+  }
+  return vscode.window.showQuickPick(added, { title: vscode.l10n.t('FLORA: Remove Technique') });
+}
+
+export function refreshTechniques(context: TechniqueCommandContext): void {
+  context.service.clearDetails();
+  context.tree.refresh();
+}
+
+export async function filterTechniques(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
+  const text =
+    typeof argument === 'string'
+      ? argument
+      : await vscode.window.showInputBox({
+          title: vscode.l10n.t('FLORA: Filter Techniques'),
+          prompt: vscode.l10n.t('Show techniques whose name, slug or description contains…'),
+          value: context.tree.filterText,
+        });
+  if (text === undefined) return;
+  await context.tree.setFilter(text);
+}
+
+export async function clearTechniqueFilter(context: TechniqueCommandContext): Promise<void> {
+  await context.tree.setFilter('');
+}
+
+function slugOf(argument: unknown): string | undefined {
+  if (isTechniqueNode(argument)) return argument.slug;
+  return typeof argument === 'string' ? argument : undefined;
+}
+
+export async function openTechniqueInFlora(argument?: unknown): Promise<void> {
+  const slug = slugOf(argument);
+  if (!slug) return;
+  await vscode.env.openExternal(vscode.Uri.parse(`https://app.flora.ai/techniques/${encodeURIComponent(slug)}`));
+}
+
+export async function copyTechniqueSlug(argument?: unknown): Promise<void> {
+  const slug = slugOf(argument);
+  if (!slug) return;
+  await vscode.env.clipboard.writeText(slug);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('Copied "{0}"', slug), 3000);
+}

@@ -1,0 +1,96 @@
+// The run record every view displays, and the rules for keeping a bounded history.
+import type { RunInput, RunOutput, RunStatus } from './schemas';
+
+/** "creating": the intent is recorded but FLORA has not answered the create request yet. */
+export type RunState = 'creating' | RunStatus;
+
+/** How the connection to FLORA is doing for a live run (shown in the views; not persisted meaningfully). */
+export type RunConnection = 'ok' | 'retrying' | 'offline' | 'paused';
+
+export interface RunRecord {
+  /** Our own id, stable from the first moment; also the idempotency key sent to FLORA. */
+  localId: string;
+  idempotencyKey: string;
+  runId: string | undefined;
+  slug: string;
+  techniqueName: string;
+  inputs: RunInput[];
+  status: RunState;
+  progress: number;
+  pollUrl?: string;
+  runCost?: number;
+  chargedCost?: number;
+  outputs?: RunOutput[];
+  errorCode?: string;
+  errorMessage?: string;
+  connection?: RunConnection;
+  connectionMessage?: string;
+  /** Local clock, ms. */
+  startedLocallyAt: number;
+  createdAt?: number;
+  startedAt?: number;
+  completedAt?: number;
+  updatedAt: number;
+}
+
+/** The record scripts and other extensions receive (the automation contract). */
+export interface PublicRunRecord {
+  runId: string;
+  slug: string;
+  status: RunStatus;
+  progress: number;
+  outputs?: RunOutput[];
+  chargedCost?: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export function isLive(record: RunRecord): boolean {
+  return record.status === 'creating' || record.status === 'pending' || record.status === 'running';
+}
+
+export function toPublicRecord(record: RunRecord): PublicRunRecord {
+  const status: RunStatus = record.status === 'creating' ? 'pending' : record.status;
+  const result: PublicRunRecord = { runId: record.runId ?? '', slug: record.slug, status, progress: record.progress };
+  if (record.outputs) result.outputs = record.outputs.map((output) => ({ ...output }));
+  if (record.chargedCost !== undefined) result.chargedCost = record.chargedCost;
+  if (record.errorCode !== undefined) result.errorCode = record.errorCode;
+  if (record.errorMessage !== undefined) result.errorMessage = record.errorMessage;
+  return result;
+}
+
+/**
+ * Keeps at most `limit` records, newest first. Live runs are never dropped, whatever the limit: they are
+ * runs the user is paying for.
+ */
+export function pruneHistory(records: readonly RunRecord[], limit: number): RunRecord[] {
+  const sorted = [...records].sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
+  const finishedAllowed = Math.max(0, limit - sorted.filter(isLive).length);
+  let finishedKept = 0;
+  return sorted.filter((record) => {
+    if (isLive(record)) return true;
+    finishedKept++;
+    return finishedKept <= finishedAllowed;
+  });
+}
+
+export function outputKind(type: string): 'image' | 'video' | 'text' | 'other' {
+  if (type === 'imageUrl') return 'image';
+  if (type === 'videoUrl') return 'video';
+  if (type === 'text') return 'text';
+  return 'other';
+}
+
+/**
+ * Whether the preview may load or link a URL: https only, or the configured origin when it is the local
+ * sandbox. javascript:, data:, file: and the like are never loaded.
+ */
+export function isLoadableUrl(url: string, extraOrigins: readonly string[] = []): boolean {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) return false;
+    return parsed.protocol === 'https:' || extraOrigins.includes(parsed.origin);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,416 @@
+// Runs techniques: the one place that turns a request into a FLORA run and follows it to its end. It owns
+// the client (rebuilt when the base URL changes), the technique-details cache and the poller, and writes
+// every change to the runs store, which the views display.
+import * as vscode from 'vscode';
+import type { Dispatcher } from 'undici';
+import { Disposable, toDisposable } from '../common/lifecycle';
+import { FloraClient, newIdempotencyKey } from '../core/api';
+import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
+import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError } from '../core/errors';
+import { createDispatcher, isLoopbackHost } from '../core/http';
+import { buildRunInputs, type MediaUrlOptions } from '../core/inputs';
+import { Poller, type PollUpdate } from '../core/poller';
+import { clampProgress, type RunStatusReply, type TechniqueDetails } from '../core/schemas';
+import { isLive, type RunRecord } from '../core/runs';
+import type { KeyStore } from './keyStore';
+import type { Log } from './log';
+import type { RunsStore } from './runsStore';
+import { onDidChangeSettings, readSettings, type FloraSettings } from './settings';
+
+export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
+
+const RECENT_TECHNIQUES_KEY = 'flora.recentTechniques';
+/** After the client's own retries give up on a create, the same request is tried again this often. */
+const CREATE_RETRY_MS = 15_000;
+
+export interface FloraServiceOptions {
+  keys: KeyStore;
+  runs: RunsStore;
+  log: Log;
+  memento: vscode.Memento;
+  userAgent: string;
+  proxyUrl?: string;
+}
+
+export class FloraService extends Disposable {
+  private settings: FloraSettings = readSettings();
+  private currentClient: FloraClient | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly details = new Map<string, TechniqueDetails>();
+  private readonly detailsInFlight = new Map<string, Promise<TechniqueDetails>>();
+  private readonly poller: Poller;
+  private readonly createRetries = new Map<string, NodeJS.Timeout>();
+  private readonly finished = this.register(new vscode.EventEmitter<RunRecord>());
+  /** A run reached completed or failed. */
+  readonly onDidFinishRun = this.finished.event;
+  private readonly authProblem = this.register(new vscode.EventEmitter<FloraError>());
+  /** FLORA refused the key while following a run; polling waits for a new key. */
+  readonly onAuthProblem = this.authProblem.event;
+  private readonly detailsChanged = this.register(new vscode.EventEmitter<string | undefined>());
+  /** Technique details were fetched (slug) or the cache was cleared (undefined). */
+  readonly onDidChangeDetails = this.detailsChanged.event;
+
+  constructor(private readonly options: FloraServiceOptions) {
+    super();
+    this.dispatcher = createDispatcher({ proxyUrl: options.proxyUrl });
+    this.register(toDisposable(() => void this.dispatcher.close().catch(() => undefined)));
+    this.poller = new Poller({
+      fetch: (target, signal) => this.client().getRun(target.slug, target.runId, { pollUrl: target.pollUrl, signal }),
+      intervalMs: this.settings.pollIntervalMs,
+      strategy: 'eta',
+    });
+    this.register(this.poller);
+    this.register(
+      onDidChangeSettings((settings) => {
+        const baseChanged = settings.baseUrl !== this.settings.baseUrl;
+        this.settings = settings;
+        this.poller.setIntervalMs(settings.pollIntervalMs);
+        options.runs.setMaxHistory(settings.maxHistory);
+        if (baseChanged) {
+          this.currentClient = undefined;
+          this.clearDetails();
+        }
+      }),
+    );
+    this.register(
+      options.keys.onDidChange((hasKey) => {
+        if (hasKey) {
+          this.poller.resume();
+          this.clearDetails();
+        }
+      }),
+    );
+    this.register(
+      toDisposable(() => {
+        for (const timer of this.createRetries.values()) clearTimeout(timer);
+        this.createRetries.clear();
+      }),
+    );
+  }
+
+  get currentSettings(): FloraSettings {
+    return this.settings;
+  }
+
+  /** Throws FloraConfigurationError when flora.baseUrl may not carry the key. */
+  client(): FloraClient {
+    if (!this.currentClient) {
+      this.currentClient = new FloraClient({
+        baseUrl: this.settings.baseUrl,
+        getApiKey: () => this.options.keys.get(),
+        dispatcher: this.dispatcher,
+        userAgent: this.options.userAgent,
+        log: this.options.log.write,
+      });
+    }
+    return this.currentClient;
+  }
+
+  /**
+   * Asks FLORA about one documented technique with a candidate key, before it is saved. Any answer other
+   * than 401 proves FLORA accepted the key (even a 404 for the slug).
+   */
+  async checkKey(key: string): Promise<KeyVerdict> {
+    let client: FloraClient;
+    try {
+      client = new FloraClient({
+        baseUrl: this.settings.baseUrl,
+        getApiKey: () => key,
+        dispatcher: this.dispatcher,
+        userAgent: this.options.userAgent,
+        log: this.options.log.write,
+        retry: { attempts: 2 },
+      });
+    } catch (error) {
+      this.options.log.warn(`Could not check the key: ${error instanceof Error ? error.message : String(error)}`);
+      return 'unknown';
+    }
+    try {
+      await client.getTechnique(DOCUMENTED_TECHNIQUES[0]?.slug ?? 'studio-shot');
+      return 'accepted';
+    } catch (error) {
+      if (isAuthError(error)) return 'rejected';
+      return error instanceof FloraApiError ? 'accepted' : 'unknown';
+    }
+  }
+
+  /** Loopback base URLs are the local sandbox, whose own output URLs may be used as inputs. */
+  mediaOptions(): MediaUrlOptions {
+    try {
+      const base = new URL(this.settings.baseUrl);
+      return isLoopbackHost(base.hostname) ? { extraOrigins: [base.origin] } : {};
+    } catch {
+      return {};
+    }
+  }
+
+  cachedTechnique(slug: string): TechniqueDetails | undefined {
+    return this.details.get(slug);
+  }
+
+  /** Fetches a technique's details once; later calls answer from the cache unless `refresh`. */
+  async getTechnique(slug: string, options: { signal?: AbortSignal; refresh?: boolean } = {}): Promise<TechniqueDetails> {
+    const cached = this.details.get(slug);
+    if (cached && !options.refresh) return cached;
+    let pending = this.detailsInFlight.get(slug);
+    if (!pending) {
+      pending = this.client()
+        .getTechnique(slug, { signal: options.signal })
+        .then((details) => {
+          this.details.set(slug, details);
+          this.detailsChanged.fire(slug);
+          return details;
+        })
+        .finally(() => this.detailsInFlight.delete(slug));
+      this.detailsInFlight.set(slug, pending);
+    }
+    return pending;
+  }
+
+  clearDetails(): void {
+    this.details.clear();
+    this.detailsChanged.fire(undefined);
+  }
+
+  recentTechniques(): string[] {
+    return this.options.memento.get<string[]>(RECENT_TECHNIQUES_KEY, []);
+  }
+
+  /**
+   * Validates the inputs, records the run, and creates it on FLORA. Resolves with the record once FLORA has
+   * created the run; the run is then followed in the background (see waitForRun). Invalid inputs reject
+   * with FloraInputError and nothing is sent.
+   */
+  async startRun(slug: string, values: Readonly<Record<string, unknown>>, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+    const record = await this.prepareRun(slug, values, options);
+    return this.create(record.localId, options.signal);
+  }
+
+  /** Checks the inputs and records the run's intent (durably) without sending anything yet. */
+  async prepareRun(slug: string, values: Readonly<Record<string, unknown>>, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+    const technique = await this.getTechnique(slug, { signal: options.signal });
+    const inputs = buildRunInputs(technique, values, this.mediaOptions());
+    if (options.signal?.aborted) throw new FloraCancelledError();
+    const key = newIdempotencyKey();
+    const now = Date.now();
+    const record: RunRecord = {
+      localId: key,
+      idempotencyKey: key,
+      runId: undefined,
+      slug,
+      techniqueName: technique.name,
+      inputs,
+      status: 'creating',
+      progress: 0,
+      runCost: technique.runCost,
+      startedLocallyAt: now,
+      updatedAt: now,
+    };
+    // The intent is on disk before the request leaves, so a crash mid-request cannot lose the run.
+    await this.options.runs.put(record, { durable: true });
+    await this.rememberRecent(slug);
+    return record;
+  }
+
+  /** Sends (or re-sends, with the same idempotency key) the create request of a recorded run. */
+  async create(localId: string, signal?: AbortSignal): Promise<RunRecord> {
+    const record = this.options.runs.get(localId);
+    if (!record) throw new Error(`No run ${localId} is recorded.`);
+    if (record.runId) return record;
+    this.clearCreateRetry(localId);
+    try {
+      const reply = await this.client().createRun(record.slug, record.inputs, { idempotencyKey: record.idempotencyKey, signal });
+      const created = await this.options.runs.update(
+        localId,
+        {
+          runId: reply.runId,
+          pollUrl: reply.pollUrl,
+          status: reply.status,
+          progress: clampProgress(reply.progress),
+          createdAt: reply.createdAt,
+          connection: 'ok',
+          connectionMessage: undefined,
+          errorCode: undefined,
+          errorMessage: undefined,
+        },
+        { durable: true },
+      );
+      this.options.log.info(`Run ${reply.runId} of ${record.slug} created (${reply.status}).`);
+      if (created) this.follow(created, false);
+      return created ?? record;
+    } catch (error) {
+      await this.onCreateFailed(record, error);
+      throw error;
+    }
+  }
+
+  private async onCreateFailed(record: RunRecord, error: unknown): Promise<void> {
+    if (error instanceof FloraCancelledError) {
+      // Cancelled before FLORA answered: the run may exist, so keep the intent and try again later.
+      this.scheduleCreateRetry(record.localId);
+      return;
+    }
+    if (error instanceof FloraError && error.retryable) {
+      const offline = error instanceof FloraTransportError;
+      await this.options.runs.update(record.localId, {
+        connection: offline ? 'offline' : 'retrying',
+        connectionMessage: error.message,
+      });
+      this.options.log.warn(`Creating ${record.slug} did not get through yet; trying again with the same idempotency key: ${error.message}`);
+      this.scheduleCreateRetry(record.localId);
+      return;
+    }
+    // FLORA refused the request: nothing was created and nothing charged.
+    const apiError = error instanceof FloraApiError ? error : undefined;
+    await this.options.runs.update(
+      record.localId,
+      {
+        status: 'failed',
+        errorCode: apiError?.code ?? (error instanceof FloraError ? error.kind : 'error'),
+        errorMessage: error instanceof Error ? error.message : String(error),
+        connection: undefined,
+        connectionMessage: undefined,
+        completedAt: Date.now(),
+      },
+      { durable: true },
+    );
+    this.options.log.error(`Creating ${record.slug} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const failed = this.options.runs.get(record.localId);
+    if (failed) this.finished.fire(failed);
+  }
+
+  private scheduleCreateRetry(localId: string): void {
+    if (this.isDisposed || this.createRetries.has(localId)) return;
+    const timer = setTimeout(() => {
+      this.createRetries.delete(localId);
+      this.create(localId).catch(() => undefined);
+    }, CREATE_RETRY_MS);
+    this.createRetries.set(localId, timer);
+  }
+
+  private clearCreateRetry(localId: string): void {
+    const timer = this.createRetries.get(localId);
+    if (timer) clearTimeout(timer);
+    this.createRetries.delete(localId);
+  }
+
+  /** Retries a run that FLORA refused to create (e.g. after a new key), with the same idempotency key. */
+  async retryCreate(localId: string): Promise<RunRecord> {
+    const record = this.options.runs.get(localId);
+    if (!record || record.runId) throw new Error('Only a run that was never created can be retried.');
+    await this.options.runs.update(localId, { status: 'creating', errorCode: undefined, errorMessage: undefined, completedAt: undefined }, { durable: true });
+    return this.create(localId);
+  }
+
+  /** Resolves with the run's record once it has completed or failed. */
+  waitForRun(localId: string, signal?: AbortSignal): Promise<RunRecord> {
+    return new Promise<RunRecord>((resolve, reject) => {
+      const check = (): boolean => {
+        const record = this.options.runs.get(localId);
+        if (!record) {
+          cleanup();
+          reject(new Error(`Run ${localId} is no longer recorded.`));
+          return true;
+        }
+        if (!isLive(record)) {
+          cleanup();
+          resolve(record);
+          return true;
+        }
+        return false;
+      };
+      const subscription = this.options.runs.onDidChange((record) => {
+        if (!record || record.localId === localId) check();
+      });
+      const onAbort = () => {
+        cleanup();
+        reject(new FloraCancelledError());
+      };
+      const cleanup = () => {
+        subscription.dispose();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+  }
+
+  /** Picks up every run left unfinished by an earlier session: re-sends creates, resumes polls. */
+  resumeLiveRuns(): void {
+    for (const record of this.options.runs.live()) {
+      if (record.runId) {
+        this.follow(record, true);
+      } else {
+        this.options.log.info(`Re-sending the create request of an unfinished ${record.slug} run (same idempotency key).`);
+        this.create(record.localId).catch(() => undefined);
+      }
+    }
+  }
+
+  private follow(record: RunRecord, immediate: boolean): void {
+    if (!record.runId || this.poller.isTracking(record.runId)) return;
+    const localId = record.localId;
+    this.poller
+      .track(
+        { slug: record.slug, runId: record.runId, pollUrl: record.pollUrl },
+        { immediate, onUpdate: (update) => void this.onPollUpdate(localId, update) },
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof FloraCancelledError)) this.options.log.error(`Following run ${record.runId} stopped: ${String(error)}`);
+      });
+  }
+
+  private async onPollUpdate(localId: string, update: PollUpdate): Promise<void> {
+    const runs = this.options.runs;
+    switch (update.kind) {
+      case 'status':
+        await runs.update(localId, { ...fromReply(update.reply), connection: 'ok', connectionMessage: undefined });
+        return;
+      case 'retrying': {
+        const offline = update.error instanceof FloraTransportError;
+        this.options.log.warn(
+          `Polling run ${update.target.runId} failed (${update.consecutiveFailures} in a row); next try in ${Math.round(update.nextPollInMs / 1000)} s: ${update.error.message}`,
+        );
+        await runs.update(localId, { connection: offline ? 'offline' : 'retrying', connectionMessage: update.error.message });
+        return;
+      }
+      case 'paused':
+        this.options.log.warn(`Polling run ${update.target.runId} paused: ${update.error.message}`);
+        await runs.update(localId, { connection: 'paused', connectionMessage: update.error.message });
+        this.authProblem.fire(update.error);
+        return;
+      case 'completed':
+      case 'failed': {
+        const record = await runs.update(
+          localId,
+          { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined },
+          { durable: true },
+        );
+        this.options.log.info(
+          `Run ${update.target.runId} ${update.reply.status}${update.reply.errorCode ? ` (${update.reply.errorCode}: ${update.reply.errorMessage ?? ''})` : ''}.`,
+        );
+        if (record) this.finished.fire(record);
+        return;
+      }
+    }
+  }
+
+  private async rememberRecent(slug: string): Promise<void> {
+    const recent = [slug, ...this.recentTechniques().filter((item) => item !== slug)].slice(0, 10);
+    await this.options.memento.update(RECENT_TECHNIQUES_KEY, recent);
+  }
+}
+
+function fromReply(reply: RunStatusReply): Partial<RunRecord> {
+  const change: Partial<RunRecord> = { status: reply.status, progress: reply.status === 'completed' ? 100 : clampProgress(reply.progress) };
+  if (reply.createdAt !== undefined) change.createdAt = reply.createdAt;
+  if (reply.startedAt !== undefined) change.startedAt = reply.startedAt;
+  if (reply.completedAt !== undefined) change.completedAt = reply.completedAt;
+  if (reply.chargedCost !== undefined) change.chargedCost = reply.chargedCost;
+  if (reply.outputs !== undefined) change.outputs = reply.outputs;
+  if (reply.errorCode !== undefined) change.errorCode = reply.errorCode;
+  if (reply.errorMessage !== undefined) change.errorMessage = reply.errorMessage;
+  if (reply.status === 'failed' && reply.completedAt === undefined) change.completedAt = Date.now();
+  return change;
+}

@@ -1,0 +1,50 @@
+// The FLORA log channel. The key is never handed to it; as a second line of defence, anything shaped like
+// a FLORA key is masked before it is written.
+import * as vscode from 'vscode';
+import type { Logger, LogLevel } from '../core/api';
+
+const KEY_PATTERN = /\bsk_[A-Za-z0-9_-]{4,}/g;
+
+export function redact(text: string): string {
+  return text.replace(KEY_PATTERN, 'sk_…(hidden)').replace(/(authorization:\s*bearer\s+)\S+/gi, '$1…(hidden)');
+}
+
+export class Log implements vscode.Disposable {
+  private readonly channel = vscode.window.createOutputChannel('FLORA', { log: true });
+
+  readonly write: Logger = (level: LogLevel, message: string) => {
+    const text = redact(message);
+    switch (level) {
+      case 'debug':
+        this.channel.debug(text);
+        break;
+      case 'info':
+        this.channel.info(text);
+        break;
+      case 'warn':
+        this.channel.warn(text);
+        break;
+      case 'error':
+        this.channel.error(text);
+        break;
+    }
+  };
+
+  info(message: string): void {
+    this.write('info', message);
+  }
+  warn(message: string): void {
+    this.write('warn', message);
+  }
+  error(message: string): void {
+    this.write('error', message);
+  }
+
+  show(): void {
+    this.channel.show(true);
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+}

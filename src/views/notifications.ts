@@ -1,0 +1,45 @@
+// Tells the user when a run finishes (with the next useful actions), and when polling waits for a new key.
+import * as vscode from 'vscode';
+import { CommandId } from '../common/commandIds';
+import type { RunRecord } from '../core/runs';
+import type { FloraService } from '../services/floraService';
+
+export function watchRunNotifications(service: FloraService): vscode.Disposable {
+  let authPromptOpen = false;
+  return vscode.Disposable.from(
+    service.onDidFinishRun((record) => {
+      // A run FLORA never created was already reported by the command that tried to create it.
+      if (record.runId) void notifyFinished(record);
+    }),
+    service.onAuthProblem(async (error) => {
+      if (authPromptOpen) return;
+      authPromptOpen = true;
+      const setKey = vscode.l10n.t('Set API Key');
+      const choice = await vscode.window.showWarningMessage(
+        vscode.l10n.t('{0} Your runs are paused and continue once a valid key is set.', error.message),
+        setKey,
+      );
+      authPromptOpen = false;
+      if (choice === setKey) await vscode.commands.executeCommand(CommandId.setApiKey);
+    }),
+  );
+}
+
+async function notifyFinished(record: RunRecord): Promise<void> {
+  const argument = { kind: 'run', localId: record.localId };
+  if (record.status === 'completed') {
+    const openPreview = vscode.l10n.t('Open Preview');
+    const insert = vscode.l10n.t('Insert URL');
+    const cost = record.chargedCost !== undefined ? vscode.l10n.t(' ({0} credits)', record.chargedCost) : '';
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('FLORA: {0} completed{1}.', record.techniqueName, cost), openPreview, insert);
+    if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
+    if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, { ...argument, kind: 'run' });
+    return;
+  }
+  const runAgain = vscode.l10n.t('Run Again');
+  const showLog = vscode.l10n.t('Show Log');
+  const reason = [record.errorCode, record.errorMessage].filter(Boolean).join(': ') || vscode.l10n.t('no reason given');
+  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason), runAgain, showLog);
+  if (choice === runAgain) await vscode.commands.executeCommand(CommandId.runAgain, argument);
+  if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
+}

@@ -1,0 +1,265 @@
+// The run preview: a locked-down webview showing every output of a run. The HTML is a fixed shell; run
+// data reaches the page only as a typed message and is set as text by media/preview.js, never as HTML.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { CommandId, PREVIEW_VIEW_TYPE } from '../common/commandIds';
+import { Disposable } from '../common/lifecycle';
+import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
+import type { FloraService } from '../services/floraService';
+import type { Log } from '../services/log';
+import type { RunsStore } from '../services/runsStore';
+import { statusLabel } from './runsTree';
+
+export interface PreviewOutput {
+  index: number;
+  outputId: string;
+  type: string;
+  kind: 'image' | 'video' | 'text' | 'other';
+  url: string;
+  /** False for URLs the page must not load or link (javascript:, data:, http: off the sandbox…). */
+  loadable: boolean;
+}
+
+export interface PreviewModel {
+  localId: string;
+  techniqueName: string;
+  slug: string;
+  runId: string;
+  status: string;
+  statusText: string;
+  progress: number;
+  cost: string;
+  startedAt: string;
+  completedAt: string;
+  inputs: Array<{ id: string; type: string; value: string }>;
+  outputs: PreviewOutput[];
+  errorCode: string;
+  errorMessage: string;
+}
+
+export type ExtensionToPreviewMessage = { type: 'run'; run: PreviewModel } | { type: 'gone' };
+export type PreviewToExtensionMessage =
+  | { type: 'ready' }
+  | { type: 'copyUrl'; index: number }
+  | { type: 'insert'; index: number }
+  | { type: 'download'; index: number }
+  | { type: 'openExternal'; index: number };
+
+interface PreviewState {
+  localId: string;
+}
+
+export class PreviewPanels extends Disposable implements vscode.WebviewPanelSerializer<PreviewState> {
+  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; origins: string }>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly runs: RunsStore,
+    private readonly service: FloraService,
+    private readonly log: Log,
+  ) {
+    super();
+    this.register(vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, this));
+    this.register(
+      runs.onDidChange((record) => {
+        if (record) this.refresh(record.localId);
+        else for (const localId of this.panels.keys()) this.refresh(localId);
+      }),
+    );
+    this.register({ dispose: () => [...this.panels.values()].forEach(({ panel }) => panel.dispose()) });
+  }
+
+  /** Opens (or reveals) the preview of a run. */
+  show(localId: string): vscode.WebviewPanel {
+    const open = this.panels.get(localId);
+    if (open) {
+      open.panel.reveal();
+      return open.panel;
+    }
+    const record = this.runs.get(localId);
+    const panel = vscode.window.createWebviewPanel(
+      PREVIEW_VIEW_TYPE,
+      vscode.l10n.t('FLORA: {0}', record?.techniqueName ?? localId),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      this.webviewOptions(),
+    );
+    this.attach(panel, localId);
+    return panel;
+  }
+
+  isOpen(localId: string): boolean {
+    return this.panels.has(localId);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PreviewState | undefined): Promise<void> {
+    const localId = state?.localId;
+    if (!localId || !this.runs.get(localId) || this.panels.has(localId)) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = this.webviewOptions();
+    this.attach(panel, localId);
+  }
+
+  private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel, localId: string): void {
+    const entry = { panel, origins: '' };
+    this.panels.set(localId, entry);
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'flora.svg');
+    const subscriptions = [
+      panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(localId, message)),
+      panel.onDidDispose(() => {
+        this.panels.delete(localId);
+        subscriptions.forEach((subscription) => subscription.dispose());
+      }),
+    ];
+    this.render(localId);
+  }
+
+  private refresh(localId: string): void {
+    const entry = this.panels.get(localId);
+    if (!entry) return;
+    const record = this.runs.get(localId);
+    if (!record) {
+      void entry.panel.webview.postMessage({ type: 'gone' } satisfies ExtensionToPreviewMessage);
+      return;
+    }
+    // New output hosts need a new CSP, which means a new document; otherwise a message updates the page.
+    if (this.allowedOrigins(record) !== entry.origins) this.render(localId);
+    else void entry.panel.webview.postMessage({ type: 'run', run: this.model(record) } satisfies ExtensionToPreviewMessage);
+  }
+
+  private render(localId: string): void {
+    const entry = this.panels.get(localId);
+    const record = this.runs.get(localId);
+    if (!entry || !record) return;
+    entry.origins = this.allowedOrigins(record);
+    entry.panel.title = vscode.l10n.t('FLORA: {0}', record.techniqueName);
+    entry.panel.webview.html = this.html(entry.panel.webview, entry.origins, localId);
+  }
+
+  /** The exact origins this run's loadable outputs come from: the CSP allows those and nothing else. */
+  private allowedOrigins(record: RunRecord): string {
+    const extra = this.service.mediaOptions().extraOrigins ?? [];
+    const origins = new Set<string>();
+    for (const output of record.outputs ?? []) {
+      if (isLoadableUrl(output.url, extra)) origins.add(new URL(output.url).origin);
+    }
+    return [...origins].sort().join(' ');
+  }
+
+  private html(webview: vscode.Webview, origins: string, localId: string): string {
+    const nonce = randomBytes(16).toString('base64');
+    const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', file)).toString();
+    const mediaSources = origins || "'none'";
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} ${origins}`.trim(),
+      `media-src ${mediaSources}`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    // Only constants and extension-made values go into this HTML; run data arrives by postMessage.
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${media('preview.css')}">
+<title>FLORA preview</title>
+</head>
+<body data-local-id="${encodeURIComponent(localId)}">
+<main id="app" aria-live="polite"><p class="muted">${vscode.l10n.t('Loading…')}</p></main>
+<script nonce="${nonce}" src="${media('preview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  model(record: RunRecord): PreviewModel {
+    const extra = this.service.mediaOptions().extraOrigins ?? [];
+    const cost = record.chargedCost ?? record.runCost;
+    return {
+      localId: record.localId,
+      techniqueName: record.techniqueName,
+      slug: record.slug,
+      runId: record.runId ?? '',
+      status: record.status,
+      statusText: statusLabel(record),
+      progress: record.progress,
+      cost:
+        cost === undefined
+          ? ''
+          : record.chargedCost !== undefined
+            ? vscode.l10n.t('{0} credits charged', cost)
+            : vscode.l10n.t('{0} credits', cost),
+      startedAt: new Date(record.createdAt ?? record.startedLocallyAt).toLocaleString(),
+      completedAt: record.completedAt ? new Date(record.completedAt).toLocaleString() : '',
+      inputs: record.inputs.map((input) => ({ id: input.id, type: input.type, value: input.value })),
+      outputs: (record.outputs ?? []).map((output, index) => ({
+        index,
+        outputId: output.outputId ?? '',
+        type: output.type,
+        kind: outputKind(output.type),
+        url: output.url,
+        loadable: isLoadableUrl(output.url, extra),
+      })),
+      errorCode: record.errorCode ?? '',
+      errorMessage: record.errorMessage ?? '',
+    };
+  }
+
+  private async onMessage(localId: string, message: unknown): Promise<void> {
+    if (!isPreviewMessage(message)) return;
+    const entry = this.panels.get(localId);
+    const record = this.runs.get(localId);
+    if (!entry || !record) return;
+    if (message.type === 'ready') {
+      await entry.panel.webview.postMessage({ type: 'run', run: this.model(record) } satisfies ExtensionToPreviewMessage);
+      return;
+    }
+    // The page names an output by index; the URL always comes from the store, never from the page.
+    const output = record.outputs?.[message.index];
+    if (!output) return;
+    const argument = { url: output.url, type: output.type, localId, index: message.index };
+    try {
+      switch (message.type) {
+        case 'copyUrl':
+          await vscode.commands.executeCommand(CommandId.copyOutputUrl, argument);
+          return;
+        case 'insert':
+          await vscode.commands.executeCommand(CommandId.insertOutputUrl, argument);
+          return;
+        case 'download':
+          await vscode.commands.executeCommand(CommandId.downloadOutput, argument);
+          return;
+        case 'openExternal':
+          if (isLoadableUrl(output.url, this.service.mediaOptions().extraOrigins ?? [])) {
+            await vscode.env.openExternal(vscode.Uri.parse(output.url, true));
+          }
+          return;
+      }
+    } catch (error) {
+      this.log.error(`Preview action ${message.type} failed: ${String(error)}`);
+    }
+  }
+}
+
+function isPreviewMessage(value: unknown): value is PreviewToExtensionMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { type?: unknown; index?: unknown };
+  if (message.type === 'ready') return true;
+  return (
+    (message.type === 'copyUrl' || message.type === 'insert' || message.type === 'download' || message.type === 'openExternal') &&
+    typeof message.index === 'number' &&
+    Number.isInteger(message.index) &&
+    message.index >= 0
+  );
+}

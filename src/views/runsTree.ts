@@ -1,0 +1,165 @@
+// The Runs view: every run in the store, newest first, expanding to its outputs. It only displays the store.
+import * as vscode from 'vscode';
+import { CommandId } from '../common/commandIds';
+import { Disposable } from '../common/lifecycle';
+import { isLive, outputKind, type RunRecord } from '../core/runs';
+import type { RunOutput } from '../core/schemas';
+import type { RunsStore } from '../services/runsStore';
+
+export interface RunNode {
+  kind: 'run';
+  localId: string;
+}
+export interface OutputNode {
+  kind: 'output';
+  localId: string;
+  index: number;
+  output: RunOutput;
+}
+export type RunsTreeNode = RunNode | OutputNode;
+
+export function isRunNode(value: unknown): value is RunNode {
+  return typeof value === 'object' && value !== null && (value as RunNode).kind === 'run' && typeof (value as RunNode).localId === 'string';
+}
+export function isOutputNode(value: unknown): value is OutputNode {
+  return typeof value === 'object' && value !== null && (value as OutputNode).kind === 'output' && typeof (value as OutputNode).output === 'object';
+}
+
+/** Tree refreshes are coalesced: many progress events in a burst repaint the view once. */
+const REFRESH_DELAY_MS = 150;
+
+export class RunsTree extends Disposable implements vscode.TreeDataProvider<RunsTreeNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<RunsTreeNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly runs: RunsStore) {
+    super();
+    this.register(runs.onDidChange(() => this.scheduleRefresh()));
+    // Ages ("2 min ago") go stale; repaint once a minute.
+    const ageTimer = setInterval(() => this.scheduleRefresh(), 60_000);
+    this.register({ dispose: () => clearInterval(ageTimer) });
+    this.register({ dispose: () => this.refreshTimer && clearTimeout(this.refreshTimer) });
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changed.fire(undefined);
+    }, REFRESH_DELAY_MS);
+  }
+
+  getChildren(node?: RunsTreeNode): RunsTreeNode[] {
+    if (!node) return this.runs.all().map((record) => ({ kind: 'run', localId: record.localId }));
+    if (node.kind === 'output') return [];
+    const record = this.runs.get(node.localId);
+    return (record?.outputs ?? []).map((output, index) => ({ kind: 'output', localId: node.localId, index, output }));
+  }
+
+  getTreeItem(node: RunsTreeNode): vscode.TreeItem {
+    const record = this.runs.get(node.localId);
+    if (!record) return new vscode.TreeItem(vscode.l10n.t('(removed run)'));
+    return node.kind === 'run' ? runItem(record) : outputItem(record, node);
+  }
+
+  getParent(node: RunsTreeNode): RunsTreeNode | undefined {
+    return node.kind === 'output' ? { kind: 'run', localId: node.localId } : undefined;
+  }
+}
+
+function runItem(record: RunRecord): vscode.TreeItem {
+  const hasOutputs = (record.outputs?.length ?? 0) > 0;
+  const item = new vscode.TreeItem(
+    record.techniqueName,
+    hasOutputs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = `run:${record.localId}`;
+  item.description = describeRun(record);
+  item.iconPath = statusIcon(record);
+  item.tooltip = runTooltip(record);
+  // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions.
+  item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}`;
+  if (record.status === 'completed') {
+    item.command = { command: CommandId.openPreview, title: vscode.l10n.t('Open Preview'), arguments: [{ kind: 'run', localId: record.localId }] };
+  }
+  return item;
+}
+
+function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
+  const kind = outputKind(node.output.type);
+  const item = new vscode.TreeItem(
+    vscode.l10n.t('Output {0}: {1}', node.index + 1, node.output.outputId ?? kind),
+    vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = `run:${record.localId}:output:${node.index}`;
+  item.description = kind;
+  item.tooltip = node.output.url;
+  item.iconPath = new vscode.ThemeIcon(kind === 'image' ? 'file-media' : kind === 'video' ? 'device-camera-video' : 'file');
+  item.contextValue = `output;${node.output.type};`;
+  item.command = { command: CommandId.openPreview, title: vscode.l10n.t('Open Preview'), arguments: [{ kind: 'run', localId: record.localId }] };
+  return item;
+}
+
+export function describeRun(record: RunRecord, now = Date.now()): string {
+  const parts: string[] = [statusLabel(record)];
+  if (isLive(record) && record.status !== 'creating') parts.push(`${record.progress}%`);
+  parts.push(formatAge(now - record.startedLocallyAt));
+  const cost = record.chargedCost ?? record.runCost;
+  if (cost !== undefined) {
+    parts.push(record.chargedCost !== undefined ? vscode.l10n.t('{0} credits', cost) : vscode.l10n.t('~{0} credits', cost));
+  }
+  return parts.join(' · ');
+}
+
+export function statusLabel(record: RunRecord): string {
+  if (isLive(record)) {
+    if (record.connection === 'offline') return vscode.l10n.t('offline — retrying');
+    if (record.connection === 'retrying') return vscode.l10n.t('retrying');
+    if (record.connection === 'paused') return vscode.l10n.t('paused — API key needed');
+  }
+  switch (record.status) {
+    case 'creating':
+      return vscode.l10n.t('starting');
+    case 'pending':
+      return vscode.l10n.t('queued');
+    case 'running':
+      return vscode.l10n.t('running');
+    case 'completed':
+      return vscode.l10n.t('completed');
+    case 'failed':
+      return vscode.l10n.t('failed');
+  }
+}
+
+function statusIcon(record: RunRecord): vscode.ThemeIcon {
+  if (isLive(record)) {
+    if (record.connection === 'offline' || record.connection === 'retrying') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    if (record.connection === 'paused') return new vscode.ThemeIcon('debug-pause');
+    return new vscode.ThemeIcon('sync~spin');
+  }
+  return record.status === 'completed'
+    ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
+    : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+}
+
+function runTooltip(record: RunRecord): vscode.MarkdownString {
+  const tooltip = new vscode.MarkdownString(undefined, false);
+  tooltip.appendText(`${record.techniqueName} (${record.slug})\n\n`);
+  tooltip.appendText(vscode.l10n.t('Status: {0}', statusLabel(record)) + '\n\n');
+  if (record.runId) tooltip.appendText(vscode.l10n.t('Run ID: {0}', record.runId) + '\n\n');
+  if (record.errorCode || record.errorMessage) tooltip.appendText(`${record.errorCode ?? ''} ${record.errorMessage ?? ''}\n\n`);
+  if (record.connectionMessage && isLive(record)) tooltip.appendText(`${record.connectionMessage}\n\n`);
+  for (const input of record.inputs) tooltip.appendText(`${input.id}: ${input.value}\n\n`);
+  return tooltip;
+}
+
+export function formatAge(milliseconds: number): string {
+  const seconds = Math.max(0, Math.round(milliseconds / 1000));
+  if (seconds < 60) return vscode.l10n.t('just now');
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return vscode.l10n.t('{0} min ago', minutes);
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return vscode.l10n.t('{0} h ago', hours);
+  return vscode.l10n.t('{0} days ago', Math.round(hours / 24));
+}

@@ -1,0 +1,56 @@
+// One status bar item while runs are live: spinner, the technique (or the count) and progress. Hidden when
+// nothing runs. It only displays the runs store.
+import * as vscode from 'vscode';
+import { CommandId } from '../common/commandIds';
+import { Disposable } from '../common/lifecycle';
+import type { RunsStore } from '../services/runsStore';
+import { statusLabel } from './runsTree';
+
+export class RunsStatusBar extends Disposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem('flora.runs', vscode.StatusBarAlignment.Left, 50));
+  private updateTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly runs: RunsStore) {
+    super();
+    this.item.name = vscode.l10n.t('FLORA Runs');
+    this.item.command = CommandId.showRuns;
+    this.register(runs.onDidChange(() => this.scheduleUpdate()));
+    this.register({ dispose: () => this.updateTimer && clearTimeout(this.updateTimer) });
+    this.update();
+  }
+
+  /** Bursts of progress events repaint the item once. */
+  private scheduleUpdate(): void {
+    if (this.updateTimer) return;
+    this.updateTimer = setTimeout(() => {
+      this.updateTimer = undefined;
+      this.update();
+    }, 100);
+  }
+
+  update(): void {
+    const live = this.runs.live();
+    if (live.length === 0) {
+      this.item.hide();
+      return;
+    }
+    const troubled = live.some((record) => record.connection && record.connection !== 'ok');
+    const icon = troubled ? '$(warning)' : '$(sync~spin)';
+    if (live.length === 1) {
+      const [record] = live;
+      this.item.text = `${icon} ${record?.techniqueName ?? ''} ${record && record.status !== 'creating' ? `${record.progress}%` : ''}`.trimEnd();
+    } else {
+      const average = Math.round(live.reduce((sum, record) => sum + record.progress, 0) / live.length);
+      this.item.text = `${icon} ${vscode.l10n.t('{0} FLORA runs', live.length)} ${average}%`;
+    }
+    const tooltip = new vscode.MarkdownString(undefined, false);
+    tooltip.appendText(vscode.l10n.t('FLORA runs in progress') + '\n\n');
+    for (const record of live) {
+      tooltip.appendText(`• ${record.techniqueName}: ${statusLabel(record)}${record.status === 'creating' ? '' : ` ${record.progress}%`}\n\n`);
+    }
+    tooltip.appendText(vscode.l10n.t('Click to show the Runs view.'));
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = troubled ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.show();
+  }
+}

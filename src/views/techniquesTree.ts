@@ -1,0 +1,175 @@
+// The Techniques view: the documented techniques plus the slugs the user added. Expanding one fetches its
+// details once (cached by the service) and shows its inputs, outputs and cost.
+import * as vscode from 'vscode';
+import { CommandId, ContextKey } from '../common/commandIds';
+import { Disposable } from '../common/lifecycle';
+import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
+import { FloraApiError, isAuthError } from '../core/errors';
+import { describeType } from '../core/inputs';
+import type { FloraService } from '../services/floraService';
+import { onDidChangeSettings, readSettings } from '../services/settings';
+
+export interface TechniqueNode {
+  kind: 'technique';
+  slug: string;
+  name: string;
+  description: string;
+  added: boolean;
+}
+interface DetailNode {
+  kind: 'detail';
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon: string;
+  children?: DetailNode[];
+  command?: vscode.Command;
+}
+export type TechniquesTreeNode = TechniqueNode | DetailNode;
+
+export function isTechniqueNode(value: unknown): value is TechniqueNode {
+  return typeof value === 'object' && value !== null && (value as TechniqueNode).kind === 'technique' && typeof (value as TechniqueNode).slug === 'string';
+}
+
+export class TechniquesTree extends Disposable implements vscode.TreeDataProvider<TechniquesTreeNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<TechniquesTreeNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private filter = '';
+  private addedSlugs = readSettings().techniques;
+  view: vscode.TreeView<TechniquesTreeNode> | undefined;
+
+  constructor(private readonly service: FloraService) {
+    super();
+    this.register(
+      onDidChangeSettings((settings) => {
+        this.addedSlugs = settings.techniques;
+        this.refresh();
+      }),
+    );
+    this.register(
+      service.onDidChangeDetails((slug) => {
+        // A fetch for one technique re-renders the whole list only when the cache was cleared.
+        if (slug === undefined) this.refresh();
+      }),
+    );
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  get filterText(): string {
+    return this.filter;
+  }
+
+  async setFilter(text: string): Promise<void> {
+    this.filter = text.trim();
+    await vscode.commands.executeCommand('setContext', ContextKey.techniqueFilterActive, this.filter.length > 0);
+    if (this.view) {
+      this.view.message = this.filter ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
+    }
+    this.refresh();
+  }
+
+  /** Every technique, the user's own first, filtered by the current filter text. */
+  techniques(): TechniqueNode[] {
+    const documented = new Set(DOCUMENTED_TECHNIQUES.map((technique) => technique.slug));
+    const added: TechniqueNode[] = this.addedSlugs
+      .filter((slug) => !documented.has(slug))
+      .map((slug) => {
+        const details = this.service.cachedTechnique(slug);
+        return { kind: 'technique', slug, name: details?.name ?? slug, description: details?.description ?? '', added: true };
+      });
+    const all = [
+      ...added,
+      ...DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false })),
+    ];
+    const needle = this.filter.toLowerCase();
+    if (!needle) return all;
+    return all.filter((technique) =>
+      [technique.slug, technique.name, technique.description].some((text) => text.toLowerCase().includes(needle)),
+    );
+  }
+
+  getTreeItem(node: TechniquesTreeNode): vscode.TreeItem {
+    if (node.kind === 'technique') {
+      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `technique:${node.slug}`;
+      item.description = node.added ? vscode.l10n.t('{0} · added', node.slug) : node.slug;
+      item.tooltip = new vscode.MarkdownString(undefined, false);
+      item.tooltip.appendText(`${node.name}\n\n${node.description}\n\n`);
+      item.tooltip.appendText(vscode.l10n.t('Slug: {0}', node.slug));
+      item.iconPath = new vscode.ThemeIcon(node.added ? 'star-empty' : 'sparkle');
+      item.contextValue = node.added ? 'technique;added;' : 'technique;';
+      return item;
+    }
+    const item = new vscode.TreeItem(
+      node.label,
+      node.children && node.children.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = node.id;
+    item.description = node.description;
+    item.tooltip = node.tooltip;
+    item.iconPath = new vscode.ThemeIcon(node.icon);
+    item.contextValue = 'techniqueDetail';
+    if (node.command) item.command = node.command;
+    return item;
+  }
+
+  async getChildren(node?: TechniquesTreeNode): Promise<TechniquesTreeNode[]> {
+    if (!node) return this.techniques();
+    if (node.kind === 'detail') return node.children ?? [];
+    return this.detailsOf(node);
+  }
+
+  private async detailsOf(node: TechniqueNode): Promise<DetailNode[]> {
+    const id = (suffix: string) => `${node.slug}:${suffix}`;
+    try {
+      const details = await this.service.getTechnique(node.slug);
+      const inputs: DetailNode[] = details.inputs.map((input, index) => ({
+        kind: 'detail',
+        id: id(`input:${index}`),
+        label: input.name ?? input.id,
+        description: `${describeType(input.type)} · ${input.id}`,
+        icon: input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
+      }));
+      const outputs: DetailNode[] = (details.outputs ?? []).map((output, index) => ({
+        kind: 'detail',
+        id: id(`output:${index}`),
+        label: output.name ?? output.id,
+        description: `${output.type} · ${output.id}`,
+        icon: output.type === 'videoUrl' ? 'device-camera-video' : output.type === 'imageUrl' ? 'file-media' : 'output',
+      }));
+      return [
+        {
+          kind: 'detail',
+          id: id('cost'),
+          label: vscode.l10n.t('Cost: {0} credits per run', details.runCost),
+          icon: 'credit-card',
+          command: { command: CommandId.runTechnique, title: vscode.l10n.t('Run'), arguments: [node] },
+          tooltip: vscode.l10n.t('Click to run {0}', details.name),
+        },
+        { kind: 'detail', id: id('inputs'), label: vscode.l10n.t('Inputs ({0})', inputs.length), icon: 'arrow-right', children: inputs },
+        { kind: 'detail', id: id('outputs'), label: vscode.l10n.t('Outputs ({0})', outputs.length), icon: 'arrow-left', children: outputs },
+      ];
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const fix: vscode.Command | undefined = isAuthError(error)
+        ? { command: CommandId.setApiKey, title: vscode.l10n.t('Set API Key') }
+        : error instanceof FloraApiError && error.code === 'not_found' && node.added
+          ? { command: CommandId.removeTechnique, title: vscode.l10n.t('Remove'), arguments: [node] }
+          : { command: CommandId.refreshTechniques, title: vscode.l10n.t('Refresh') };
+      return [
+        {
+          kind: 'detail',
+          id: id(`error:${Date.now()}`),
+          label: message,
+          tooltip: `${message}\n\n${vscode.l10n.t('Click: {0}', fix.title)}`,
+          icon: 'warning',
+          command: fix,
+        },
+      ];
+    }
+  }
+}

@@ -1,0 +1,442 @@
+/**
+ * The technique catalogue the sandbox serves: every slug, name and description of the API document's
+ * "Available techniques" table, with input and output definitions designed for the sandbox.
+ *
+ * The real service does not publish the definitions, so a few are designed to cover every shape a
+ * client must handle: one and several inputs of each type, image, video and text outputs, and several
+ * outputs from one run. The rest are plausible image-to-image definitions.
+ */
+import { createHash } from 'node:crypto';
+
+export type SandboxInputType = 'imageUrl' | 'videoUrl' | 'text';
+/** `text` outputs are a sandbox design: served as a .txt file at the output's url. */
+export type SandboxOutputType = 'imageUrl' | 'videoUrl' | 'text';
+
+export interface SandboxTechniqueInput {
+  id: string;
+  name: string;
+  type: SandboxInputType;
+}
+
+export interface SandboxTechniqueOutput {
+  id: string;
+  name: string;
+  type: SandboxOutputType;
+}
+
+export interface SandboxTechnique {
+  techniqueId: string;
+  slug: string;
+  name: string;
+  description: string;
+  runCost: number;
+  /** How long a run takes when the sandbox is not told otherwise; image work is quicker than video. */
+  durationMs: number;
+  inputs: SandboxTechniqueInput[];
+  outputs: SandboxTechniqueOutput[];
+}
+
+type Definition = Omit<SandboxTechnique, 'techniqueId'>;
+
+function image(id: string, name: string): SandboxTechniqueInput {
+  return { id, name, type: 'imageUrl' };
+}
+
+function video(id: string, name: string): SandboxTechniqueInput {
+  return { id, name, type: 'videoUrl' };
+}
+
+function text(id: string, name: string): SandboxTechniqueInput {
+  return { id, name, type: 'text' };
+}
+
+function imageOutput(id: string, name: string): SandboxTechniqueOutput {
+  return { id, name, type: 'imageUrl' };
+}
+
+function videoOutput(id: string, name: string): SandboxTechniqueOutput {
+  return { id, name, type: 'videoUrl' };
+}
+
+function textOutput(id: string, name: string): SandboxTechniqueOutput {
+  return { id, name, type: 'text' };
+}
+
+function numberedImages(prefix: string, label: string, count: number): SandboxTechniqueOutput[] {
+  return Array.from({ length: count }, (_, index) => imageOutput(`${prefix}_${index + 1}`, `${label} ${index + 1}`));
+}
+
+const definitions: Definition[] = [
+  {
+    slug: 'art-directors-critique',
+    name: "Art Director's Critique",
+    description: 'Analyze, critique, and redesign any creative asset.',
+    runCost: 10,
+    durationMs: 9000,
+    inputs: [image('creative_asset', 'Creative Asset')],
+    outputs: [textOutput('critique', 'Critique'), imageOutput('redesign', 'Redesign')],
+  },
+  {
+    slug: 'auto-translate',
+    name: 'Auto Translate',
+    description: 'Translate text in images instantly',
+    runCost: 4,
+    durationMs: 6000,
+    inputs: [image('input_image', 'Input Image'), text('target_language', 'Target Language')],
+    outputs: [imageOutput('translated_image', 'Translated Image')],
+  },
+  {
+    slug: 'book-drop',
+    name: 'Book Drop',
+    description: 'Mocks up front and back book covers',
+    runCost: 6,
+    durationMs: 7000,
+    inputs: [image('front_cover', 'Front Cover'), image('back_cover', 'Back Cover')],
+    outputs: [imageOutput('book_mockup', 'Book Mockup')],
+  },
+  {
+    slug: 'cctv-cam',
+    name: 'CCTV Cam',
+    description: 'Any face, CCTV style',
+    runCost: 4,
+    durationMs: 5000,
+    inputs: [image('face_image', 'Face Image')],
+    outputs: [imageOutput('cctv_still', 'CCTV Still')],
+  },
+  {
+    slug: 'character-lock',
+    name: 'Character Lock',
+    description: 'One character, 6 different angles',
+    runCost: 15,
+    durationMs: 11000,
+    inputs: [image('character_image', 'Character Image')],
+    outputs: numberedImages('angle', 'Angle', 6),
+  },
+  {
+    slug: 'cinematic-movie-generator',
+    name: 'Cinematic Movie Stills',
+    description: 'Generate film-quality scene stills',
+    runCost: 8,
+    durationMs: 8000,
+    inputs: [text('scene_prompt', 'Scene Prompt')],
+    outputs: [imageOutput('movie_still', 'Movie Still')],
+  },
+  {
+    slug: 'color-mapping',
+    name: 'Segment Mapper',
+    description: 'Color-codes every element in your image',
+    runCost: 3,
+    durationMs: 5000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [imageOutput('segment_map', 'Segment Map')],
+  },
+  {
+    slug: 'color-transfer',
+    name: 'Color Transfer',
+    description: 'Apply color grading from any reference',
+    runCost: 4,
+    durationMs: 6000,
+    inputs: [image('source_image', 'Source Image'), image('reference_image', 'Reference Image')],
+    outputs: [imageOutput('graded_image', 'Graded Image')],
+  },
+  {
+    slug: 'earth-zoom-out',
+    name: 'Earth Zoom Out',
+    description: 'Zoom out to space from any scene',
+    runCost: 18,
+    durationMs: 14000,
+    inputs: [image('scene_image', 'Scene Image')],
+    outputs: [videoOutput('zoom_video', 'Zoom Video')],
+  },
+  {
+    slug: 'facade-swap',
+    name: 'Facade Swap',
+    description: 'Reskin buildings with new materials',
+    runCost: 7,
+    durationMs: 7000,
+    inputs: [image('building_image', 'Building Image'), text('material_prompt', 'Material Prompt')],
+    outputs: [imageOutput('reskinned_building', 'Reskinned Building')],
+  },
+  {
+    slug: 'fit-checks',
+    name: 'Fit Check',
+    description: 'Extract outfits & swap onto new looks',
+    runCost: 8,
+    durationMs: 8000,
+    inputs: [image('outfit_image', 'Outfit Image'), image('model_image', 'Model Image')],
+    outputs: [imageOutput('fit_check', 'Fit Check')],
+  },
+  {
+    slug: 'glam-shots',
+    name: 'Glam Shots',
+    description: 'Create polished makeup ads instantly',
+    runCost: 6,
+    durationMs: 6000,
+    inputs: [image('portrait', 'Portrait')],
+    outputs: [imageOutput('glam_shot', 'Glam Shot')],
+  },
+  {
+    slug: 'icon-pack',
+    name: 'Icon Pack',
+    description: 'Generate matched icon sets from a prompt',
+    runCost: 8,
+    durationMs: 8000,
+    inputs: [text('prompt', 'Icon Prompt')],
+    outputs: numberedImages('icon', 'Icon', 4),
+  },
+  {
+    slug: 'live-like-an-amsterdammer',
+    name: 'Live like an Amsterdammer',
+    description: 'Places you into everyday Amsterdam scenes',
+    runCost: 12,
+    durationMs: 10000,
+    inputs: [image('portrait', 'Portrait')],
+    outputs: numberedImages('amsterdam_scene', 'Amsterdam Scene', 3),
+  },
+  {
+    slug: 'location-scouter',
+    name: 'Location Scout',
+    description: 'Scouts five views from a single location',
+    runCost: 14,
+    durationMs: 10000,
+    inputs: [image('location_image', 'Location Image')],
+    outputs: numberedImages('view', 'View', 5),
+  },
+  {
+    slug: 'logo-stylist',
+    name: 'Logo Stylist',
+    description: 'Stylize any logo with a new visual twist',
+    runCost: 5,
+    durationMs: 6000,
+    inputs: [image('logo', 'Logo'), text('style_prompt', 'Style Prompt')],
+    outputs: [imageOutput('styled_logo', 'Styled Logo')],
+  },
+  {
+    slug: 'memoji-me',
+    name: 'Memoji Me',
+    description: 'Turn any face into a custom memoji',
+    runCost: 3,
+    durationMs: 5000,
+    inputs: [image('face_image', 'Face Image')],
+    outputs: [imageOutput('memoji', 'Memoji')],
+  },
+  {
+    slug: 'moodboard-maker',
+    name: 'Mood Board Maker',
+    description: 'Eclectic mood board from a photo',
+    runCost: 6,
+    durationMs: 7000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [imageOutput('mood_board', 'Mood Board')],
+  },
+  {
+    slug: 'mugshot',
+    name: 'Mugshot',
+    description: 'Turn any portrait into a mugshot',
+    runCost: 3,
+    durationMs: 5000,
+    inputs: [image('portrait', 'Portrait')],
+    outputs: [imageOutput('mugshot', 'Mugshot')],
+  },
+  {
+    slug: 'palette-pull',
+    name: 'Palette Pull',
+    description: 'Extract color palettes from any image',
+    runCost: 2,
+    durationMs: 4000,
+    inputs: [image('source_image', 'Source Image')],
+    outputs: [imageOutput('palette_image', 'Palette Image'), textOutput('palette_hex', 'Palette Hex Codes')],
+  },
+  {
+    slug: 'product-animator',
+    name: 'Product Animator',
+    description: 'Animate your product',
+    runCost: 20,
+    durationMs: 14000,
+    inputs: [image('product_image', 'Product Image'), text('motion_prompt', 'Motion Prompt')],
+    outputs: [videoOutput('product_video', 'Product Video')],
+  },
+  {
+    slug: 'product-lookbook-grid',
+    name: 'Product Lookbook Grid',
+    description: 'Turn products into styled grid layouts',
+    runCost: 7,
+    durationMs: 7000,
+    inputs: [image('product_image', 'Product Image')],
+    outputs: [imageOutput('lookbook_grid', 'Lookbook Grid')],
+  },
+  {
+    slug: 'product-motion',
+    name: 'Product Motion',
+    description: 'Animate product shots in one click',
+    runCost: 16,
+    durationMs: 13000,
+    inputs: [image('product_image', 'Product Image')],
+    outputs: [videoOutput('motion_video', 'Motion Video')],
+  },
+  {
+    slug: 'quick-reframe',
+    name: 'Layout Resizer',
+    description: 'Resize layouts for any aspect ratio',
+    runCost: 3,
+    durationMs: 5000,
+    inputs: [image('layout_image', 'Layout Image'), text('aspect_ratio', 'Aspect Ratio')],
+    outputs: [imageOutput('reframed_layout', 'Reframed Layout')],
+  },
+  {
+    slug: 'relight-technique',
+    name: 'Relighting',
+    description: 'Relights your photo',
+    runCost: 6,
+    durationMs: 6000,
+    inputs: [image('photo', 'Photo'), text('lighting_prompt', 'Lighting Prompt')],
+    outputs: [imageOutput('relit_photo', 'Relit Photo')],
+  },
+  {
+    slug: 'room-render',
+    name: 'Room Render',
+    description: 'Turn floor plans into realistic rooms',
+    runCost: 9,
+    durationMs: 9000,
+    inputs: [image('floor_plan', 'Floor Plan')],
+    outputs: [imageOutput('room_render', 'Room Render')],
+  },
+  {
+    slug: 'seamless-transition',
+    name: 'Seamless Transition',
+    description: 'Animate between any two frames',
+    runCost: 25,
+    durationMs: 15000,
+    inputs: [
+      image('start_frame', 'Start Frame'),
+      image('end_frame', 'End Frame'),
+      text('transition_prompt', 'Transition Prompt'),
+    ],
+    outputs: [videoOutput('transition_video', 'Transition Video')],
+  },
+  {
+    slug: 'sigil',
+    name: 'Sigil',
+    description: 'Turns any image into an animated glyph',
+    runCost: 14,
+    durationMs: 12000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [videoOutput('glyph_animation', 'Glyph Animation')],
+  },
+  {
+    slug: 'sketch-to-garment',
+    name: 'Garment Sketch',
+    description: 'One sketch, one final garment.',
+    runCost: 6,
+    durationMs: 7000,
+    inputs: [image('garment_sketch', 'Garment Sketch')],
+    outputs: [imageOutput('garment', 'Garment')],
+  },
+  {
+    slug: 'studio-blur',
+    name: 'Studio Blur',
+    description: 'Add pro depth-of-field blur to photos',
+    runCost: 2,
+    durationMs: 4000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [imageOutput('blurred_photo', 'Blurred Photo')],
+  },
+  {
+    slug: 'studio-shot',
+    name: 'Studio Shot',
+    description: 'Turns any product into a studio-lit shoot',
+    runCost: 5,
+    durationMs: 6000,
+    inputs: [image('product_image', 'Product Image')],
+    outputs: [imageOutput('studio_shot', 'Studio Shot')],
+  },
+  {
+    slug: 'tarot-pull',
+    name: 'Tarot Pull',
+    description: 'Custom illustrated tarot card readings',
+    runCost: 5,
+    durationMs: 7000,
+    inputs: [text('question', 'Question')],
+    outputs: [imageOutput('tarot_card', 'Tarot Card'), textOutput('reading', 'Reading')],
+  },
+  {
+    slug: 'texture-matchers',
+    name: 'Texture Match',
+    description: 'Replicate textures & colors across assets',
+    runCost: 5,
+    durationMs: 6000,
+    inputs: [image('source_asset', 'Source Asset'), image('texture_reference', 'Texture Reference')],
+    outputs: [imageOutput('matched_asset', 'Matched Asset')],
+  },
+  {
+    slug: 'turn-any-product-into-4-ad-visuals',
+    name: 'Turn any product into 4 ad visuals',
+    description: 'Make a full ad campaign from 1 product',
+    runCost: 12,
+    durationMs: 10000,
+    inputs: [image('product_image', 'Product Image')],
+    outputs: numberedImages('ad_visual', 'Ad Visual', 4),
+  },
+  {
+    slug: 'ugc-creation',
+    name: 'UGC Creator',
+    description: 'Casual, phone-shot clips of your product',
+    runCost: 22,
+    durationMs: 15000,
+    inputs: [video('product_video', 'Product Video'), text('script', 'Script')],
+    outputs: [videoOutput('ugc_video', 'UGC Video')],
+  },
+  {
+    slug: 'video-scene-builder',
+    name: 'Video Scene Builder',
+    description: 'Compose video scenes from still assets',
+    runCost: 24,
+    durationMs: 15000,
+    inputs: [
+      image('background_image', 'Background Image'),
+      image('subject_image', 'Subject Image'),
+      text('scene_prompt', 'Scene Prompt'),
+    ],
+    outputs: [videoOutput('scene_video', 'Scene Video')],
+  },
+  {
+    slug: 'wireframe',
+    name: 'Photo Wireframe',
+    description: 'Turn any photo into a clean wireframe',
+    runCost: 2,
+    durationMs: 4000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [imageOutput('wireframe', 'Wireframe')],
+  },
+  {
+    slug: 'wonder-fy',
+    name: 'Wonder(fy)',
+    description: "Apply Wonder's cinematic style to images",
+    runCost: 4,
+    durationMs: 6000,
+    inputs: [image('input_image', 'Input Image')],
+    outputs: [imageOutput('wonderfied_image', 'Wonderfied Image')],
+  },
+];
+
+/** Stable across restarts so a client may cache details by id; shaped like the service's opaque ids. */
+function techniqueIdFor(slug: string): string {
+  const digest = createHash('sha256').update(`technique:${slug}`).digest();
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let id = 'k17';
+  for (let index = 0; index < 29; index += 1) {
+    id += alphabet[digest[index] % alphabet.length];
+  }
+  return id;
+}
+
+export const SANDBOX_TECHNIQUES: readonly SandboxTechnique[] = definitions.map((definition) => ({
+  techniqueId: techniqueIdFor(definition.slug),
+  ...definition,
+}));
+
+const bySlug = new Map(SANDBOX_TECHNIQUES.map((technique) => [technique.slug, technique]));
+
+export function findTechnique(slug: string): SandboxTechnique | undefined {
+  return bySlug.get(slug);
+}
