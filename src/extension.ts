@@ -27,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
   context.subscriptions.push(log);
   const keys = new KeyStore(context.secrets);
   const runs = new RunsStore(context.globalState, readSettings().maxHistory);
-  const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+  const manifestVersion = (context.extension.packageJSON as { version?: unknown }).version;
+  const version = typeof manifestVersion === 'string' ? manifestVersion : '0.0.0';
   const service = new FloraService({
     keys,
     runs,

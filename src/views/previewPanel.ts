@@ -66,7 +66,11 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         else for (const localId of this.panels.keys()) this.refresh(localId);
       }),
     );
-    this.register({ dispose: () => [...this.panels.values()].forEach(({ panel }) => panel.dispose()) });
+    this.register({
+      dispose: () => {
+        for (const { panel } of [...this.panels.values()]) panel.dispose();
+      },
+    });
   }
 
   /** Opens (or reveals) the preview of a run. */
@@ -117,7 +121,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(localId, message)),
       panel.onDidDispose(() => {
         this.panels.delete(localId);
-        subscriptions.forEach((subscription) => subscription.dispose());
+        for (const subscription of subscriptions) subscription.dispose();
       }),
     ];
     this.render(localId);

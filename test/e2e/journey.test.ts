@@ -1,0 +1,127 @@
+// The whole journey a newcomer takes, in a real VS Code (code-server) driven through Chromium: set the key
+// from the palette, browse techniques, run one answering each prompt, watch the status bar, see the image
+// load in the preview, and insert its URL into a Markdown file. Screenshots of each step land in
+// test-results/screenshots/.
+import * as assert from 'assert';
+import { openEditorSession, type EditorSession } from '../harness/session';
+import { startSandbox, type Sandbox } from '../sandbox/server';
+
+const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
+
+describe('the FLORA journey in the browser', function () {
+  this.timeout(300_000);
+  let sandbox: Sandbox;
+  let session: EditorSession;
+
+  before(async () => {
+    // Long enough to watch the status bar item, short enough for CI.
+    sandbox = await startSandbox({ runDurationMs: 9_000 });
+    session = await openEditorSession({
+      settings: { 'flora.baseUrl': sandbox.url, 'flora.pollIntervalSeconds': 2 },
+      viewport: { width: 1400, height: 900 },
+    });
+  });
+
+  after(async () => {
+    await session?.close();
+    await sandbox?.close();
+  });
+
+  it('starts with a welcome that asks for an API key', async () => {
+    const { workbench } = session;
+    await workbench.openViewContainer('FLORA');
+    await workbench.sideBar.getByText('Set an API key to start').waitFor({ timeout: 60_000 });
+    await workbench.screenshot('01-welcome');
+  });
+
+  it('sets the key from the palette; it is checked with FLORA and never shown', async () => {
+    const { workbench, page } = session;
+    await workbench.runCommand('FLORA: Set API Key');
+    const quickInput = workbench.quickInput();
+    await quickInput.waitForTitle('FLORA: Set API Key');
+    assert.strictEqual(await quickInput.input.getAttribute('type'), 'password');
+    await quickInput.fill(sandbox.apiKey);
+    await quickInput.accept();
+    await workbench.notification('FLORA API key saved.');
+    await workbench.screenshot('02-key-saved');
+    const checks = sandbox.requests.filter((request) => request.method === 'GET' && request.authorization === `Bearer ${sandbox.apiKey}`);
+    assert.ok(checks.length >= 1, 'the key was checked against the API before saving');
+    assert.ok(!(await page.content()).includes(sandbox.apiKey), 'the key is not in the page');
+  });
+
+  it('lists techniques and shows a technique’s inputs, outputs and cost when expanded', async () => {
+    const { workbench } = session;
+    await workbench.openViewContainer('FLORA');
+    const row = workbench.treeRow('Studio Shot');
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    await workbench.treeRow('Cost: 5 credits per run').waitFor();
+    await workbench.treeRow('Product Image').waitFor();
+    await workbench.screenshot('03-technique-details');
+  });
+
+  it('runs a technique from the palette, answering each prompt, and shows progress in the status bar', async () => {
+    const { workbench } = session;
+    await workbench.runCommand('FLORA: Run Technique…');
+    const quickInput = workbench.quickInput();
+    await quickInput.waitForTitle('FLORA: Run Technique');
+    await quickInput.fill('studio shot');
+    await quickInput.pickItem('Studio Shot');
+    await quickInput.waitForTitle('Studio Shot: Product Image (1/1)');
+    // A link FLORA would refuse is explained, and the picker stays open.
+    await quickInput.fill('http://example.com/sneaker.png');
+    await quickInput.widget.getByText(/only accepts https:\/\/ links/).first().waitFor();
+    await quickInput.accept();
+    await quickInput.waitForTitle(/only accepts https:\/\//);
+    await workbench.screenshot('04-input-refused');
+    await quickInput.fill(IMAGE_URL);
+    await quickInput.row(/Use "/).waitFor();
+    await quickInput.accept();
+    await quickInput.waitForTitle('Studio Shot: confirm the run');
+    await workbench.screenshot('05-confirm-cost');
+    await quickInput.pickItem(/Run for 5 credits/);
+    const status = workbench.statusBarItem(/Studio Shot/);
+    await status.waitFor({ timeout: 30_000 });
+    await workbench.screenshot('06-status-bar-progress');
+    assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'studio-shot').length, 1);
+  });
+
+  it('notifies on completion and opens the preview, where the image loads', async () => {
+    const { workbench } = session;
+    await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
+    const preview = workbench.webview();
+    await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
+    const image = preview.locator('img.media').first();
+    await image.waitFor();
+    const loaded = await image.evaluate(
+      async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
+        await element.decode().catch(() => undefined);
+        return { complete: element.complete, width: element.naturalWidth };
+      },
+    );
+    assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
+    await workbench.screenshot('07-preview');
+    assert.strictEqual(await workbench.statusBarItem(/Studio Shot \d+%/).isVisible(), false, 'status bar item hides when nothing runs');
+  });
+
+  it('inserts the output URL into a Markdown file', async () => {
+    const { workbench } = session;
+    await workbench.openFile('README.md');
+    await workbench.page.keyboard.press('Control+End');
+    await workbench.page.keyboard.press('Enter');
+    await workbench.runCommand('FLORA: Insert Output URL…');
+    const quickInput = workbench.quickInput();
+    await quickInput.pickItem(/Studio Shot/);
+    const run = sandbox.runs().find((candidate) => candidate.slug === 'studio-shot');
+    assert.ok(run);
+    const expected = `![Studio Shot](${sandbox.url}/media/${run.runId}/`;
+    const deadline = Date.now() + 20_000;
+    let text = '';
+    while (Date.now() < deadline && !text.includes(expected)) {
+      text = await workbench.editorText();
+      await workbench.page.waitForTimeout(200);
+    }
+    assert.ok(text.includes(expected), `README.md does not contain ${expected}:\n${text}`);
+    await workbench.screenshot('08-inserted-markdown');
+  });
+});
