@@ -8,7 +8,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export default tseslint.config(
-  { basePath: root, ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'media/**', '*.mjs', '.ci/**'] },
+  { basePath: root, ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'test/fixtures/**', 'media/**', '*.mjs', '.ci/**'] },
   {
     basePath: root,
     files: ['src/**/*.ts', 'test/**/*.ts'],

@@ -1,0 +1,66 @@
+// One call for a UI journey: a fresh workspace, code-server, Chromium, and the workbench loaded with
+// this extension in development mode. Everything lives in one run folder that close() removes.
+import * as path from 'path';
+import { Page } from 'playwright-core';
+import { Browser, launchBrowser, workbenchUrl } from './browser';
+import { onProcessExit, removeDirectory } from './cleanup';
+import { CodeServer, startCodeServer } from './codeServer';
+import { extensionDevelopmentPath, makeRunDirectory } from './paths';
+import { Workbench, WorkbenchOptions } from './workbench';
+import { copyFixtureWorkspace } from './workspace';
+
+export interface EditorSessionOptions {
+  /** User settings, e.g. `{ 'flora.baseUrl': sandbox.url }`. */
+  settings?: Record<string, unknown>;
+  /** Environment of the extension host, e.g. `{ FLORA_DEV_API_KEY: sandbox.apiKey }`. */
+  extensionEnvironment?: Record<string, string>;
+  viewport?: { width: number; height: number };
+  workbench?: WorkbenchOptions;
+}
+
+export interface EditorSession {
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  workbench: Workbench;
+  /** The fresh copy of test/fixtures/workspace that is open. */
+  workspace: string;
+  close(): Promise<void>;
+}
+
+export async function openEditorSession(options: EditorSessionOptions = {}): Promise<EditorSession> {
+  const runDirectory = makeRunDirectory('session');
+  const unregisterExitHook = onProcessExit(() => removeDirectory(runDirectory));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close();
+    await server?.stop();
+    removeDirectory(runDirectory);
+    unregisterExitHook();
+  };
+  try {
+    const workspace = copyFixtureWorkspace(path.join(runDirectory, 'workspace'));
+    server = await startCodeServer({
+      workspace,
+      runDir: path.join(runDirectory, 'code-server'),
+      settings: options.settings,
+    });
+    browser = await launchBrowser({ userDataDir: path.join(runDirectory, 'chromium'), viewport: options.viewport });
+    const workbench = new Workbench(browser.page, options.workbench);
+    await browser.page.goto(
+      workbenchUrl({
+        base: server.url,
+        folder: workspace,
+        extensionDevelopmentPath,
+        extensionEnvironment: options.extensionEnvironment,
+      }),
+      { timeout: 120_000 },
+    );
+    await workbench.waitForWorkbench();
+    return { server, browser, page: browser.page, workbench, workspace, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,194 @@
+// `npm start`: try the extension for real against the local sandbox FLORA server. Assumes the extension
+// is built (dist/) and the tests are compiled (out/); the npm script chains both.
+//
+// With a desktop `code` on PATH (and a display) it opens VS Code with the extension in development
+// mode; otherwise it serves code-server and prints the URL to open. Either way the editor gets an
+// isolated profile under .vscode-test/start/ whose settings point flora.baseUrl at the sandbox, and the
+// sandbox key arrives as FLORA_DEV_API_KEY (read by the extension in development mode only). The
+// user's own VS Code settings and secrets are never touched.
+//
+// Environment: FLORA_SANDBOX_PORT (default 7717), FLORA_START_PORT (code-server, default 7718),
+// FLORA_START_MODE=desktop|code-server to choose the editor, VERBOSE=1 to print sandbox requests.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { type Sandbox, startSandbox } from '../sandbox/server';
+import { workbenchUrl } from './browser';
+import { CodeServer, logTail, startCodeServer, writeUserSettings } from './codeServer';
+import { cacheDirectory, extensionDevelopmentPath } from './paths';
+import { portFromEnvironment, preferredOrFreePort } from './ports';
+import { copyFixtureWorkspace } from './workspace';
+
+const startDirectory = path.join(cacheDirectory, 'start');
+const defaultSandboxPort = 7717;
+const defaultEditorPort = 7718;
+
+function display(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative || '.';
+}
+
+/** The preferred port keeps a saved flora.baseUrl valid across restarts; a taken one must not block. */
+async function startSandboxOnPreferredPort(): Promise<Sandbox> {
+  const log = process.env.VERBOSE ? (line: string): void => console.log(`[sandbox] ${line}`) : undefined;
+  const preferred = portFromEnvironment('FLORA_SANDBOX_PORT', defaultSandboxPort);
+  try {
+    return await startSandbox({ port: preferred, log });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    console.log(`Port ${preferred} is taken; the sandbox uses a free port instead.`);
+    return startSandbox({ port: 0, log });
+  }
+}
+
+/** The demo workspace is copied once and then kept, so what the user inserted survives a restart. */
+function demoWorkspace(): string {
+  const workspace = path.join(startDirectory, 'workspace');
+  if (!fs.existsSync(workspace)) copyFixtureWorkspace(workspace);
+  return workspace;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A desktop `code` launcher that can open a window here, or undefined. Not usable: no display on
+ * Linux, or the `code` of a remote session (VSCODE_IPC_HOOK_CLI), which opens a window in the client
+ * and ignores --user-data-dir; code-server (whose port such a client can forward) serves those cases.
+ */
+function findDesktopCode(): string | undefined {
+  const mode = process.env.FLORA_START_MODE;
+  if (mode === 'code-server') return undefined;
+  const forced = mode === 'desktop';
+  if (!forced && process.env.VSCODE_IPC_HOOK_CLI) return undefined;
+  if (!forced && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return undefined;
+  const names = process.platform === 'win32' ? ['code.cmd'] : ['code'];
+  for (const directory of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of names) {
+      const candidate = path.join(directory, name);
+      if (directory && isExecutable(candidate)) return candidate;
+    }
+  }
+  if (forced) throw new Error('FLORA_START_MODE=desktop but no `code` command is on PATH.');
+  return undefined;
+}
+
+/** The launcher hands off to the Electron app and exits; the app inherits this environment. */
+function launchDesktop(code: string, sandbox: Sandbox, workspace: string): string {
+  const profile = path.join(startDirectory, 'desktop');
+  const userDataDir = path.join(profile, 'user-data');
+  const extensionsDir = path.join(profile, 'extensions');
+  writeUserSettings(userDataDir, { 'flora.baseUrl': sandbox.url });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  const environment: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    // Variables of a surrounding VS Code terminal would make the launcher talk to that instance.
+    if (!name.startsWith('VSCODE_') && name !== 'ELECTRON_RUN_AS_NODE') environment[name] = value;
+  }
+  environment.FLORA_DEV_API_KEY = sandbox.apiKey;
+  const launcher = spawn(
+    code,
+    [
+      `--extensionDevelopmentPath=${extensionDevelopmentPath}`,
+      `--user-data-dir=${userDataDir}`,
+      `--extensions-dir=${extensionsDir}`,
+      '--new-window',
+      '--skip-welcome',
+      '--skip-release-notes',
+      '--disable-workspace-trust',
+      workspace,
+    ],
+    { env: environment, stdio: 'inherit', shell: process.platform === 'win32' },
+  );
+  launcher.on('error', (error) => console.error(`Could not run ${code}: ${error.message}`));
+  return profile;
+}
+
+function banner(lines: Array<[string, string]>): void {
+  const width = Math.max(...lines.map(([label]) => label.length));
+  console.log('\nFLORA for VS Code: try it for real\n');
+  for (const [label, value] of lines) console.log(`  ${label.padEnd(width)}  ${value}`);
+  console.log('');
+}
+
+async function main(): Promise<void> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(extensionDevelopmentPath, 'package.json'), 'utf8')) as {
+    main: string;
+  };
+  if (!fs.existsSync(path.join(extensionDevelopmentPath, manifest.main))) {
+    throw new Error(`${manifest.main} is missing; run \`npm run build\` (npm start does it for you).`);
+  }
+  const sandbox = await startSandboxOnPreferredPort();
+  let server: CodeServer | undefined;
+  let stopping = false;
+  const stop = async (exitCode: number): Promise<never> => {
+    stopping = true;
+    await server?.stop();
+    await sandbox.close().catch(() => undefined);
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130);
+    console.log('\nStopping…');
+    void stop(0);
+  });
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    const workspace = demoWorkspace();
+    const code = findDesktopCode();
+    const sandboxLines: Array<[string, string]> = [
+      ['Sandbox FLORA API', sandbox.url],
+      ['Sandbox API key', `${sandbox.apiKey}  (already handed to the extension)`],
+      ['Workspace', display(workspace)],
+    ];
+    if (code) {
+      const profile = launchDesktop(code, sandbox, workspace);
+      banner([
+        ['VS Code', `opening a window with the extension in development mode (${code})`],
+        ['Editor profile', `${display(profile)}  (your own settings and extensions are untouched)`],
+        ...sandboxLines,
+        ['Stop', 'Ctrl+C here stops the sandbox; close the VS Code window yourself'],
+      ]);
+      return;
+    }
+
+    const port = await preferredOrFreePort(portFromEnvironment('FLORA_START_PORT', defaultEditorPort));
+    const runDir = path.join(startDirectory, 'code-server');
+    fs.mkdirSync(runDir, { recursive: true });
+    server = await startCodeServer({ workspace, port, runDir, settings: { 'flora.baseUrl': sandbox.url } });
+    const url = workbenchUrl({
+      base: server.url,
+      folder: workspace,
+      extensionDevelopmentPath,
+      extensionEnvironment: { FLORA_DEV_API_KEY: sandbox.apiKey },
+    });
+    banner([
+      ['VS Code (code-server)', `${server.url}  (no desktop \`code\` here; set FLORA_START_MODE to choose)`],
+      ['Editor profile', `${display(runDir)}  (your own settings and extensions are untouched)`],
+      ...sandboxLines,
+      ['Stop', 'Ctrl+C'],
+    ]);
+    console.log(`Open this URL in a browser on this machine (it loads the extension in development mode):\n\n${url}\n`);
+    console.log(`On another machine, forward port ${port} first, e.g. ssh -L ${port}:127.0.0.1:${port} <this host>.\n`);
+    const description = await server.exited;
+    if (!stopping) {
+      console.error(`code-server stopped unexpectedly (${description}). Log tail:\n${logTail(server.logFile)}`);
+      await stop(1);
+    }
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stop(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
