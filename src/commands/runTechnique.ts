@@ -323,13 +323,9 @@ async function mediaCandidates(
       }
     }
   }
-  try {
-    const clipboard = (await vscode.env.clipboard.readText()).trim();
-    const fromClipboard = clipboard.match(URL_PATTERN)?.[0];
-    if (fromClipboard) add(vscode.l10n.t('$(clippy) From the clipboard'), fromClipboard, vscode.l10n.t('clipboard'));
-  } catch {
-    // The clipboard is not readable in every environment; it is only a convenience here.
-  }
+  const clipboard = await readClipboard();
+  const fromClipboard = clipboard.match(URL_PATTERN)?.[0];
+  if (fromClipboard) add(vscode.l10n.t('$(clippy) From the clipboard'), fromClipboard, vscode.l10n.t('clipboard'));
   for (const record of context.runs.all()) {
     for (const output of record.outputs ?? []) {
       if (output.type === input.type && candidates.length < 15) {
@@ -338,6 +334,21 @@ async function mediaCandidates(
     }
   }
   return candidates;
+}
+
+/**
+ * The clipboard's text, or '' when it cannot be read quickly. In a browser-hosted editor (code-server,
+ * vscode.dev) reading it asks the browser for permission and reports an error when refused, so the picker
+ * does not ask there; the URL can still be pasted into the picker.
+ */
+async function readClipboard(): Promise<string> {
+  if (vscode.env.uiKind === vscode.UIKind.Web) return '';
+  try {
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve(''), 500));
+    return (await Promise.race([vscode.env.clipboard.readText(), timeout])).trim();
+  } catch {
+    return '';
+  }
 }
 
 interface ConfirmItem extends vscode.QuickPickItem {

@@ -88,14 +88,15 @@ export class FloraClient {
     return this.baseUrl.origin;
   }
 
-  getTechnique(slug: string, options: RequestOptions = {}): Promise<TechniqueDetails> {
+  // async, so a bad slug rejects the returned promise instead of throwing synchronously.
+  async getTechnique(slug: string, options: RequestOptions = {}): Promise<TechniqueDetails> {
     const path = this.techniquePath(slug);
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
       this.send('GET', path, undefined, techniqueDetailsSchema, `the technique "${slug}"`, options.signal),
     );
   }
 
-  createRun(slug: string, inputs: readonly RunInput[], options: CreateRunOptions): Promise<CreateRunReply> {
+  async createRun(slug: string, inputs: readonly RunInput[], options: CreateRunOptions): Promise<CreateRunReply> {
     const path = `${this.techniquePath(slug)}/runs`;
     const body = JSON.stringify({ inputs, mode: 'async', idempotency_key: options.idempotencyKey });
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
@@ -103,7 +104,7 @@ export class FloraClient {
     );
   }
 
-  getRun(slug: string, runId: string, options: GetRunOptions = {}): Promise<RunStatusReply> {
+  async getRun(slug: string, runId: string, options: GetRunOptions = {}): Promise<RunStatusReply> {
     const path = this.runPath(slug, runId, options.pollUrl);
     return this.withRetries(options.attempts ?? 1, options.signal, async () => {
       const reply = await this.send('GET', path, undefined, runStatusReplySchema, `the run ${runId}`, options.signal);
@@ -148,7 +149,9 @@ export class FloraClient {
         `"${slug}" is not a technique slug: slugs are short URL-safe identifiers such as "studio-shot", found at the end of a technique's URL in FLORA.`,
       );
     }
-    return `${this.baseUrl.pathname}/api/v1/techniques/${encodeURIComponent(slug)}`;
+    // A base URL without a path has pathname "/"; without trimming it the path would start with "//",
+    // which URL resolution reads as a host name.
+    return `${this.baseUrl.pathname.replace(/\/+$/, '')}/api/v1/techniques/${encodeURIComponent(slug)}`;
   }
 
   private async withRetries<T>(attempts: number, signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
@@ -179,7 +182,15 @@ export class FloraClient {
     if (!apiKey) {
       throw new FloraApiError(401, 'unauthorized', undefined, messageForApiError(401, 'unauthorized', undefined, subject));
     }
-    const url = new URL(path, this.baseUrl.origin);
+    // Appended to the origin rather than resolved against it: a path starting with "//" (say, from a
+    // pollUrl) must stay a path on this origin, never become another host that receives the key.
+    const url = new URL(`${this.baseUrl.origin}${path}`);
+    if (url.origin !== this.baseUrl.origin) {
+      throw new FloraProtocolError(
+        `request path ${preview(path)} leaves ${this.baseUrl.origin}`,
+        `The extension refused to send your API key outside ${this.baseUrl.origin}.`,
+      );
+    }
     const headers: Record<string, string> = {
       authorization: `Bearer ${apiKey}`,
       accept: 'application/json',

@@ -43,6 +43,8 @@ export const SUPPORTED_HOSTS_HINT =
 
 export function isSupportedMediaHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
+  // An empty label ("my..bucket") makes no DNS name and no bucket name, though the bucket pattern allows it.
+  if (host.split('.').includes('')) return false;
   return SUPPORTED_HOSTS.some(({ pattern }) => pattern.test(host));
 }
 
@@ -58,6 +60,9 @@ export interface MediaUrlOptions {
 export function checkMediaUrl(value: string, options: MediaUrlOptions = {}): string | undefined {
   const text = value.trim();
   if (text.length === 0) return 'Enter a URL.';
+  // A WHATWG parser reads "\" as "/", other parsers as part of a user name: "https://media.flora.ai\@evil.com"
+  // is media.flora.ai to one and evil.com to another, so it is refused rather than guessed at.
+  if (text.includes('\\')) return `"${shorten(text)}" contains a backslash (\\), which FLORA does not accept in links. Use "/".`;
   let url: URL;
   try {
     url = new URL(text);

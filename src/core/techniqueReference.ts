@@ -16,7 +16,13 @@ export function parseTechniqueReference(text: string): { slug: string } | { prob
     if (!match) {
       return { problem: 'A technique URL looks like https://app.flora.ai/techniques/<slug>.' };
     }
-    const slug = decodeURIComponent(match[1] ?? '');
+    let slug: string;
+    try {
+      slug = decodeURIComponent(match[1] ?? '');
+    } catch {
+      // "%" not followed by two hex digits: decodeURIComponent throws URIError.
+      return { problem: `"${match[1] ?? ''}" is not a valid technique slug.` };
+    }
     return isValidSlug(slug) ? { slug } : { problem: `"${slug}" is not a valid technique slug.` };
   }
   if (!isValidSlug(value)) {

@@ -3,6 +3,9 @@
 // load in the preview, and insert its URL into a Markdown file. Screenshots of each step land in
 // test-results/screenshots/.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { artifactsDirectory } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
@@ -14,12 +17,20 @@ describe('the FLORA journey in the browser', function () {
   let session: EditorSession;
 
   before(async () => {
+    // Screenshots are this run's alone, so a stale failure shot never passes for a current one.
+    fs.rmSync(path.join(artifactsDirectory, 'screenshots'), { recursive: true, force: true });
     // Long enough to watch the status bar item, short enough for CI.
     sandbox = await startSandbox({ runDurationMs: 9_000 });
     session = await openEditorSession({
       settings: { 'flora.baseUrl': sandbox.url, 'flora.pollIntervalSeconds': 2 },
       viewport: { width: 1400, height: 900 },
     });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && session) {
+      await session.workbench.screenshot(`failed-${this.currentTest.title.slice(0, 40)}`).catch(() => undefined);
+    }
   });
 
   after(async () => {
@@ -42,6 +53,9 @@ describe('the FLORA journey in the browser', function () {
     assert.strictEqual(await quickInput.input.getAttribute('type'), 'password');
     await quickInput.fill(sandbox.apiKey);
     await quickInput.accept();
+    await quickInput.waitForClosed();
+    // The welcome gives way to the technique list once the key is stored.
+    await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 30_000 });
     await workbench.notification('FLORA API key saved.');
     await workbench.screenshot('02-key-saved');
     const checks = sandbox.requests.filter((request) => request.method === 'GET' && request.authorization === `Bearer ${sandbox.apiKey}`);
@@ -52,11 +66,16 @@ describe('the FLORA journey in the browser', function () {
   it('lists techniques and shows a technique’s inputs, outputs and cost when expanded', async () => {
     const { workbench } = session;
     await workbench.openViewContainer('FLORA');
+    await workbench.runCommand('FLORA: Filter Techniques…');
+    const quickInput = workbench.quickInput();
+    await quickInput.fill('studio');
+    await quickInput.accept();
     const row = workbench.treeRow('Studio Shot');
     await row.waitFor({ timeout: 30_000 });
     await row.click();
     await workbench.treeRow('Cost: 5 credits per run').waitFor();
     await workbench.treeRow('Product Image').waitFor();
+    assert.strictEqual(await workbench.treeRow('Icon Pack').isVisible(), false, 'the filter hides other techniques');
     await workbench.screenshot('03-technique-details');
   });
 

@@ -80,7 +80,7 @@ export class QuickInput {
       throw new Error(`No quick input row labelled ${String(label)}; visible: ${JSON.stringify(await this.items())}`);
     }
     // Click the label, not the row's centre: rows carry action buttons (e.g. "Configure Keybinding").
-    await row.locator('.label-name').click({ timeout: this.timeoutMs });
+    await row.locator('.label-name').first().click({ timeout: this.timeoutMs });
   }
 
   async waitForTitle(title: TextMatch): Promise<void> {
@@ -254,7 +254,7 @@ export class Workbench {
     } catch {
       throw new Error(`Quick Open found no ${relativePath}; it shows: ${JSON.stringify(await quickInput.items())}`);
     }
-    await row.locator('.label-name').click({ timeout: this.timeoutMs });
+    await row.locator('.label-name').first().click({ timeout: this.timeoutMs });
     await this.activeTab(fileName).waitFor({ state: 'visible', timeout: this.timeoutMs });
   }
 

@@ -1,0 +1,136 @@
+/** The run record helpers: bounded history, the public record, and which URLs the preview may load. */
+import * as assert from 'node:assert/strict';
+
+import {
+  isLive,
+  isLoadableUrl,
+  outputKind,
+  pruneHistory,
+  toPublicRecord,
+  type RunRecord,
+  type RunState,
+} from '../../../src/core/runs';
+
+function record(localId: string, status: RunState, startedLocallyAt: number): RunRecord {
+  return {
+    localId,
+    idempotencyKey: localId,
+    runId: status === 'creating' ? undefined : `j57${localId}`,
+    slug: 'studio-shot',
+    techniqueName: 'Studio Shot',
+    inputs: [],
+    status,
+    progress: 0,
+    startedLocallyAt,
+    updatedAt: startedLocallyAt,
+  };
+}
+
+const ids = (records: readonly RunRecord[]) => records.map((entry) => entry.localId);
+
+describe('core/runs', () => {
+  describe('pruneHistory', () => {
+    const history = [
+      record('done-oldest', 'completed', 1),
+      record('live-old', 'running', 2),
+      record('failed-mid', 'failed', 3),
+      record('creating', 'creating', 4),
+      record('done-new', 'completed', 5),
+      record('pending-new', 'pending', 6),
+      record('done-newest', 'completed', 7),
+    ];
+
+    it('keeps every live run and fills the rest of the limit with the newest finished ones, newest first', () => {
+      assert.deepEqual(ids(pruneHistory(history, 5)), [
+        'done-newest',
+        'pending-new',
+        'done-new',
+        'creating',
+        'live-old',
+      ]);
+    });
+
+    it('keeps live runs even when they alone exceed the limit', () => {
+      assert.deepEqual(ids(pruneHistory(history, 0)), ['pending-new', 'creating', 'live-old']);
+      assert.deepEqual(ids(pruneHistory(history, 2)), ['pending-new', 'creating', 'live-old']);
+    });
+
+    it('drops nothing under the limit and leaves its input untouched', () => {
+      const copy = ids(history);
+      assert.equal(pruneHistory(history, 100).length, history.length);
+      assert.deepEqual(ids(history), copy);
+    });
+
+    it('drops the oldest finished run first', () => {
+      assert.deepEqual(
+        ids(pruneHistory(history, 6)).sort(),
+        ids(history)
+          .filter((id) => id !== 'done-oldest')
+          .sort(),
+      );
+    });
+  });
+
+  it('isLive is true for creating, pending and running only', () => {
+    const states: RunState[] = ['creating', 'pending', 'running', 'completed', 'failed'];
+    assert.deepEqual(
+      states.map((state) => isLive(record('x', state, 0))),
+      [true, true, true, false, false],
+    );
+  });
+
+  it('toPublicRecord shows a creating run as pending and copies outputs', () => {
+    const creating = toPublicRecord(record('a', 'creating', 0));
+    assert.deepEqual(creating, { runId: '', slug: 'studio-shot', status: 'pending', progress: 0 });
+    const done = {
+      ...record('b', 'completed', 0),
+      progress: 100,
+      chargedCost: 5,
+      outputs: [{ outputId: 'o', type: 'imageUrl', url: 'https://ik.imagekit.io/x.png' }],
+    };
+    const published = toPublicRecord(done);
+    assert.equal(published.chargedCost, 5);
+    assert.deepEqual(published.outputs, done.outputs);
+    assert.notEqual(published.outputs?.[0], done.outputs[0], 'a copy, so callers cannot change the store');
+    assert.equal('idempotencyKey' in published, false);
+  });
+
+  it('outputKind maps the output types', () => {
+    assert.deepEqual(['imageUrl', 'videoUrl', 'text', 'audioUrl'].map(outputKind), ['image', 'video', 'text', 'other']);
+  });
+
+  describe('isLoadableUrl', () => {
+    it('loads https URLs', () => {
+      assert.equal(isLoadableUrl('https://ik.imagekit.io/flora/x.png'), true);
+    });
+
+    it('never loads javascript:, data:, file:, blob: or plain http:', () => {
+      for (const url of [
+        'javascript:alert(1)',
+        'JavaScript:alert(1)',
+        'data:image/png;base64,iVBORw0KGgo=',
+        'file:///etc/passwd',
+        'blob:https://ik.imagekit.io/1234',
+        'http://ik.imagekit.io/x.png',
+        'vscode-resource://x',
+        'not a url',
+        '',
+      ]) {
+        assert.equal(isLoadableUrl(url), false, url);
+      }
+    });
+
+    it('loads http only from an allowed extra origin (the local sandbox), matched exactly', () => {
+      const origin = 'http://127.0.0.1:7717';
+      assert.equal(isLoadableUrl(`${origin}/media/j57/x.png`, [origin]), true);
+      assert.equal(isLoadableUrl('http://127.0.0.1:7718/media/j57/x.png', [origin]), false);
+      assert.equal(isLoadableUrl('http://localhost:7717/media/j57/x.png', [origin]), false);
+      assert.equal(isLoadableUrl(`${origin}/media/j57/x.png`), false);
+    });
+
+    it('refuses URLs carrying a user name or password', () => {
+      assert.equal(isLoadableUrl('https://user:pw@ik.imagekit.io/x.png'), false);
+      assert.equal(isLoadableUrl('https://ik.imagekit.io@evil.com/x.png'), false);
+    });
+  });
+});
