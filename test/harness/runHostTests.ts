@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     const page = browser.page;
     workbench = new Workbench(page);
     await page.exposeFunction('codeAutomationLog', (level: string, args: unknown) => {
-      if (process.env.VERBOSE) console.log(`[workbench ${level}]`, Array.isArray(args) ? format(...args) : String(args));
+      if (process.env.VERBOSE) console.log(`[workbench ${level}]`, Array.isArray(args) ? format(...(args as unknown[])) : String(args));
     });
     await page.exposeFunction('codeAutomationExit', (code: number, logs: unknown) => {
       workbenchLogs = logs;

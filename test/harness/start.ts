@@ -9,13 +9,13 @@
 //
 // Environment: FLORA_SANDBOX_PORT (default 7717), FLORA_START_PORT (code-server, default 7718),
 // FLORA_START_MODE=desktop|code-server to choose the editor, VERBOSE=1 to print sandbox requests.
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { type Sandbox, startSandbox } from '../sandbox/server';
 import { workbenchUrl } from './browser';
 import { CodeServer, logTail, startCodeServer, writeUserSettings } from './codeServer';
-import { cacheDirectory, extensionDevelopmentPath } from './paths';
+import { cacheDirectory, codeServerEntry, extensionDevelopmentPath, node24Binary, repositoryRoot } from './paths';
 import { portFromEnvironment, preferredOrFreePort } from './ports';
 import { copyFixtureWorkspace } from './workspace';
 
@@ -110,6 +110,14 @@ function launchDesktop(code: string, sandbox: Sandbox, workspace: string): strin
   return profile;
 }
 
+/** A newcomer without code-server gets it installed on first use (no browser needed: they bring their own). */
+function ensureCodeServerInstalled(): void {
+  if (fs.existsSync(codeServerEntry) && fs.existsSync(node24Binary)) return;
+  console.log('First run: installing code-server (VS Code in the browser) into .vscode-test/ — a few minutes, once.');
+  const result = spawnSync('bash', [path.join(repositoryRoot, 'test', 'harness', 'install-editor.sh'), '--no-browser'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('Installing code-server failed; see the output above.');
+}
+
 function banner(lines: Array<[string, string]>): void {
   const width = Math.max(...lines.map(([label]) => label.length));
   console.log('\nFLORA for VS Code: try it for real\n');
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
       return;
     }
 
+    ensureCodeServerInstalled();
     const port = await preferredOrFreePort(portFromEnvironment('FLORA_START_PORT', defaultEditorPort));
     const runDir = path.join(startDirectory, 'code-server');
     fs.mkdirSync(runDir, { recursive: true });

@@ -13,7 +13,7 @@ describe('test harness', () => {
   it('loads the extension under development', () => {
     const extension = vscode.extensions.getExtension(extensionId);
     assert.ok(extension, `${extensionId} is not known to the extension host`);
-    assert.strictEqual(extension.packageJSON.publisher, 'flora-community');
+    assert.strictEqual((extension.packageJSON as { publisher?: string }).publisher, 'flora-community');
   });
 
   it('opens the fixture workspace', async () => {
