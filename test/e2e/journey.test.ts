@@ -143,4 +143,25 @@ describe('the FLORA journey in the browser', function () {
     assert.ok(text.includes(expected), `README.md does not contain ${expected}:\n${text}`);
     await workbench.screenshot('08-inserted-markdown');
   });
+
+  it('resumes a live run after the window reloads, and completes it once', async () => {
+    const { workbench } = session;
+    await workbench.runCommand('FLORA: Run Technique…');
+    const quickInput = workbench.quickInput();
+    await quickInput.fill('icon pack');
+    await quickInput.pickItem('Icon Pack');
+    await quickInput.waitForTitle('Icon Pack: Prompt (1/1)');
+    await quickInput.fill('weather icons, flat, pastel');
+    await quickInput.accept();
+    await quickInput.pickItem(/Run for 8 credits/);
+    await workbench.statusBarItem(/Icon Pack/).waitFor({ timeout: 30_000 });
+    await workbench.runCommand('Developer: Reload Window');
+    await workbench.waitForWorkbench();
+    await workbench.openViewContainer('FLORA');
+    await workbench.notification(/Icon Pack completed/);
+    await workbench.screenshot('09-resumed-after-reload');
+    const iconPacks = sandbox.runs().filter((run) => run.slug === 'icon-pack');
+    assert.strictEqual(iconPacks.length, 1, 'one run, created once');
+    assert.strictEqual(iconPacks[0]?.status, 'completed');
+  });
 });

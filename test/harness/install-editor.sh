@@ -4,6 +4,9 @@
 # folder. Idempotent: a second run only checks versions.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# Run from `npm test`, the outer npm's settings leak in as npm_* variables; npm_config_user_agent names
+# Node 20 and makes code-server's postinstall refuse. The nested installs get a clean npm environment.
+for variable in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do unset "$variable"; done
 cache=${FLORA_EDITOR_CACHE:-$root/.vscode-test}
 # --no-browser: only what `npm start` needs (code-server); the tests also need Debian's Chromium.
 with_browser=true
