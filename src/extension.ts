@@ -1,7 +1,10 @@
 // activate() only builds and connects: stores, client service, views and commands. No network here.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CommandId, ViewId } from './common/commandIds';
 import { registerAllCommands } from './commands';
+import { RunJournal } from './core/journal';
+import { FileLease } from './core/lease';
 import { toPublicRecord, type PublicRunRecord } from './core/runs';
 import { FloraService } from './services/floraService';
 import { KeyStore } from './services/keyStore';
@@ -26,7 +29,9 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
   const log = new Log();
   context.subscriptions.push(log);
   const keys = new KeyStore(context.secrets);
-  const runs = new RunsStore(context.globalState, readSettings().maxHistory);
+  // Global storage is shared by every window of the profile: the journal and the polling lease live there.
+  const storage = context.globalStorageUri.fsPath;
+  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), readSettings().maxHistory);
   const manifestVersion = (context.extension.packageJSON as { version?: unknown }).version;
   const version = typeof manifestVersion === 'string' ? manifestVersion : '0.0.0';
   const service = new FloraService({
@@ -36,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     memento: context.globalState,
     userAgent: `flora-vscode/${version} (${vscode.env.appName} ${vscode.version}; ${process.platform})`,
     proxyUrl: vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined,
+    lease: new FileLease(path.join(storage, 'poller.lease')),
   });
   const techniquesTree = new TechniquesTree(service);
   const runsTree = new RunsTree(runs);
@@ -62,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     ...registerAllCommands({ service, keys, runs, log, techniquesTree, previews, lastTextEditor: () => lastTextEditor ?? vscode.window.visibleTextEditors[0] }),
   );
 
-  void startUp(context, keys, service, log);
+  void startUp(context, keys, runs, service, log);
 
   const changed = new vscode.EventEmitter<PublicRunRecord>();
   context.subscriptions.push(
@@ -82,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
 }
 
 /** Deferred start-up work: read the key state, accept a development key, resume unfinished runs. */
-async function startUp(context: vscode.ExtensionContext, keys: KeyStore, service: FloraService, log: Log): Promise<void> {
+async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: RunsStore, service: FloraService, log: Log): Promise<void> {
   try {
     // `npm start` hands the sandbox key to a development instance this way; a published install ignores it.
     const developmentKey = process.env.FLORA_DEV_API_KEY;
@@ -91,7 +97,8 @@ async function startUp(context: vscode.ExtensionContext, keys: KeyStore, service
       log.info('Development mode: stored the API key handed over by the launcher.');
     }
     await keys.has();
-    service.resumeLiveRuns();
+    await runs.ready;
+    service.start();
   } catch (error) {
     log.error(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   }

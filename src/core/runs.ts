@@ -25,6 +25,8 @@ export interface RunRecord {
   errorMessage?: string;
   connection?: RunConnection;
   connectionMessage?: string;
+  /** The window that started the run; it tells the user when the run finishes. */
+  origin?: string;
   /** Local clock, ms. */
   startedLocallyAt: number;
   createdAt?: number;
@@ -93,4 +95,22 @@ export function isLoadableUrl(url: string, extraOrigins: readonly string[] = [])
   } catch {
     return false;
   }
+}
+
+/** Whether a value read from storage is a run record this version can use. */
+export function isRunRecord(value: unknown): value is RunRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Partial<RunRecord>;
+  return (
+    typeof record.localId === 'string' &&
+    typeof record.idempotencyKey === 'string' &&
+    typeof record.slug === 'string' &&
+    typeof record.techniqueName === 'string' &&
+    typeof record.status === 'string' &&
+    ['creating', 'pending', 'running', 'completed', 'failed'].includes(record.status) &&
+    typeof record.progress === 'number' &&
+    typeof record.startedLocallyAt === 'number' &&
+    typeof record.updatedAt === 'number' &&
+    Array.isArray(record.inputs)
+  );
 }

@@ -9,6 +9,7 @@ import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError } from '../core/errors';
 import { createDispatcher, isLoopbackHost } from '../core/http';
 import { buildRunInputs, type MediaUrlOptions } from '../core/inputs';
+import type { FileLease } from '../core/lease';
 import { Poller, type PollUpdate } from '../core/poller';
 import { clampProgress, type RunStatusReply, type TechniqueDetails } from '../core/schemas';
 import { isLive, type RunRecord } from '../core/runs';
@@ -22,6 +23,8 @@ export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
 const RECENT_TECHNIQUES_KEY = 'flora.recentTechniques';
 /** After the client's own retries give up on a create, the same request is tried again this often. */
 const CREATE_RETRY_MS = 15_000;
+/** A create another window started and has not finished by then is taken over (same idempotency key). */
+const STALE_CREATE_MS = 30_000;
 
 export interface FloraServiceOptions {
   keys: KeyStore;
@@ -30,6 +33,10 @@ export interface FloraServiceOptions {
   memento: vscode.Memento;
   userAgent: string;
   proxyUrl?: string;
+  /** Shared by the windows of a profile: its holder is the one window that polls FLORA. */
+  lease: FileLease;
+  /** How often the lease is renewed or, by the other windows, checked. */
+  leaseCheckMs?: number;
 }
 
 export class FloraService extends Disposable {
@@ -41,8 +48,10 @@ export class FloraService extends Disposable {
   private readonly poller: Poller;
   private readonly createRetries = new Map<string, NodeJS.Timeout>();
   private readonly finished = this.register(new vscode.EventEmitter<RunRecord>());
-  /** A run reached completed or failed. */
+  /** A run this window started reached completed or failed (whichever window polled it). */
   readonly onDidFinishRun = this.finished.event;
+  private readonly creating = new Set<string>();
+  private pollingHere = false;
   private readonly authProblem = this.register(new vscode.EventEmitter<FloraError>());
   /** FLORA refused the key while following a run; polling waits for a new key. */
   readonly onAuthProblem = this.authProblem.event;
@@ -86,6 +95,68 @@ export class FloraService extends Disposable {
         this.createRetries.clear();
       }),
     );
+    this.register(
+      options.runs.onDidFinish((record) => {
+        if (record.origin === undefined || record.origin === this.windowId) this.finished.fire(record);
+      }),
+    );
+    // Runs another window started show up through the journal; the polling window follows them.
+    this.register(options.runs.onDidChange((record) => record && this.adopt(record)));
+    this.register(toDisposable(() => options.lease.release()));
+  }
+
+  get windowId(): string {
+    return this.options.lease.owner;
+  }
+
+  /** Whether this window is the one polling FLORA for every window's runs. */
+  get isPollingWindow(): boolean {
+    return this.pollingHere;
+  }
+
+  /**
+   * Starts the lease loop: take the lease when it is free (and then resume every unfinished run), renew it
+   * while we hold it, and notice when another window holds it.
+   */
+  start(): void {
+    this.checkLease();
+    const timer = setInterval(() => this.checkLease(), this.options.leaseCheckMs ?? 5_000);
+    this.register(toDisposable(() => clearInterval(timer)));
+  }
+
+  private checkLease(): void {
+    if (this.isDisposed) return;
+    let held: boolean;
+    try {
+      held = this.options.lease.acquireOrRenew();
+    } catch (error) {
+      // Global storage unwritable: poll here rather than not at all.
+      this.options.log.warn(`The polling lease is unavailable (${String(error)}); this window polls its runs itself.`);
+      held = true;
+    }
+    if (held && !this.pollingHere) {
+      this.pollingHere = true;
+      this.options.log.info('This window now polls FLORA for the runs of every window.');
+      this.resumeLiveRuns();
+    } else if (!held && this.pollingHere) {
+      this.pollingHere = false;
+      this.options.log.info('Another window polls FLORA now; this one follows the shared run journal.');
+      for (const record of this.options.runs.live()) if (record.runId) this.poller.untrack(record.runId);
+    }
+  }
+
+  /** A run changed in the store: the polling window follows live runs it is not following yet. */
+  private adopt(record: RunRecord): void {
+    if (!this.pollingHere || this.isDisposed || !isLive(record)) return;
+    if (record.runId) {
+      if (!this.poller.isTracking(record.runId)) this.follow(record, false);
+      return;
+    }
+    const stale = Date.now() - record.updatedAt > STALE_CREATE_MS;
+    if (stale && record.origin !== this.windowId && !this.creating.has(record.localId) && !this.createRetries.has(record.localId)) {
+      this.options.log.info(`Taking over the create of a ${record.slug} run another window left unfinished (same idempotency key).`);
+      this.create(record.localId).catch(() => undefined);
+    }
   }
 
   get currentSettings(): FloraSettings {
@@ -205,6 +276,7 @@ export class FloraService extends Disposable {
       runCost: technique.runCost,
       startedLocallyAt: now,
       updatedAt: now,
+      origin: this.windowId,
     };
     // The intent is on disk before the request leaves, so a crash mid-request cannot lose the run.
     await this.options.runs.put(record, { durable: true });
@@ -218,6 +290,7 @@ export class FloraService extends Disposable {
     if (!record) throw new Error(`No run ${localId} is recorded.`);
     if (record.runId) return record;
     this.clearCreateRetry(localId);
+    this.creating.add(localId);
     try {
       const reply = await this.client().createRun(record.slug, record.inputs, { idempotencyKey: record.idempotencyKey, signal });
       const created = await this.options.runs.update(
@@ -241,6 +314,8 @@ export class FloraService extends Disposable {
     } catch (error) {
       await this.onCreateFailed(record, error);
       throw error;
+    } finally {
+      this.creating.delete(localId);
     }
   }
 
@@ -275,8 +350,6 @@ export class FloraService extends Disposable {
       { durable: true },
     );
     this.options.log.error(`Creating ${record.slug} failed: ${error instanceof Error ? error.message : String(error)}`);
-    const failed = this.options.runs.get(record.localId);
-    if (failed) this.finished.fire(failed);
   }
 
   private scheduleCreateRetry(localId: string): void {
@@ -349,7 +422,7 @@ export class FloraService extends Disposable {
   }
 
   private follow(record: RunRecord, immediate: boolean): void {
-    if (!record.runId || this.poller.isTracking(record.runId)) return;
+    if (!this.pollingHere || !record.runId || this.poller.isTracking(record.runId)) return;
     const localId = record.localId;
     this.poller
       .track(
@@ -382,15 +455,10 @@ export class FloraService extends Disposable {
         return;
       case 'completed':
       case 'failed': {
-        const record = await runs.update(
-          localId,
-          { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined },
-          { durable: true },
-        );
+        await runs.update(localId, { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined }, { durable: true });
         this.options.log.info(
           `Run ${update.target.runId} ${update.reply.status}${update.reply.errorCode ? ` (${update.reply.errorCode}: ${update.reply.errorMessage ?? ''})` : ''}.`,
         );
-        if (record) this.finished.fire(record);
         return;
       }
     }

@@ -10,10 +10,26 @@ export function redact(text: string): string {
 }
 
 export class Log implements vscode.Disposable {
-  private readonly channel = vscode.window.createOutputChannel('FLORA', { log: true });
+  private readonly channel: vscode.LogOutputChannel;
+  private disposed = false;
+
+  /** Log channels are shared by name across the extension host; tests pass their own name. */
+  constructor(name = 'FLORA') {
+    this.channel = vscode.window.createOutputChannel(name, { log: true });
+  }
 
   readonly write: Logger = (level: LogLevel, message: string) => {
+    // A request finishing after deactivation must not throw into whatever runs then.
+    if (this.disposed) return;
     const text = redact(message);
+    try {
+      this.append(level, text);
+    } catch {
+      // Logging must never turn a working operation into a failed one.
+    }
+  };
+
+  private append(level: LogLevel, text: string): void {
     switch (level) {
       case 'debug':
         this.channel.debug(text);
@@ -28,7 +44,7 @@ export class Log implements vscode.Disposable {
         this.channel.error(text);
         break;
     }
-  };
+  }
 
   info(message: string): void {
     this.write('info', message);
@@ -45,6 +61,7 @@ export class Log implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.channel.dispose();
   }
 }

@@ -3,8 +3,12 @@
 // may not have reached FLORA with the same idempotency key (so it is created once), and polling live runs
 // to completion. Built from the extension's own modules over real VS Code APIs, against the sandbox.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../../../src/core/runs';
+import { RunJournal } from '../../../src/core/journal';
+import { FileLease } from '../../../src/core/lease';
 import { FloraService } from '../../../src/services/floraService';
 import { KeyStore } from '../../../src/services/keyStore';
 import { Log } from '../../../src/services/log';
@@ -52,12 +56,25 @@ interface Session {
   dispose(): void;
 }
 
-/** One "activation": the stores and service over the given persistent state. */
-async function activateOver(memento: vscode.Memento, secrets: vscode.SecretStorage, log: Log): Promise<Session> {
+/**
+ * One "window" (or one activation of it): the stores and service over a global-storage folder. Two
+ * sessions over the same folder at once are two windows of one profile.
+ */
+async function activateOver(storage: string, secrets: vscode.SecretStorage, log: Log, options: { start?: boolean } = {}): Promise<Session> {
   const keys = new KeyStore(secrets);
-  const runs = new RunsStore(memento, 200);
-  const service = new FloraService({ keys, runs, log, memento, userAgent: 'flora-vscode-test' });
+  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), 200);
+  const service = new FloraService({
+    keys,
+    runs,
+    log,
+    memento: new MemoryMemento(),
+    userAgent: 'flora-vscode-test',
+    lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
+    leaseCheckMs: 500,
+  });
   await keys.get();
+  await runs.ready;
+  if (options.start !== false) service.start();
   return {
     runs,
     service,
@@ -71,7 +88,7 @@ async function activateOver(memento: vscode.Memento, secrets: vscode.SecretStora
 
 describe('runs across deactivate and activate', () => {
   let sandbox: Sandbox;
-  const log = new Log();
+  const log = new Log('FLORA (resume tests)');
 
   before(async () => {
     sandbox = await sandboxForExtension({ runDurationMs: 4_000 });
@@ -85,22 +102,21 @@ describe('runs across deactivate and activate', () => {
   afterEach(() => sandbox.faults.clear());
 
   it('keeps the history and resumes a live run to completion after a restart', async () => {
-    const memento = new MemoryMemento();
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
     const secrets = new MemorySecrets();
     await secrets.store('flora.apiKey', sandbox.apiKey);
-    const first = await activateOver(memento, secrets, log);
+    const first = await activateOver(storage, secrets, log);
     const started = await first.service.startRun('studio-shot', { product_image: IMAGE_URL });
     assert.ok(started.runId);
     assert.ok(['pending', 'running'].includes(started.status));
     // Deactivate mid-run: everything is disposed, polling stops.
     first.dispose();
-    const saved = (memento.get<RunRecord[]>('flora.runs.v1') ?? []).find((record) => record.localId === started.localId);
-    assert.strictEqual(saved?.runId, started.runId, 'the run was persisted with its runId');
+    const saved = await new RunJournal(path.join(storage, 'runs')).read(started.localId);
+    assert.strictEqual(saved?.runId, started.runId, 'the run was journaled with its runId');
 
-    const second = await activateOver(memento, secrets, log);
+    const second = await activateOver(storage, secrets, log);
     try {
       assert.ok(second.runs.get(started.localId), 'the history is read back');
-      second.service.resumeLiveRuns();
       const finished = await second.service.waitForRun(started.localId);
       assert.strictEqual(finished.status, 'completed');
       assert.strictEqual(finished.outputs?.length, 1);
@@ -111,10 +127,10 @@ describe('runs across deactivate and activate', () => {
   });
 
   it('re-sends an interrupted create with the same idempotency key: one run, one charge', async () => {
-    const memento = new MemoryMemento();
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
     const secrets = new MemorySecrets();
     await secrets.store('flora.apiKey', sandbox.apiKey);
-    const first = await activateOver(memento, secrets, log);
+    const first = await activateOver(storage, secrets, log);
     // The intent is recorded; the create reaches FLORA, which creates the run, but the reply is lost and
     // the window goes away before any retry.
     const intent = await first.service.prepareRun('relight-technique', { photo: IMAGE_URL, lighting_prompt: 'golden hour' });
@@ -128,11 +144,10 @@ describe('runs across deactivate and activate', () => {
     sandbox.faults.clear();
     const chargesBefore = sandbox.charges();
 
-    const second = await activateOver(memento, secrets, log);
+    const stored = await new RunJournal(path.join(storage, 'runs')).read(intent.localId);
+    assert.strictEqual(stored?.status, 'creating', 'the run is still an unfinished intent after the restart');
+    const second = await activateOver(storage, secrets, log);
     try {
-      const reloaded = second.runs.get(intent.localId);
-      assert.strictEqual(reloaded?.status, 'creating', 'the run is still an unfinished intent after the restart');
-      second.service.resumeLiveRuns();
       const finished = await second.service.waitForRun(intent.localId);
       assert.strictEqual(finished.status, 'completed');
       const matching = sandbox.runs().filter((run) => run.idempotencyKey === intent.idempotencyKey);
@@ -141,6 +156,58 @@ describe('runs across deactivate and activate', () => {
       assert.strictEqual(sandbox.charges(), chargesBefore + 1, 'charged exactly once');
     } finally {
       second.dispose();
+    }
+  });
+
+  it('shares runs between windows: one window polls, another takes over when it goes away', async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    const secrets = new MemorySecrets();
+    await secrets.store('flora.apiKey', sandbox.apiKey);
+    const windowA = await activateOver(storage, secrets, log);
+    const windowB = await activateOver(storage, secrets, log);
+    let windowBClosed = false;
+    try {
+      assert.strictEqual(windowA.service.isPollingWindow, true, 'the first window polls');
+      assert.strictEqual(windowB.service.isPollingWindow, false, 'the second window does not');
+      const started = await windowB.service.startRun('studio-shot', { product_image: IMAGE_URL });
+      // The run started in B shows in A through the journal, and A (the polling window) follows it.
+      await waitFor('window A to see the run', () => windowA.runs.get(started.localId));
+      const pollsBefore = sandbox.requests.filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`)).length;
+      // A goes away mid-run; B takes over the lease and finishes the run.
+      windowA.dispose();
+      await waitFor('window B to take over polling', () => windowB.service.isPollingWindow, 10_000);
+      const finished = await windowB.service.waitForRun(started.localId);
+      assert.strictEqual(finished.status, 'completed');
+      const polls = sandbox.requests.filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`));
+      assert.ok(polls.length > pollsBefore, 'window B polled after taking over');
+      assert.strictEqual(sandbox.runs().filter((run) => run.runId === started.runId).length, 1);
+      windowB.dispose();
+      windowBClosed = true;
+      const journal = new RunJournal(path.join(storage, 'runs'));
+      await waitFor('the journal to record the completion', async () => (await journal.read(started.localId))?.status === 'completed' || undefined);
+    } finally {
+      windowA.dispose();
+      if (!windowBClosed) windowB.dispose();
+    }
+  });
+
+  it('polls a run from one window at a time', async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    const secrets = new MemorySecrets();
+    await secrets.store('flora.apiKey', sandbox.apiKey);
+    const windows = [await activateOver(storage, secrets, log), await activateOver(storage, secrets, log), await activateOver(storage, secrets, log)];
+    try {
+      assert.strictEqual(windows.filter((window) => window.service.isPollingWindow).length, 1);
+      const started = await windows[2].service.startRun('studio-shot', { product_image: IMAGE_URL });
+      await windows[0].service.waitForRun(started.localId);
+      const polls = sandbox.requests
+        .filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`))
+        .map((request) => request.at);
+      for (let index = 1; index < polls.length; index++) {
+        assert.ok(polls[index] - polls[index - 1] >= 1_900, `two polls ${polls[index] - polls[index - 1]} ms apart: more than one window polls`);
+      }
+    } finally {
+      for (const window of windows) window.dispose();
     }
   });
 });
