@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     proxyUrl: vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined,
     lease: new FileLease(path.join(storage, 'poller.lease')),
   });
-  const techniquesTree = new TechniquesTree(service);
+  const techniquesTree = new TechniquesTree(service, keys);
   const runsTree = new RunsTree(runs);
   const previews = new PreviewPanels(context.extensionUri, runs, service, log);
   const techniquesView = vscode.window.createTreeView(ViewId.techniques, { treeDataProvider: techniquesTree, showCollapseAll: true });

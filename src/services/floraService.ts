@@ -1,6 +1,8 @@
 // Runs techniques: the one place that turns a request into a FLORA run and follows it to its end. It owns
 // the client (rebuilt when the base URL changes), the technique-details cache and the poller, and writes
 // every change to the runs store, which the views display.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Dispatcher } from 'undici';
 import { Disposable, toDisposable } from '../common/lifecycle';
@@ -97,12 +99,40 @@ export class FloraService extends Disposable {
     );
     this.register(
       options.runs.onDidFinish((record) => {
-        if (record.origin === undefined || record.origin === this.windowId) this.finished.fire(record);
+        // The window that started the run tells the user; if it has gone (closed, reloaded), the polling one does.
+        const mine = record.origin === undefined || record.origin === this.windowId;
+        if (mine || (this.pollingHere && !this.isWindowAlive(record.origin))) this.finished.fire(record);
       }),
     );
     // Runs another window started show up through the journal; the polling window follows them.
     this.register(options.runs.onDidChange((record) => record && this.adopt(record)));
     this.register(toDisposable(() => options.lease.release()));
+    this.register(toDisposable(() => fs.rmSync(this.heartbeatFile(this.windowId), { force: true })));
+  }
+
+  /** Each window keeps a heartbeat next to the lease, so others can tell whether it is still open. */
+  private heartbeatFile(windowId: string): string {
+    return path.join(path.dirname(this.options.lease.file), 'windows', `${windowId}.json`);
+  }
+
+  private beat(): void {
+    try {
+      const file = this.heartbeatFile(this.windowId);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ expiresAt: Date.now() + 3 * (this.options.leaseCheckMs ?? 5_000) }));
+    } catch {
+      // Without a heartbeat the polling window also notifies; nothing is lost.
+    }
+  }
+
+  private isWindowAlive(windowId: string | undefined): boolean {
+    if (!windowId) return false;
+    try {
+      const { expiresAt } = JSON.parse(fs.readFileSync(this.heartbeatFile(windowId), 'utf8')) as { expiresAt?: unknown };
+      return typeof expiresAt === 'number' && expiresAt > Date.now();
+    } catch {
+      return false;
+    }
   }
 
   get windowId(): string {
@@ -126,6 +156,7 @@ export class FloraService extends Disposable {
 
   private checkLease(): void {
     if (this.isDisposed) return;
+    this.beat();
     let held: boolean;
     try {
       held = this.options.lease.acquireOrRenew();

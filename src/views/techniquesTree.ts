@@ -7,6 +7,7 @@ import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, isAuthError } from '../core/errors';
 import { describeType } from '../core/inputs';
 import type { FloraService } from '../services/floraService';
+import type { KeyStore } from '../services/keyStore';
 import { onDidChangeSettings, readSettings } from '../services/settings';
 
 export interface TechniqueNode {
@@ -37,10 +38,25 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   readonly onDidChangeTreeData = this.changed.event;
   private filter = '';
   private addedSlugs = readSettings().techniques;
+  private hasKey = false;
   view: vscode.TreeView<TechniquesTreeNode> | undefined;
 
-  constructor(private readonly service: FloraService) {
+  constructor(
+    private readonly service: FloraService,
+    keys: KeyStore,
+  ) {
     super();
+    // Without a key the list stays empty, so the view shows its welcome ("Set an API key to start").
+    this.register(
+      keys.onDidChange((hasKey) => {
+        this.hasKey = hasKey;
+        this.refresh();
+      }),
+    );
+    void keys.has().then((hasKey) => {
+      this.hasKey = hasKey;
+      this.refresh();
+    });
     this.register(
       onDidChangeSettings((settings) => {
         this.addedSlugs = settings.techniques;
@@ -118,7 +134,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   }
 
   async getChildren(node?: TechniquesTreeNode): Promise<TechniquesTreeNode[]> {
-    if (!node) return this.techniques();
+    if (!node) return this.hasKey ? this.techniques() : [];
     if (node.kind === 'detail') return node.children ?? [];
     return this.detailsOf(node);
   }

@@ -126,6 +126,7 @@ describe('the FLORA journey in the browser', function () {
   it('inserts the output URL into a Markdown file', async () => {
     const { workbench } = session;
     await workbench.openFile('README.md');
+    await workbench.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
     await workbench.page.keyboard.press('Control+End');
     await workbench.page.keyboard.press('Enter');
     await workbench.runCommand('FLORA: Insert Output URL…');
@@ -150,14 +151,15 @@ describe('the FLORA journey in the browser', function () {
     const quickInput = workbench.quickInput();
     await quickInput.fill('icon pack');
     await quickInput.pickItem('Icon Pack');
-    await quickInput.waitForTitle('Icon Pack: Prompt (1/1)');
+    await quickInput.waitForTitle(/Icon Pack: .* \(1\/1\)/);
     await quickInput.fill('weather icons, flat, pastel');
     await quickInput.accept();
     await quickInput.pickItem(/Run for 8 credits/);
     await workbench.statusBarItem(/Icon Pack/).waitFor({ timeout: 30_000 });
     await workbench.runCommand('Developer: Reload Window');
     await workbench.waitForWorkbench();
-    await workbench.openViewContainer('FLORA');
+    // The preview open before the reload is restored by its serializer.
+    await workbench.page.locator('.tabs-container .tab', { hasText: 'FLORA: Studio Shot' }).waitFor({ timeout: 60_000 });
     await workbench.notification(/Icon Pack completed/);
     await workbench.screenshot('09-resumed-after-reload');
     const iconPacks = sandbox.runs().filter((run) => run.slug === 'icon-pack');
