@@ -45,6 +45,8 @@ export interface PublicRunRecord {
   chargedCost?: number;
   errorCode?: string;
   errorMessage?: string;
+  /** Set while a live run's polling has trouble: "retrying", "offline" or "paused" (waiting for a key). */
+  connection?: Exclude<RunConnection, 'ok'>;
 }
 
 export function isLive(record: RunRecord): boolean {
@@ -58,6 +60,7 @@ export function toPublicRecord(record: RunRecord): PublicRunRecord {
   if (record.chargedCost !== undefined) result.chargedCost = record.chargedCost;
   if (record.errorCode !== undefined) result.errorCode = record.errorCode;
   if (record.errorMessage !== undefined) result.errorMessage = record.errorMessage;
+  if (isLive(record) && record.connection && record.connection !== 'ok') result.connection = record.connection;
   return result;
 }
 
