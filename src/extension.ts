@@ -1,4 +1,5 @@
 // activate() only builds and connects: stores, client service, views and commands. No network here.
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CommandId, ViewId } from './common/commandIds';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     userAgent: `flora-vscode/${version} (${vscode.env.appName} ${vscode.version}; ${process.platform})`,
     proxyUrl: vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined,
     lease: new FileLease(path.join(storage, 'poller.lease')),
+    windowKey: windowKey(context),
   });
   const techniquesTree = new TechniquesTree(service, keys);
   const runsTree = new RunsTree(runs);
@@ -86,6 +88,16 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     onDidChangeRun: changed.event,
   };
 }
+
+/** A random name for this window, kept in workspace state so it survives reloads of the window. */
+function windowKey(context: vscode.ExtensionContext): string {
+  const stored = context.workspaceState.get<string>(WINDOW_KEY);
+  if (stored) return stored;
+  const created = randomUUID();
+  void context.workspaceState.update(WINDOW_KEY, created);
+  return created;
+}
+const WINDOW_KEY = 'flora.windowKey';
 
 /** Deferred start-up work: read the key state, accept a development key, resume unfinished runs. */
 async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: RunsStore, service: FloraService, log: Log): Promise<void> {

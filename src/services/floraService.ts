@@ -39,6 +39,11 @@ export interface FloraServiceOptions {
   lease: FileLease;
   /** How often the lease is renewed or, by the other windows, checked. */
   leaseCheckMs?: number;
+  /**
+   * Names this window in the runs it starts, stable across reloads of the window (kept in workspace state),
+   * so the reloaded window still tells the user about runs it started before.
+   */
+  windowKey?: string;
 }
 
 export class FloraService extends Disposable {
@@ -136,7 +141,7 @@ export class FloraService extends Disposable {
   }
 
   get windowId(): string {
-    return this.options.lease.owner;
+    return this.options.windowKey ?? this.options.lease.owner;
   }
 
   /** Whether this window is the one polling FLORA for every window's runs. */

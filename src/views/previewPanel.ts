@@ -162,10 +162,11 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   private html(webview: vscode.Webview, origins: string, localId: string): string {
     const nonce = randomBytes(16).toString('base64');
     const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', file)).toString();
+    // Images and videos only from the exact origins of this run's loadable outputs.
     const mediaSources = origins || "'none'";
     const csp = [
       "default-src 'none'",
-      `img-src ${webview.cspSource} ${origins}`.trim(),
+      `img-src ${mediaSources}`,
       `media-src ${mediaSources}`,
       `style-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,

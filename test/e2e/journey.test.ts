@@ -166,4 +166,84 @@ describe('the FLORA journey in the browser', function () {
     assert.strictEqual(iconPacks.length, 1, 'one run, created once');
     assert.strictEqual(iconPacks[0]?.status, 'completed');
   });
+
+  it('shows hostile server strings as text everywhere and never loads unsafe output URLs', async () => {
+    const { workbench } = session;
+    const hostileName = `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`;
+    await workbench.runCommand('FLORA: Add Technique…');
+    const quickInput = workbench.quickInput();
+    await quickInput.fill('sandbox-hostile');
+    await quickInput.accept();
+    await workbench.openViewContainer('FLORA');
+    // The tree shows the markup as literal text.
+    await workbench.treeRow(hostileName).waitFor({ timeout: 30_000 });
+    await workbench.runCommand('FLORA: Run Technique…');
+    await quickInput.fill('sandbox-hostile');
+    await quickInput.pickItem(/Hostile/);
+    await quickInput.waitForTitle('<i>Prompt</i><img src=x onerror=alert(3)> (1/1)');
+    await quickInput.fill('anything');
+    await quickInput.accept();
+    await quickInput.pickItem(/Run for 1 credits/);
+    await workbench.clickNotificationButton(/Hostile .*completed/, 'Open Preview');
+    const preview = workbench.webview();
+    const title = preview.locator('h1.title');
+    await title.waitFor({ timeout: 30_000 });
+    assert.strictEqual(await title.textContent(), hostileName, 'the name is shown as text');
+    await preview.locator('img.media').first().waitFor();
+    const page = await preview.locator('body').evaluate(
+      (body: {
+        ownerDocument: {
+          title: string;
+          querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null; textContent: string | null }>;
+        };
+      }) => {
+        const document = body.ownerDocument;
+        const all = (selector: string) => Array.from(document.querySelectorAll(selector));
+        return {
+          title: document.title,
+          images: all('img').map((image) => image.getAttribute('src')),
+          links: all('a').map((link) => link.getAttribute('href')),
+          videos: all('video').length,
+          scripts: all('script').map((script) => ({
+            nonce: script.getAttribute('nonce') !== null,
+            inline: script.getAttribute('src') === null,
+            text: (script.textContent ?? '').slice(0, 300),
+          })),
+          csp: all('meta[http-equiv="Content-Security-Policy"]').map((meta) => meta.getAttribute('content')).join(''),
+          warnings: all('.warning').length,
+        };
+      },
+    );
+    assert.notStrictEqual(page.title, 'pwned');
+    assert.strictEqual(page.images.length, 1, `only the https-or-sandbox image loads: ${JSON.stringify(page.images)}`);
+    assert.ok(page.images[0]?.startsWith(`${sandbox.url}/media/`));
+    assert.deepStrictEqual(page.links, [], 'no javascript:, data: or file: link');
+    assert.strictEqual(page.videos, 0, 'the file: video is not loaded');
+    assert.strictEqual(page.warnings, 3, 'each unsafe output says why it is not shown');
+    // VS Code injects its own acquireVsCodeApi bootstrap into every webview; every other script is ours and
+    // must be an external file carrying the nonce.
+    const ours = page.scripts.filter((script) => !script.text.trim().startsWith('globalThis.acquireVsCodeApi'));
+    assert.ok(ours.length >= 1 && ours.every((script) => script.nonce && !script.inline), JSON.stringify(page.scripts));
+    assert.match(page.csp, /default-src 'none'/);
+    assert.match(page.csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
+    const imageSources = /img-src ([^;]*)/.exec(page.csp)?.[1] ?? '';
+    assert.ok(imageSources.includes(sandbox.url) && !imageSources.includes('https:') && !imageSources.includes('*'), `img-src ${imageSources}`);
+    await workbench.screenshot('10-hostile-preview');
+  });
+
+  it('leaves the key nowhere on disk: settings, storage, logs, workspace', async () => {
+    const found: string[] = [];
+    const search = (directory: string) => {
+      for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+        const file = path.join(directory, entry.name);
+        if (entry.isDirectory()) search(file);
+        else if (entry.isFile() && fs.statSync(file).size < 50 * 1024 * 1024 && fs.readFileSync(file).includes(sandbox.apiKey)) found.push(file);
+      }
+    };
+    search(session.server.runDir);
+    search(session.workspace);
+    assert.deepStrictEqual(found, [], 'the API key was found in these files');
+    const logs = path.join(session.server.userDataDir, 'logs');
+    assert.ok(fs.existsSync(logs), 'the editor wrote logs, so the search covered them');
+  });
 });

@@ -524,7 +524,7 @@ class SandboxServer implements Sandbox {
       reply.outputs = run.technique.outputs.map((output) => ({
         outputId: output.id,
         type: output.type,
-        url: `${this.url}/media/${run.runId}/${output.id}.${extensionOf(output)}`,
+        url: output.url ?? `${this.url}/media/${run.runId}/${output.id}.${extensionOf(output)}`,
       }));
     }
     if (view.status === 'failed' && run.failure !== undefined) {

@@ -22,6 +22,8 @@ export interface SandboxTechniqueOutput {
   id: string;
   name: string;
   type: SandboxOutputType;
+  /** Replaces the served file's URL: the hostile technique uses it for javascript:, data: and file: URLs. */
+  url?: string;
 }
 
 export interface SandboxTechnique {
@@ -418,6 +420,26 @@ const definitions: Definition[] = [
     outputs: [imageOutput('wonderfied_image', 'Wonderfied Image')],
   },
 ];
+
+/**
+ * Not one of FLORA's techniques: a sandbox-only technique whose every server string carries markup and
+ * whose outputs include URLs no client may load, so tests can check that clients show them as inert text.
+ */
+export const HOSTILE_SLUG = 'sandbox-hostile';
+definitions.push({
+  slug: HOSTILE_SLUG,
+  name: `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`,
+  description: '<b>bold</b> <a href="javascript:alert(2)">click</a>',
+  runCost: 1,
+  durationMs: 3000,
+  inputs: [text('prompt', '<i>Prompt</i><img src=x onerror=alert(3)>')],
+  outputs: [
+    imageOutput('safe_image', '<u>Image</u>'),
+    { id: 'script_link', name: 'Script', type: 'imageUrl', url: 'javascript:alert(document.domain)' },
+    { id: 'data_page', name: 'Data', type: 'text', url: 'data:text/html,<script>alert(4)</script>' },
+    { id: 'local_file', name: 'File', type: 'videoUrl', url: 'file:///etc/passwd' },
+  ],
+});
 
 /** Stable across restarts so a client may cache details by id; shaped like the service's opaque ids. */
 function techniqueIdFor(slug: string): string {
