@@ -34,11 +34,22 @@ export interface FaultOptions {
   slug?: string;
 }
 
+export interface SandboxChaos {
+  /** The share of API requests (0–1) that get a random fault when no queued fault matches. */
+  rate: number;
+  /** The faults to draw from. */
+  faults: readonly Fault[];
+  /** The random source (seeded by soak runs so a run can be reproduced). */
+  random: () => number;
+}
+
 export interface SandboxFaults {
   inject(route: FaultRoute, fault: Fault, options?: FaultOptions): void;
   clear(): void;
   pollOrigin: string | undefined;
   failRuns: { errorCode: string; errorMessage: string } | undefined;
+  /** Random faults on API requests, for soak runs. */
+  chaos: SandboxChaos | undefined;
 }
 
 export interface RecordedRequest {
@@ -149,6 +160,7 @@ interface QueuedFault {
 class FaultBoard implements SandboxFaults {
   pollOrigin: string | undefined;
   failRuns: RunFailure | undefined;
+  chaos: SandboxChaos | undefined;
   private queue: QueuedFault[] = [];
 
   inject(route: FaultRoute, fault: Fault, options: FaultOptions = {}): void {
@@ -163,6 +175,7 @@ class FaultBoard implements SandboxFaults {
     this.queue = [];
     this.pollOrigin = undefined;
     this.failRuns = undefined;
+    this.chaos = undefined;
   }
 
   /** The first queued fault matching the request, consumed by one use. */
@@ -171,6 +184,10 @@ class FaultBoard implements SandboxFaults {
       (entry) => (entry.route === 'any' || entry.route === route) && (entry.slug === undefined || entry.slug === slug),
     );
     if (index < 0) {
+      const chaos = this.chaos;
+      if (chaos && route !== 'media' && chaos.faults.length > 0 && chaos.random() < chaos.rate) {
+        return chaos.faults[Math.floor(chaos.random() * chaos.faults.length)];
+      }
       return undefined;
     }
     const entry = this.queue[index];
