@@ -66,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;
     }),
-    watchRunNotifications(service),
+    watchRunNotifications(service, runs),
     ...registerAllCommands({ service, keys, runs, log, techniquesTree, previews, lastTextEditor: () => lastTextEditor ?? vscode.window.visibleTextEditors[0] }),
   );
 

@@ -25,7 +25,7 @@ export class FileLease {
     readonly file: string,
     options: LeaseOptions = {},
   ) {
-    this.ttlMs = options.ttlMs ?? 15_000;
+    this.ttlMs = options.ttlMs ?? 10_000;
     this.now = options.now ?? Date.now;
   }
 

@@ -27,6 +27,8 @@ export interface RunRecord {
   connectionMessage?: string;
   /** The window that started the run; it tells the user when the run finishes. */
   origin?: string;
+  /** The user has seen (dismissed or acted on) the notification that the run finished. */
+  acknowledged?: boolean;
   /** Local clock, ms. */
   startedLocallyAt: number;
   createdAt?: number;

@@ -25,6 +25,8 @@ export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
 const RECENT_TECHNIQUES_KEY = 'flora.recentTechniques';
 /** After the client's own retries give up on a create, the same request is tried again this often. */
 const CREATE_RETRY_MS = 15_000;
+/** How far back a reloaded window looks for finished runs whose notification was never seen. */
+const RENOTIFY_WINDOW_MS = 10 * 60_000;
 /** A create another window started and has not finished by then is taken over (same idempotency key). */
 const STALE_CREATE_MS = 30_000;
 
@@ -124,7 +126,7 @@ export class FloraService extends Disposable {
     try {
       const file = this.heartbeatFile(this.windowId);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, JSON.stringify({ expiresAt: Date.now() + 3 * (this.options.leaseCheckMs ?? 5_000) }));
+      fs.writeFileSync(file, JSON.stringify({ expiresAt: Date.now() + 3 * (this.options.leaseCheckMs ?? 3_000) }));
     } catch {
       // Without a heartbeat the polling window also notifies; nothing is lost.
     }
@@ -154,9 +156,23 @@ export class FloraService extends Disposable {
    * while we hold it, and notice when another window holds it.
    */
   start(): void {
+    this.renotifyUnseen();
     this.checkLease();
-    const timer = setInterval(() => this.checkLease(), this.options.leaseCheckMs ?? 5_000);
+    const timer = setInterval(() => this.checkLease(), this.options.leaseCheckMs ?? 3_000);
     this.register(toDisposable(() => clearInterval(timer)));
+  }
+
+  /**
+   * A reload clears the notifications; runs this window started that finished recently (perhaps while the
+   * window was reloading) and whose notification was never dismissed are announced again.
+   */
+  private renotifyUnseen(): void {
+    const since = Date.now() - RENOTIFY_WINDOW_MS;
+    for (const record of this.options.runs.all()) {
+      if (!isLive(record) && record.runId && record.origin === this.windowId && !record.acknowledged && record.updatedAt >= since) {
+        this.finished.fire(record);
+      }
+    }
   }
 
   private checkLease(): void {

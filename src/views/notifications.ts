@@ -3,13 +3,16 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import type { RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
+import type { RunsStore } from '../services/runsStore';
 
-export function watchRunNotifications(service: FloraService): vscode.Disposable {
+export function watchRunNotifications(service: FloraService, runs: RunsStore): vscode.Disposable {
   let authPromptOpen = false;
   return vscode.Disposable.from(
     service.onDidFinishRun((record) => {
       // A run FLORA never created was already reported by the command that tried to create it.
-      if (record.runId) void notifyFinished(record);
+      if (record.runId) {
+        void notifyFinished(record).then(() => runs.update(record.localId, { acknowledged: true }, { durable: true }));
+      }
     }),
     service.onAuthProblem(async (error) => {
       if (authPromptOpen) return;

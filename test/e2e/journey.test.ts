@@ -145,6 +145,37 @@ describe('the FLORA journey in the browser', function () {
     await workbench.screenshot('08-inserted-markdown');
   });
 
+  it('cancels with Escape at any step, sending nothing', async () => {
+    const { workbench } = session;
+    const posts = () => sandbox.requests.filter((request) => request.method === 'POST').length;
+    const before = posts();
+    const quickInput = workbench.quickInput();
+    // Escape closes the Notifications Center first when it is open.
+    await workbench.runCommand('Notifications: Hide Notifications');
+    // At the first input of a two-input technique, then at the confirmation.
+    await workbench.runCommand('FLORA: Run Technique…');
+    await quickInput.fill('product animator');
+    await quickInput.pickItem('Product Animator');
+    await quickInput.waitForTitle(/Product Animator: .* \(1\/2\)/);
+    // Focus the new prompt first: a key pressed while the previous picker hands over is lost.
+    await quickInput.input.click();
+    await quickInput.cancel();
+    await quickInput.waitForClosed();
+    await workbench.runCommand('FLORA: Run Technique…');
+    await quickInput.fill('studio shot');
+    await quickInput.pickItem('Studio Shot');
+    await quickInput.waitForTitle('Studio Shot: Product Image (1/1)');
+    await quickInput.fill('https://media.flora.ai/examples/cancel.png');
+    await quickInput.row(/Use "/).waitFor();
+    await quickInput.accept();
+    await quickInput.waitForTitle('Studio Shot: confirm the run');
+    await quickInput.input.click();
+    await quickInput.cancel();
+    await quickInput.waitForClosed();
+    await workbench.page.waitForTimeout(1_000);
+    assert.strictEqual(posts(), before, 'no run was created');
+  });
+
   it('resumes a live run after the window reloads, and completes it once', async () => {
     const { workbench } = session;
     await workbench.runCommand('FLORA: Run Technique…');
@@ -160,6 +191,8 @@ describe('the FLORA journey in the browser', function () {
     await workbench.waitForWorkbench();
     // The preview open before the reload is restored by its serializer.
     await workbench.page.locator('.tabs-container .tab', { hasText: 'FLORA: Studio Shot' }).waitFor({ timeout: 60_000 });
+    // The old extension host may hold the polling lease until it expires; the run completes after that.
+    await workbench.statusBarItem(/Icon Pack/).waitFor({ state: 'hidden', timeout: 60_000 });
     await workbench.notification(/Icon Pack completed/);
     await workbench.screenshot('09-resumed-after-reload');
     const iconPacks = sandbox.runs().filter((run) => run.slug === 'icon-pack');
