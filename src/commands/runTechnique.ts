@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
-import { FloraCancelledError, FloraInputError, isAuthError } from '../core/errors';
+import { FloraApiError, FloraCancelledError, FloraInputError, isAuthError } from '../core/errors';
 import { checkInputValue, describeType } from '../core/inputs';
 import { toPublicRecord, type PublicRunRecord, type RunRecord } from '../core/runs';
 import { isInputType, type TechniqueDetails, type TechniqueInput } from '../core/schemas';
@@ -102,9 +102,20 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
   try {
     return await load();
   } catch (error) {
+    if (error instanceof FloraApiError && error.code === 'not_found' && context.service.currentSettings.techniques.includes(slug)) {
+      await offerRemoval(slug, error.message);
+      throw new FloraCancelledError();
+    }
     if (!isAuthError(error) || !(await recoverKey(context, error))) throw error;
     return load();
   }
+}
+
+/** An added slug FLORA does not know: say so, and offer to take it off the list. */
+async function offerRemoval(slug: string, message: string): Promise<void> {
+  const remove = vscode.l10n.t('Remove Technique');
+  const choice = await vscode.window.showErrorMessage(message, remove);
+  if (choice === remove) await vscode.commands.executeCommand(CommandId.removeTechnique, slug);
 }
 
 /** Creates the recorded run; when FLORA refuses the key, lets the user set one and sends the same run again. */
