@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { request } from 'undici';
+import { ContextKey } from '../common/commandIds';
 import { FloraInputError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
 import { isLive, isLoadableUrl, type RunRecord } from '../core/runs';
@@ -122,6 +123,8 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
     for (const selection of editor.selections) builder.replace(selection, text);
   });
   if (!applied) throw new Error(vscode.l10n.t('The editor did not accept the edit.'));
+  // Inserts from a notification or the preview count for the walkthrough too, not only the palette's.
+  await vscode.commands.executeCommand('setContext', ContextKey.hasInsertedOutput, true);
   return text;
 }
 

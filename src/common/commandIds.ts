@@ -25,6 +25,11 @@ export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 export const ContextKey = {
   hasApiKey: 'flora.hasApiKey',
   techniqueFilterActive: 'flora.techniqueFilterActive',
+  /** The user added techniques of their own (the palette's Remove Technique needs one). */
+  hasAddedTechniques: 'flora.hasAddedTechniques',
+  /** A run was started or an output inserted in this profile: the walkthrough checks its steps off. */
+  hasStartedRun: 'flora.hasStartedRun',
+  hasInsertedOutput: 'flora.hasInsertedOutput',
 } as const;
 
 export const ViewId = {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Dispatcher } from 'undici';
+import { ContextKey } from '../common/commandIds';
 import { Disposable, toDisposable } from '../common/lifecycle';
 import { FloraClient, newIdempotencyKey } from '../core/api';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
@@ -332,6 +333,8 @@ export class FloraService extends Disposable {
     };
     // The intent is on disk before the request leaves, so a crash mid-request cannot lose the run.
     await this.options.runs.put(record, { durable: true });
+    // Runs started from a tree item or a script count for the walkthrough too.
+    await vscode.commands.executeCommand('setContext', ContextKey.hasStartedRun, true);
     await this.rememberRecent(slug);
     return record;
   }

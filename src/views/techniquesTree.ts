@@ -60,9 +60,11 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     this.register(
       onDidChangeSettings((settings) => {
         this.addedSlugs = settings.techniques;
+        void this.updateAddedContext();
         this.refresh();
       }),
     );
+    void this.updateAddedContext();
     this.register(
       service.onDidChangeDetails((slug) => {
         // A fetch for one technique re-renders the whole list only when the cache was cleared.
@@ -73,6 +75,10 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
 
   refresh(): void {
     this.changed.fire(undefined);
+  }
+
+  private async updateAddedContext(): Promise<void> {
+    await vscode.commands.executeCommand('setContext', ContextKey.hasAddedTechniques, this.addedSlugs.length > 0);
   }
 
   get filterText(): string {

@@ -1,10 +1,11 @@
 // One call for a UI journey: a fresh workspace, code-server, Chromium, and the workbench loaded with
-// this extension in development mode. Everything lives in one run folder that close() removes.
+// this extension in development mode — or, given a .vsix, with that package installed like a user would
+// install it. Everything lives in one run folder that close() removes.
 import * as path from 'path';
 import { Page } from 'playwright-core';
 import { Browser, launchBrowser, workbenchUrl } from './browser';
 import { onProcessExit, removeDirectory } from './cleanup';
-import { CodeServer, startCodeServer } from './codeServer';
+import { CodeServer, installVsix, startCodeServer } from './codeServer';
 import { extensionDevelopmentPath, makeRunDirectory } from './paths';
 import { Workbench, WorkbenchOptions } from './workbench';
 import { copyFixtureWorkspace } from './workspace';
@@ -16,6 +17,12 @@ export interface EditorSessionOptions {
   extensionEnvironment?: Record<string, string>;
   viewport?: { width: number; height: number };
   workbench?: WorkbenchOptions;
+  /**
+   * A packaged extension to install into the fresh profile before the server starts. The workbench then
+   * loads it as an ordinary installed extension (production mode) instead of this repository in
+   * development mode.
+   */
+  vsixPath?: string;
 }
 
 export interface EditorSession {
@@ -41,9 +48,11 @@ export async function openEditorSession(options: EditorSessionOptions = {}): Pro
   };
   try {
     const workspace = copyFixtureWorkspace(path.join(runDirectory, 'workspace'));
+    const serverRunDirectory = path.join(runDirectory, 'code-server');
+    if (options.vsixPath !== undefined) await installVsix(options.vsixPath, serverRunDirectory);
     server = await startCodeServer({
       workspace,
-      runDir: path.join(runDirectory, 'code-server'),
+      runDir: serverRunDirectory,
       settings: options.settings,
     });
     browser = await launchBrowser({ userDataDir: path.join(runDirectory, 'chromium'), viewport: options.viewport });
@@ -52,7 +61,7 @@ export async function openEditorSession(options: EditorSessionOptions = {}): Pro
       workbenchUrl({
         base: server.url,
         folder: workspace,
-        extensionDevelopmentPath,
+        extensionDevelopmentPath: options.vsixPath === undefined ? extensionDevelopmentPath : undefined,
         extensionEnvironment: options.extensionEnvironment,
       }),
       { timeout: 120_000 },
