@@ -33,8 +33,11 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   if (record.status === 'completed') {
     const openPreview = vscode.l10n.t('Open Preview');
     const insert = vscode.l10n.t('Insert URL');
-    const cost = record.chargedCost !== undefined ? vscode.l10n.t(' ({0} credits)', record.chargedCost) : '';
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('FLORA: {0} completed{1}.', record.techniqueName, cost), openPreview, insert);
+    const message =
+      record.chargedCost !== undefined
+        ? vscode.l10n.t('FLORA: {0} completed ({1} credits).', record.techniqueName, record.chargedCost)
+        : vscode.l10n.t('FLORA: {0} completed.', record.techniqueName);
+    const choice = await vscode.window.showInformationMessage(message, openPreview, insert);
     if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
     if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, { ...argument, kind: 'run' });
     return;
