@@ -170,4 +170,35 @@ describe('runs against the sandbox', () => {
     const unknown = await rejection(vscode.commands.executeCommand('flora.openPreview', 'j57-not-a-run'));
     assert.match(unknown, /no run/i);
   });
+
+  it('downloads an output into flora.outputFolder in the workspace', async () => {
+    const api = await floraApi();
+    const record = await api.runTechnique('studio-shot', { product_image: IMAGE_URL });
+    const output = record.outputs?.[0];
+    assert.ok(output);
+    const saved = await vscode.commands.executeCommand<vscode.Uri>('flora.downloadOutput', { url: output.url, type: output.type });
+    assert.ok(saved, 'the command returns the saved file');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    assert.ok(folder && saved.fsPath.startsWith(vscode.Uri.joinPath(folder, 'flora-outputs').fsPath), saved.fsPath);
+    const bytes = await vscode.workspace.fs.readFile(saved);
+    assert.deepStrictEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a real PNG was saved');
+    const refused = await rejection(vscode.commands.executeCommand('flora.downloadOutput', { url: 'file:///etc/passwd', type: 'imageUrl' }));
+    assert.match(refused, /https:\/\//);
+  });
+
+  it('runs a finished run again with the same inputs: a new run', async () => {
+    const configuration = vscode.workspace.getConfiguration('flora');
+    await configuration.update('confirmBeforeRun', false, vscode.ConfigurationTarget.Global);
+    try {
+      const api = await floraApi();
+      const first = await api.runTechnique('studio-shot', { product_image: IMAGE_URL });
+      const again = await vscode.commands.executeCommand<PublicRunRecord>('flora.runAgain', first.runId);
+      assert.ok(again.runId && again.runId !== first.runId, 'a new run');
+      assert.strictEqual(again.slug, 'studio-shot');
+      const created = sandbox.runs().find((run) => run.runId === again.runId);
+      assert.deepStrictEqual(created?.inputs, sandbox.runs().find((run) => run.runId === first.runId)?.inputs);
+    } finally {
+      await configuration.update('confirmBeforeRun', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
