@@ -1,7 +1,6 @@
 // Commands on runs and their outputs: preview, insert into code, copy, download, clear history.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { request } from 'undici';
 import { ContextKey } from '../common/commandIds';
 import { FloraInputError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
@@ -161,8 +160,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
     async (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      // Outputs are public URLs: no Authorization header is ever sent with them.
-      const response = await request(output.url, { method: 'GET', signal: controller.signal, maxRedirections: 3, headersTimeout: 30_000, bodyTimeout: 60_000 });
+      const response = await context.service.fetchOutput(output.url, controller.signal);
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();
         throw new Error(vscode.l10n.t('The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.', response.statusCode));

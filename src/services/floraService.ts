@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ContextKey } from '../common/commandIds';
 import { Disposable, toDisposable } from '../common/lifecycle';
 import { FloraClient, newIdempotencyKey } from '../core/api';
@@ -256,6 +256,14 @@ export class FloraService extends Disposable {
       if (isAuthError(error)) return 'rejected';
       return error instanceof FloraApiError ? 'accepted' : 'unknown';
     }
+  }
+
+  /**
+   * Fetches an output file through the extension's own dispatcher (proxy-aware; the editor's global one may
+   * be another undici). Outputs are public URLs: no Authorization header is ever sent with them.
+   */
+  fetchOutput(url: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    return request(url, { method: 'GET', signal, dispatcher: this.dispatcher, maxRedirections: 3, headersTimeout: 30_000, bodyTimeout: 60_000 });
   }
 
   /** Loopback base URLs are the local sandbox, whose own output URLs may be used as inputs. */
