@@ -1,7 +1,6 @@
 // The FLORA REST client (flora-api.md, "Endpoints"). It takes its base URL, dispatcher and key getter
 // from outside, validates every reply, retries what is safe to retry, and never lets the key leave the
 // base URL's origin.
-import { randomUUID } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
@@ -14,6 +13,7 @@ import {
   messageForApiError,
 } from './errors';
 import { DEFAULT_TIMEOUTS, parseBaseUrl, parseRetryAfter, toTransportError, type Timeouts } from './http';
+import { isValidSlug, type Logger } from './model';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
 import {
   createRunReplySchema,
@@ -27,13 +27,11 @@ import {
   type TechniqueDetails,
 } from './schemas';
 
-/** Slugs are short URL-safe identifiers (flora-api.md, step 2). */
-const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** The largest reply body read; FLORA's replies are a few kilobytes. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string) => void;
+export { isValidSlug, newIdempotencyKey } from './model';
+export type { Logger, LogLevel } from './model';
 
 export interface FloraClientOptions {
   baseUrl: string;
@@ -61,14 +59,6 @@ export interface GetRunOptions extends RequestOptions {
   pollUrl?: string;
   /** Polls are retried by the poller's own schedule; default 1 (no retry here). */
   attempts?: number;
-}
-
-export function newIdempotencyKey(): string {
-  return `flora-vscode-${randomUUID()}`;
-}
-
-export function isValidSlug(slug: string): boolean {
-  return SLUG_PATTERN.test(slug);
 }
 
 export class FloraClient {

@@ -1,6 +1,5 @@
-// The HTTP plumbing under the FLORA client: one undici dispatcher (keep-alive pools per origin, proxy
-// aware), base-URL rules, and the mapping of low-level failures to typed errors.
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+// The HTTP rules under the FLORA client: timeouts, base-URL rules, Retry-After, and the mapping of
+// low-level failures to typed errors. (The undici dispatcher itself is in dispatcher.ts.)
 import {
   FloraCancelledError,
   FloraConfigurationError,
@@ -8,7 +7,9 @@ import {
   type TransportFailure,
 } from './errors';
 
-export const DEFAULT_BASE_URL = 'https://app.flora.ai';
+import { DEFAULT_BASE_URL, isLoopbackHost } from './model';
+
+export { DEFAULT_BASE_URL, isLoopbackHost } from './model';
 
 export interface Timeouts {
   /** Establishing the TCP/TLS connection. */
@@ -20,41 +21,6 @@ export interface Timeouts {
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
-
-export interface DispatcherOptions {
-  timeouts?: Partial<Timeouts>;
-  /**
-   * An explicit proxy (e.g. VS Code's `http.proxy`). When absent, HTTPS_PROXY / HTTP_PROXY / NO_PROXY from
-   * the environment apply, through undici's EnvHttpProxyAgent.
-   */
-  proxyUrl?: string;
-}
-
-/**
- * One dispatcher for the whole extension: undici keeps a keep-alive pool per origin inside it, so every
- * poll of every run reuses the same few connections.
- */
-export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
-  const connectMs = options.timeouts?.connectMs ?? DEFAULT_TIMEOUTS.connectMs;
-  const common = {
-    connect: { timeout: connectMs },
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 120_000,
-  };
-  if (options.proxyUrl) return new ProxyAgent({ ...common, uri: options.proxyUrl });
-  if (hasProxyEnvironment()) return new EnvHttpProxyAgent(common);
-  return new Agent(common);
-}
-
-function hasProxyEnvironment(): boolean {
-  const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
-  return names.some((name) => (process.env[name] ?? '').trim().length > 0);
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
 
 /**
  * Parses the configured base URL. The API key is sent there, so it must be HTTPS; plain HTTP is allowed

@@ -2,7 +2,8 @@
 // mistake costs the user a message, not a request (flora-api.md, "Create run request fields" and
 // "Input media URL restrictions").
 import { FloraInputError, type InputProblem } from './errors';
-import { isInputType, type RunInput, type TechniqueDetails, type TechniqueInput } from './schemas';
+import { isInputType, type RunInput } from './model';
+import type { TechniqueDetails, TechniqueInput } from './schemas';
 
 const bucket = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
 const gcsBucket = '[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from './api';
+import type { Logger } from './model';
 import { isRunRecord, type RunRecord } from './runs';
 
 const SUFFIX = '.json';

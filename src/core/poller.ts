@@ -3,7 +3,8 @@
 // FLORA says completed or failed (or, after repeated 404s, that the run is gone).
 import { FloraApiError, FloraCancelledError, FloraError, FloraRateLimitError, FloraServerError } from './errors';
 import { backoffDelay } from './retry';
-import { clampProgress, isFinalStatus, type RunStatusReply } from './schemas';
+import { clampProgress, isFinalStatus } from './model';
+import type { RunStatusReply } from './schemas';
 
 /** The document's window: "Poll every 2-5 seconds". */
 export const MIN_POLL_INTERVAL_MS = 2_000;

@@ -2,19 +2,10 @@
 // these before anything else reads it, so a server that changes shape produces a ProtocolError that says
 // what was wrong instead of `undefined` flowing through the extension. Extra fields are tolerated.
 import { z } from 'zod';
+import { RUN_STATUSES } from './model';
 
-/** The input types the document lists for `inputs[].type`. */
-export const INPUT_TYPES = ['imageUrl', 'videoUrl', 'text'] as const;
-export type InputType = (typeof INPUT_TYPES)[number];
-export function isInputType(value: string): value is InputType {
-  return (INPUT_TYPES as readonly string[]).includes(value);
-}
-
-export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export function isFinalStatus(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed';
-}
+export { clampProgress, INPUT_TYPES, isFinalStatus, isInputType, RUN_STATUSES } from './model';
+export type { InputType, RunInput, RunStatus } from './model';
 
 /** Servers written in other languages send `null` for absent fields; treat it as absent. */
 function optional<T extends z.ZodType>(schema: T) {
@@ -92,19 +83,6 @@ export type CreateRunReply = z.infer<typeof createRunReplySchema>;
 export type RunOutput = z.infer<typeof runOutputSchema>;
 export type RunStatusReply = z.infer<typeof runStatusReplySchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
-
-/** One entry of the create-run request's `inputs` array. */
-export interface RunInput {
-  id: string;
-  type: InputType;
-  value: string;
-}
-
-/** Clamps a server's progress into 0–100 so views never show 140 % or NaN. */
-export function clampProgress(progress: number | undefined): number {
-  if (progress === undefined || !Number.isFinite(progress)) return 0;
-  return Math.min(100, Math.max(0, Math.round(progress)));
-}
 
 /**
  * Describes a zod failure in one line a person can read in the log: the path and what was expected,

@@ -1,6 +1,6 @@
 // Turns what a user pastes (a slug, or a technique's URL such as https://app.flora.ai/techniques/<slug>)
 // into a slug (flora-api.md, step 2).
-import { isValidSlug } from './api';
+import { isValidSlug } from './model';
 
 export function parseTechniqueReference(text: string): { slug: string } | { problem: string } {
   const value = text.trim();

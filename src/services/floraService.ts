@@ -4,17 +4,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ContextKey } from '../common/commandIds';
 import { Disposable, toDisposable } from '../common/lifecycle';
-import { FloraClient, newIdempotencyKey } from '../core/api';
+import type { FloraClient } from '../core/api';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError } from '../core/errors';
-import { createDispatcher, isLoopbackHost } from '../core/http';
+import { clampProgress, isLoopbackHost, newIdempotencyKey } from '../core/model';
 import { buildRunInputs, type MediaUrlOptions } from '../core/inputs';
 import type { FileLease } from '../core/lease';
 import { Poller, type PollUpdate } from '../core/poller';
-import { clampProgress, type RunStatusReply, type TechniqueDetails } from '../core/schemas';
+import type { RunStatusReply, TechniqueDetails } from '../core/schemas';
 import { isLive, type RunRecord } from '../core/runs';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -52,7 +52,7 @@ export interface FloraServiceOptions {
 export class FloraService extends Disposable {
   private settings: FloraSettings = readSettings();
   private currentClient: FloraClient | undefined;
-  private readonly dispatcher: Dispatcher;
+  private dispatcherInstance: Dispatcher | undefined;
   private readonly details = new Map<string, TechniqueDetails>();
   private readonly detailsInFlight = new Map<string, Promise<TechniqueDetails>>();
   private readonly poller: Poller;
@@ -71,8 +71,7 @@ export class FloraService extends Disposable {
 
   constructor(private readonly options: FloraServiceOptions) {
     super();
-    this.dispatcher = createDispatcher({ proxyUrl: options.proxyUrl });
-    this.register(toDisposable(() => void this.dispatcher.close().catch(() => undefined)));
+    this.register(toDisposable(() => void this.dispatcherInstance?.close().catch(() => undefined)));
     this.poller = new Poller({
       fetch: (target, signal) => this.client().getRun(target.slug, target.runId, { pollUrl: target.pollUrl, signal }),
       intervalMs: this.settings.pollIntervalMs,
@@ -212,6 +211,15 @@ export class FloraService extends Disposable {
     }
   }
 
+  /** Created on the first request, so activation never loads the HTTP stack. */
+  private get dispatcher(): Dispatcher {
+    if (!this.dispatcherInstance) {
+      const { createDispatcher } = loadDispatcherModule();
+      this.dispatcherInstance = createDispatcher({ proxyUrl: this.options.proxyUrl });
+    }
+    return this.dispatcherInstance;
+  }
+
   get currentSettings(): FloraSettings {
     return this.settings;
   }
@@ -219,6 +227,7 @@ export class FloraService extends Disposable {
   /** Throws FloraConfigurationError when flora.baseUrl may not carry the key. */
   client(): FloraClient {
     if (!this.currentClient) {
+      const { FloraClient } = loadClientModule();
       this.currentClient = new FloraClient({
         baseUrl: this.settings.baseUrl,
         getApiKey: () => this.options.keys.get(),
@@ -237,6 +246,7 @@ export class FloraService extends Disposable {
   async checkKey(key: string): Promise<KeyVerdict> {
     let client: FloraClient;
     try {
+      const { FloraClient } = loadClientModule();
       client = new FloraClient({
         baseUrl: this.settings.baseUrl,
         getApiKey: () => key,
@@ -263,6 +273,7 @@ export class FloraService extends Disposable {
    * be another undici). Outputs are public URLs: no Authorization header is ever sent with them.
    */
   fetchOutput(url: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const { request } = loadUndici();
     return request(url, { method: 'GET', signal, dispatcher: this.dispatcher, maxRedirections: 3, headersTimeout: 30_000, bodyTimeout: 60_000 });
   }
 
@@ -545,3 +556,17 @@ function fromReply(reply: RunStatusReply): Partial<RunRecord> {
   if (reply.status === 'failed' && reply.completedAt === undefined) change.completedAt = Date.now();
   return change;
 }
+
+// The HTTP client, its schemas and undici make up most of the bundle. Required on first use rather than
+// imported, so activating the extension does not evaluate them (esbuild keeps required modules lazy).
+/* eslint-disable @typescript-eslint/no-require-imports */
+function loadClientModule(): typeof import('../core/api') {
+  return require('../core/api') as typeof import('../core/api');
+}
+function loadDispatcherModule(): typeof import('../core/dispatcher') {
+  return require('../core/dispatcher') as typeof import('../core/dispatcher');
+}
+function loadUndici(): typeof import('undici') {
+  return require('undici') as typeof import('undici');
+}
+/* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,7 +1,7 @@
 // The FLORA log channel. The key is never handed to it; as a second line of defence, anything shaped like
 // a FLORA key is masked before it is written.
 import * as vscode from 'vscode';
-import type { Logger, LogLevel } from '../core/api';
+import type { Logger, LogLevel } from '../core/model';
 
 const KEY_PATTERN = /\bsk_[A-Za-z0-9_-]{4,}/g;
 

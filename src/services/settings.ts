@@ -1,6 +1,6 @@
 // One typed reading of the flora.* settings, clamped, so no other code reads configuration directly.
 import * as vscode from 'vscode';
-import { DEFAULT_BASE_URL } from '../core/http';
+import { DEFAULT_BASE_URL } from '../core/model';
 import type { InsertFormat } from '../core/insertFormat';
 import { clampPollInterval } from '../core/poller';
 

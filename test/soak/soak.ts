@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { FloraClient, newIdempotencyKey } from '../../src/core/api';
 import { FloraCancelledError, FloraError } from '../../src/core/errors';
-import { createDispatcher } from '../../src/core/http';
+import { createDispatcher } from '../../src/core/dispatcher';
 import { Poller } from '../../src/core/poller';
 import type { RunInput, RunStatusReply } from '../../src/core/schemas';
 import { startSandbox, type Fault } from '../sandbox/server';

@@ -13,7 +13,7 @@ import {
   FloraServerError,
   FloraTransportError,
 } from '../../../src/core/errors';
-import { createDispatcher } from '../../../src/core/http';
+import { createDispatcher } from '../../../src/core/dispatcher';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import {
   FAST_RETRY,

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
 import { FloraApiError, FloraInputError } from '../../../src/core/errors';
-import { createDispatcher } from '../../../src/core/http';
+import { createDispatcher } from '../../../src/core/dispatcher';
 import { buildRunInputs, checkMediaUrl, isSupportedMediaHost } from '../../../src/core/inputs';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import { checkMediaUrl as sandboxCheckMediaUrl } from '../../sandbox/hosts';

@@ -13,7 +13,7 @@ import {
   FloraServerError,
   FloraTransportError,
 } from '../../../src/core/errors';
-import { createDispatcher } from '../../../src/core/http';
+import { createDispatcher } from '../../../src/core/dispatcher';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   MAX_POLL_INTERVAL_MS,

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-import { createDispatcher } from '../../../src/core/http';
+import { createDispatcher } from '../../../src/core/dispatcher';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { makeClient } from './helpers';
 
