@@ -2,7 +2,7 @@
 // from outside, validates every reply, retries what is safe to retry, and never lets the key leave the
 // base URL's origin.
 import { request, type Dispatcher } from 'undici';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import {
   FloraApiError,
   FloraCancelledError,
@@ -159,7 +159,7 @@ export class FloraClient {
     }
   }
 
-  private async send<Schema extends z.ZodType>(
+  private async send<Schema extends z.ZodMiniType>(
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
@@ -215,7 +215,7 @@ export class FloraClient {
     return this.interpret(statusCode, replyHeaders, text, schema, subject);
   }
 
-  private interpret<Schema extends z.ZodType>(
+  private interpret<Schema extends z.ZodMiniType>(
     status: number,
     headers: Record<string, string | string[] | undefined>,
     text: string,
@@ -230,7 +230,7 @@ export class FloraClient {
           `FLORA sent a reply that is not JSON (HTTP ${status}). If this persists, check flora.baseUrl and your proxy.`,
         );
       }
-      const parsed = schema.safeParse(json);
+      const parsed = schema.safeParse(json, { reportInput: true });
       if (!parsed.success) {
         const detail = describeSchemaError(parsed.error);
         throw new FloraProtocolError(detail, `FLORA sent a reply of an unexpected shape about ${subject}: ${detail}.`);
