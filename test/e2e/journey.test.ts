@@ -5,11 +5,25 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { artifactsDirectory } from '../harness/paths';
+import { decodePng, encodeGif, halve } from '../harness/gif';
+import { artifactsDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
 const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
+/** The animation of a run in the README: frame name and how long it shows (hundredths of a second). */
+const RUN_ANIMATION: ReadonlyArray<[string, number]> = [
+  ['03-technique-details', 150],
+  ['04-input-refused', 200],
+  ['05-confirm-cost', 150],
+  ['06-status-bar-progress', 80],
+  ['06b-progress', 80],
+  ['06c-progress', 80],
+  ['07-preview', 250],
+  ['08-inserted-markdown', 250],
+];
+/** The screenshots the README shows. */
+const README_SHOTS = ['03-technique-details', '04-input-refused', '05-confirm-cost', '06-status-bar-progress', '07-preview', '08-inserted-markdown'];
 
 describe('the FLORA journey in the browser', function () {
   this.timeout(300_000);
@@ -34,6 +48,15 @@ describe('the FLORA journey in the browser', function () {
   });
 
   after(async () => {
+    // `npm run screenshots` refreshes the README's pictures from this very journey.
+    if (process.env.FLORA_README_SHOTS) {
+      const target = path.join(repositoryRoot, 'media', 'readme');
+      fs.mkdirSync(target, { recursive: true });
+      const shot = (name: string) => path.join(artifactsDirectory, 'screenshots', `${name}.png`);
+      for (const name of README_SHOTS) fs.copyFileSync(shot(name), path.join(target, `${name}.png`));
+      const frames = RUN_ANIMATION.map(([name, delay]) => ({ image: halve(decodePng(fs.readFileSync(shot(name)))), delay }));
+      fs.writeFileSync(path.join(target, 'run.gif'), encodeGif(frames));
+    }
     await session?.close();
     await sandbox?.close();
   });
@@ -102,6 +125,11 @@ describe('the FLORA journey in the browser', function () {
     const status = workbench.statusBarItem(/Studio Shot/);
     await status.waitFor({ timeout: 30_000 });
     await workbench.screenshot('06-status-bar-progress');
+    // Frames of the run's progress for the README's animation.
+    for (const frame of ['06b-progress', '06c-progress']) {
+      await workbench.page.waitForTimeout(1_500);
+      await workbench.screenshot(frame);
+    }
     assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'studio-shot').length, 1);
   });
 
