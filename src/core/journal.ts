@@ -50,20 +50,42 @@ export class RunJournal {
     await fs.promises.rm(path.join(this.directory, fileName(localId)), { force: true });
   }
 
-  /** Calls `listener` with the local id of every run file another writer (or this one) changed. */
-  watch(listener: (localId: string) => void): { dispose(): void } {
-    fs.mkdirSync(this.directory, { recursive: true });
+  /**
+   * Calls `listener` with the local id of every run file another writer (or this one) changed. Creates
+   * nothing: until the first run is written (by any window) it only checks, now and then, for the folder.
+   */
+  watch(listener: (localId: string) => void, options: { retryMs?: number } = {}): { dispose(): void } {
     let watcher: fs.FSWatcher | undefined;
-    try {
-      watcher = fs.watch(this.directory, (_event, name) => {
-        const file = typeof name === 'string' ? name : undefined;
-        if (file?.endsWith(SUFFIX)) listener(decodeURIComponent(file.slice(0, -SUFFIX.length)));
-      });
-      watcher.on('error', (error) => this.log('warn', `Watching the run journal stopped: ${error.message}`));
-    } catch (error) {
-      this.log('warn', `Cannot watch the run journal (${String(error)}); other windows' runs appear after a reload.`);
-    }
-    return { dispose: () => watcher?.close() };
+    let retry: NodeJS.Timeout | undefined;
+    let disposed = false;
+    const start = () => {
+      if (disposed) return;
+      try {
+        watcher = fs.watch(this.directory, (_event, name) => {
+          const file = typeof name === 'string' ? name : undefined;
+          if (file?.endsWith(SUFFIX)) listener(decodeURIComponent(file.slice(0, -SUFFIX.length)));
+        });
+        watcher.on('error', (error) => this.log('warn', `Watching the run journal stopped: ${error.message}`));
+        // Files written before the watcher started are announced too.
+        for (const name of fs.readdirSync(this.directory)) {
+          if (name.endsWith(SUFFIX)) listener(decodeURIComponent(name.slice(0, -SUFFIX.length)));
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          retry = setTimeout(start, options.retryMs ?? 3_000);
+          return;
+        }
+        this.log('warn', `Cannot watch the run journal (${String(error)}); other windows' runs appear after a reload.`);
+      }
+    };
+    start();
+    return {
+      dispose: () => {
+        disposed = true;
+        if (retry) clearTimeout(retry);
+        watcher?.close();
+      },
+    };
   }
 
   private async readFile(name: string): Promise<RunRecord | undefined> {

@@ -61,6 +61,8 @@ export class FloraService extends Disposable {
   /** A run this window started reached completed or failed (whichever window polled it). */
   readonly onDidFinishRun = this.finished.event;
   private readonly creating = new Set<string>();
+  /** Runs whose create request this activation sends itself (resuming must not send it a second time). */
+  private readonly createdHere = new Set<string>();
   private pollingHere = false;
   private readonly authProblem = this.register(new vscode.EventEmitter<FloraError>());
   /** FLORA refused the key while following a run; polling waits for a new key. */
@@ -177,6 +179,14 @@ export class FloraService extends Disposable {
 
   private checkLease(): void {
     if (this.isDisposed) return;
+    // With nothing to poll there is nothing to coordinate: no lease, no heartbeat, no writes.
+    if (this.options.runs.live().length === 0) {
+      if (this.pollingHere) {
+        this.options.lease.release();
+        this.pollingHere = false;
+      }
+      return;
+    }
     this.beat();
     let held: boolean;
     try {
@@ -199,7 +209,10 @@ export class FloraService extends Disposable {
 
   /** A run changed in the store: the polling window follows live runs it is not following yet. */
   private adopt(record: RunRecord): void {
-    if (!this.pollingHere || this.isDisposed || !isLive(record)) return;
+    if (this.isDisposed || !isLive(record)) return;
+    // A new live run and nobody polling here yet: try for the lease now rather than at the next check.
+    if (!this.pollingHere) this.checkLease();
+    if (!this.pollingHere) return;
     if (record.runId) {
       if (!this.poller.isTracking(record.runId)) this.follow(record, false);
       return;
@@ -350,6 +363,7 @@ export class FloraService extends Disposable {
       updatedAt: now,
       origin: this.windowId,
     };
+    this.createdHere.add(record.localId);
     // The intent is on disk before the request leaves, so a crash mid-request cannot lose the run.
     await this.options.runs.put(record, { durable: true });
     // Runs started from a tree item or a script count for the walkthrough too.
@@ -488,7 +502,7 @@ export class FloraService extends Disposable {
     for (const record of this.options.runs.live()) {
       if (record.runId) {
         this.follow(record, true);
-      } else {
+      } else if (!this.createdHere.has(record.localId) && !this.creating.has(record.localId)) {
         this.options.log.info(`Re-sending the create request of an unfinished ${record.slug} run (same idempotency key).`);
         this.create(record.localId).catch(() => undefined);
       }

@@ -229,6 +229,9 @@ class SandboxServer implements Sandbox {
         this.send(response, errorReply(500, 'internal_error', `Sandbox error: ${describe(error)}`));
       });
     });
+    // Like the load balancers in front of hosted APIs (60–75 s), not Node's 5 s default: a client polling every
+    // 5 s would otherwise reconnect for every poll.
+    this.server.keepAliveTimeout = 65_000;
     this.server.on('connection', (socket: Socket) => {
       this.connections += 1;
       this.sockets.add(socket);

@@ -74,6 +74,26 @@ describe('core/journal', () => {
   });
 });
 
+describe('core/journal watching a folder that does not exist yet', () => {
+  it('creates nothing, and reports runs once another writer creates the folder', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-journal-'));
+    const directory = path.join(parent, 'runs');
+    const seen: string[] = [];
+    const watch = new RunJournal(directory).watch((localId) => seen.push(localId), { retryMs: 50 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      assert.equal(fs.existsSync(directory), false, 'watching wrote nothing');
+      await new RunJournal(directory).save(record('first-run'));
+      const deadline = Date.now() + 3_000;
+      while (!seen.includes('first-run') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(seen.includes('first-run'));
+    } finally {
+      watch.dispose();
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('core/lease', () => {
   let directory: string;
   let now = 1_000;
