@@ -92,7 +92,9 @@
       app.appendChild(element('p', 'error', `${run.errorCode}${run.errorCode && run.errorMessage ? ': ' : ''}${run.errorMessage}`));
     }
     if (run.outputs.length === 0) {
-      app.appendChild(element('p', 'muted', run.status === 'completed' ? 'This run produced no outputs.' : 'Outputs appear here when the run completes.'));
+      app.appendChild(
+        element('p', 'muted', run.status === 'completed' ? 'This run produced no outputs.' : 'Outputs appear here when the run completes.'),
+      );
     }
     const outputs = element('div', 'outputs');
     for (const output of run.outputs) outputs.appendChild(renderOutput(output));

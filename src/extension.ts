@@ -67,7 +67,15 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       if (editor) lastTextEditor = editor;
     }),
     watchRunNotifications(service, runs),
-    ...registerAllCommands({ service, keys, runs, log, techniquesTree, previews, lastTextEditor: () => lastTextEditor ?? vscode.window.visibleTextEditors[0] }),
+    ...registerAllCommands({
+      service,
+      keys,
+      runs,
+      log,
+      techniquesTree,
+      previews,
+      lastTextEditor: () => lastTextEditor ?? vscode.window.visibleTextEditors[0],
+    }),
   );
 
   void startUp(context, keys, runs, service, log);
@@ -84,7 +92,11 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       const record = await service.startRun(slug, inputs, options);
       return toPublicRecord(await service.waitForRun(record.localId, options.signal));
     },
-    getRuns: () => runs.all().filter((record) => record.runId).map(toPublicRecord),
+    getRuns: () =>
+      runs
+        .all()
+        .filter((record) => record.runId)
+        .map(toPublicRecord),
     onDidChangeRun: changed.event,
   };
 }

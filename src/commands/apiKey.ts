@@ -23,7 +23,7 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
   const openKeys = vscode.l10n.t('Where do I get a key?');
   const key = await vscode.window.showInputBox({
     title: vscode.l10n.t('FLORA: Set API Key'),
-    prompt: vscode.l10n.t('Paste your FLORA API key (Settings › API Keys in FLORA). It is kept in VS Code\'s secret storage.'),
+    prompt: vscode.l10n.t("Paste your FLORA API key (Settings › API Keys in FLORA). It is kept in VS Code's secret storage."),
     placeHolder: 'sk_live_…',
     password: true,
     ignoreFocusOut: true,
@@ -31,7 +31,10 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
       const problem = checkKeyShape(value.trim());
       if (problem) return value.length === 0 ? undefined : problem;
       if (!value.trim().startsWith('sk_')) {
-        return { message: vscode.l10n.t('FLORA keys usually start with "sk_live_". Press Enter to use this one anyway.'), severity: vscode.InputBoxValidationSeverity.Warning };
+        return {
+          message: vscode.l10n.t('FLORA keys usually start with "sk_live_". Press Enter to use this one anyway.'),
+          severity: vscode.InputBoxValidationSeverity.Warning,
+        };
       }
       return undefined;
     },
@@ -57,7 +60,9 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
     return false;
   }
   await context.keys.set(trimmed);
-  context.log.info(verdict === 'accepted' ? 'API key stored; FLORA accepted it.' : 'API key stored; FLORA could not be reached to check it.');
+  context.log.info(
+    verdict === 'accepted' ? 'API key stored; FLORA accepted it.' : 'API key stored; FLORA could not be reached to check it.',
+  );
   void vscode.window.showInformationMessage(
     verdict === 'accepted'
       ? vscode.l10n.t('FLORA API key saved.')

@@ -93,7 +93,13 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
     record = picked?.record;
   }
   if (!record) {
-    if (argument !== undefined) throw new FloraInputError([{ inputId: undefined, message: vscode.l10n.t('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')) }]);
+    if (argument !== undefined)
+      throw new FloraInputError([
+        {
+          inputId: undefined,
+          message: vscode.l10n.t('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
+        },
+      ]);
     return false;
   }
   context.previews.show(record.localId);
@@ -102,11 +108,15 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
 
 /** Inserts the output at every cursor of the editor, formatted for its language; returns the text inserted. */
 export async function insertOutputUrl(context: OutputCommandContext, argument?: unknown): Promise<string | undefined> {
-  const output = resolveOutput(context.runs, argument) ?? (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output URL')) : undefined);
+  const output =
+    resolveOutput(context.runs, argument) ??
+    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output URL')) : undefined);
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
-    throw new FloraInputError([{ inputId: undefined, message: vscode.l10n.t('Open a file to insert the output URL into, then try again.') }]);
+    throw new FloraInputError([
+      { inputId: undefined, message: vscode.l10n.t('Open a file to insert the output URL into, then try again.') },
+    ]);
   }
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
@@ -128,7 +138,9 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
 }
 
 export async function copyOutputUrl(context: OutputCommandContext, argument?: unknown): Promise<string | undefined> {
-  const output = resolveOutput(context.runs, argument) ?? (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Copy Output URL')) : undefined);
+  const output =
+    resolveOutput(context.runs, argument) ??
+    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Copy Output URL')) : undefined);
   if (!output) return undefined;
   await vscode.env.clipboard.writeText(output.url);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied the output URL'), 3000);
@@ -149,11 +161,15 @@ const MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
 
 /** Saves an output into flora.outputFolder (relative to the first workspace folder); returns the file's URI. */
 export async function downloadOutput(context: OutputCommandContext, argument?: unknown): Promise<vscode.Uri | undefined> {
-  const output = resolveOutput(context.runs, argument) ?? (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Download Output')) : undefined);
+  const output =
+    resolveOutput(context.runs, argument) ??
+    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Download Output')) : undefined);
   if (!output) return undefined;
   const extraOrigins = context.service.mediaOptions().extraOrigins ?? [];
   if (!isLoadableUrl(output.url, extraOrigins)) {
-    throw new FloraInputError([{ inputId: undefined, message: vscode.l10n.t('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) }]);
+    throw new FloraInputError([
+      { inputId: undefined, message: vscode.l10n.t('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
+    ]);
   }
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading FLORA output…'), cancellable: true },
@@ -163,7 +179,12 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
       const response = await context.service.fetchOutput(output.url, controller.signal);
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();
-        throw new Error(vscode.l10n.t('The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.', response.statusCode));
+        throw new Error(
+          vscode.l10n.t(
+            'The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.',
+            response.statusCode,
+          ),
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -172,16 +193,21 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
         if (size > MAX_DOWNLOAD_BYTES) throw new Error(vscode.l10n.t('The output is larger than 1 GiB; open it in the browser instead.'));
         chunks.push(chunk as Buffer);
       }
-      const contentType = String(response.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const contentType =
+        String(response.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim() ?? '';
       const target = await targetUri(context, output, contentType);
       if (!target) return undefined;
       await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(target, '..'));
       await vscode.workspace.fs.writeFile(target, Buffer.concat(chunks));
       context.log.info(`Saved output ${output.url} to ${target.fsPath} (${size} bytes).`);
       const open = vscode.l10n.t('Open');
-      void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), open).then((choice) => {
-        if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
-      });
+      void vscode.window
+        .showInformationMessage(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), open)
+        .then((choice) => {
+          if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
+        });
       return target;
     },
   );

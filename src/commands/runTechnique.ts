@@ -147,7 +147,12 @@ async function pickTechnique(service: FloraService): Promise<string | undefined>
   const recent = service.recentTechniques();
   const added = service.currentSettings.techniques;
   const bySlug = new Map<string, TechniquePickItem>();
-  const item = (slug: string, name: string, description: string): TechniquePickItem => ({ slug, label: name, description: slug, detail: description });
+  const item = (slug: string, name: string, description: string): TechniquePickItem => ({
+    slug,
+    label: name,
+    description: slug,
+    detail: description,
+  });
   for (const technique of DOCUMENTED_TECHNIQUES) bySlug.set(technique.slug, item(technique.slug, technique.name, technique.description));
   for (const slug of added) {
     if (!bySlug.has(slug)) {
@@ -158,7 +163,8 @@ async function pickTechnique(service: FloraService): Promise<string | undefined>
   const recentItems = recent.map((slug) => bySlug.get(slug)).filter((entry): entry is TechniquePickItem => entry !== undefined);
   const rest = [...bySlug.values()].filter((entry) => !recent.includes(entry.slug));
   const items: Array<TechniquePickItem | vscode.QuickPickItem> = [];
-  if (recentItems.length > 0) items.push({ label: vscode.l10n.t('recently used'), kind: vscode.QuickPickItemKind.Separator }, ...recentItems);
+  if (recentItems.length > 0)
+    items.push({ label: vscode.l10n.t('recently used'), kind: vscode.QuickPickItemKind.Separator }, ...recentItems);
   items.push({ label: vscode.l10n.t('techniques'), kind: vscode.QuickPickItemKind.Separator }, ...rest);
   const picked = await vscode.window.showQuickPick(items, {
     title: vscode.l10n.t('FLORA: Run Technique'),
@@ -249,7 +255,10 @@ async function promptMedia(
   return new Promise<StepResult>((resolve) => {
     const picker = vscode.window.createQuickPick<MediaPickItem>();
     picker.title = title;
-    picker.placeholder = vscode.l10n.t('Paste or type an https:// {0} link, or pick one below', input.type === 'videoUrl' ? 'video' : 'image');
+    picker.placeholder = vscode.l10n.t(
+      'Paste or type an https:// {0} link, or pick one below',
+      input.type === 'videoUrl' ? 'video' : 'image',
+    );
     picker.ignoreFocusOut = true;
     picker.matchOnDescription = true;
     if (canGoBack) picker.buttons = [vscode.QuickInputButtons.Back];
@@ -308,11 +317,7 @@ interface Candidate {
 
 const URL_PATTERN = /https?:\/\/[^\s"'`<>()[\]{}]+/g;
 
-async function mediaCandidates(
-  context: RunCommandContext,
-  input: TechniqueInput,
-  previous: string | undefined,
-): Promise<Candidate[]> {
+async function mediaCandidates(context: RunCommandContext, input: TechniqueInput, previous: string | undefined): Promise<Candidate[]> {
   const candidates: Candidate[] = [];
   const seen = new Set<string>();
   const add = (label: string, value: string, source: string) => {
@@ -331,7 +336,8 @@ async function mediaCandidates(
       for (const match of line.matchAll(URL_PATTERN)) {
         const start = match.index ?? 0;
         const cursor = editor.selection.active.character;
-        if (cursor >= start && cursor <= start + match[0].length) add(vscode.l10n.t('$(selection) Under the cursor'), match[0], vscode.l10n.t('editor'));
+        if (cursor >= start && cursor <= start + match[0].length)
+          add(vscode.l10n.t('$(selection) Under the cursor'), match[0], vscode.l10n.t('editor'));
       }
     }
   }
@@ -378,7 +384,11 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
       },
       { label: vscode.l10n.t('$(close) Cancel'), run: false },
     ],
-    { title: vscode.l10n.t('{0}: confirm the run', technique.name), placeHolder: vscode.l10n.t('This run costs {0} credits', technique.runCost), ignoreFocusOut: true },
+    {
+      title: vscode.l10n.t('{0}: confirm the run', technique.name),
+      placeHolder: vscode.l10n.t('This run costs {0} credits', technique.runCost),
+      ignoreFocusOut: true,
+    },
   );
   return picked?.run === true;
 }

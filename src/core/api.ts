@@ -150,8 +150,7 @@ export class FloraClient {
         return await operation();
       } catch (error) {
         if (!(error instanceof FloraError) || !error.retryable || attempt >= attempts || signal?.aborted) throw error;
-        const retryAfterMs =
-          error instanceof FloraRateLimitError || error instanceof FloraServerError ? error.retryAfterMs : undefined;
+        const retryAfterMs = error instanceof FloraRateLimitError || error instanceof FloraServerError ? error.retryAfterMs : undefined;
         const delay = backoffDelay(attempt - 1, this.retryPolicy, retryAfterMs, this.options.random);
         this.log('info', `Retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts}): ${error.message}`);
         await sleep(delay, signal);
@@ -208,7 +207,10 @@ export class FloraClient {
     } catch (error) {
       if (error instanceof FloraProtocolError) throw error;
       const mapped = toTransportError(error, this.baseUrl.origin);
-      this.log(mapped instanceof FloraCancelledError ? 'debug' : 'warn', `${method} ${url.pathname} failed after ${Date.now() - started} ms: ${mapped.message}`);
+      this.log(
+        mapped instanceof FloraCancelledError ? 'debug' : 'warn',
+        `${method} ${url.pathname} failed after ${Date.now() - started} ms: ${mapped.message}`,
+      );
       throw mapped;
     }
     this.log('info', `${method} ${url.pathname} → ${statusCode} in ${Date.now() - started} ms`);

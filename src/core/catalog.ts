@@ -7,7 +7,7 @@ export interface CatalogTechnique {
 }
 
 export const DOCUMENTED_TECHNIQUES: readonly CatalogTechnique[] = [
-  { slug: 'art-directors-critique', name: 'Art Director\'s Critique', description: 'Analyze, critique, and redesign any creative asset.' },
+  { slug: 'art-directors-critique', name: "Art Director's Critique", description: 'Analyze, critique, and redesign any creative asset.' },
   { slug: 'auto-translate', name: 'Auto Translate', description: 'Translate text in images instantly' },
   { slug: 'book-drop', name: 'Book Drop', description: 'Mocks up front and back book covers' },
   { slug: 'cctv-cam', name: 'CCTV Cam', description: 'Any face, CCTV style' },
@@ -40,11 +40,15 @@ export const DOCUMENTED_TECHNIQUES: readonly CatalogTechnique[] = [
   { slug: 'studio-shot', name: 'Studio Shot', description: 'Turns any product into a studio-lit shoot' },
   { slug: 'tarot-pull', name: 'Tarot Pull', description: 'Custom illustrated tarot card readings' },
   { slug: 'texture-matchers', name: 'Texture Match', description: 'Replicate textures & colors across assets' },
-  { slug: 'turn-any-product-into-4-ad-visuals', name: 'Turn any product into 4 ad visuals', description: 'Make a full ad campaign from 1 product' },
+  {
+    slug: 'turn-any-product-into-4-ad-visuals',
+    name: 'Turn any product into 4 ad visuals',
+    description: 'Make a full ad campaign from 1 product',
+  },
   { slug: 'ugc-creation', name: 'UGC Creator', description: 'Casual, phone-shot clips of your product' },
   { slug: 'video-scene-builder', name: 'Video Scene Builder', description: 'Compose video scenes from still assets' },
   { slug: 'wireframe', name: 'Photo Wireframe', description: 'Turn any photo into a clean wireframe' },
-  { slug: 'wonder-fy', name: 'Wonder(fy)', description: 'Apply Wonder\'s cinematic style to images' },
+  { slug: 'wonder-fy', name: 'Wonder(fy)', description: "Apply Wonder's cinematic style to images" },
 ];
 
 export function findDocumentedTechnique(slug: string): CatalogTechnique | undefined {

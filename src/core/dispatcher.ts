@@ -32,4 +32,3 @@ function hasProxyEnvironment(): boolean {
   const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
   return names.some((name) => (process.env[name] ?? '').trim().length > 0);
 }
-

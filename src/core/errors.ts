@@ -146,12 +146,7 @@ export function isAuthError(error: unknown): boolean {
 }
 
 /** The message for a documented code, naming the subject (a technique slug or a run) where it helps. */
-export function messageForApiError(
-  status: number,
-  code: string,
-  serverMessage: string | undefined,
-  subject: string,
-): string {
+export function messageForApiError(status: number, code: string, serverMessage: string | undefined, subject: string): string {
   const detail = serverMessage ? ` (${serverMessage})` : '';
   switch (code) {
     case 'unauthorized':

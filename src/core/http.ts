@@ -1,11 +1,6 @@
 // The HTTP rules under the FLORA client: timeouts, base-URL rules, Retry-After, and the mapping of
 // low-level failures to typed errors. (The undici dispatcher itself is in dispatcher.ts.)
-import {
-  FloraCancelledError,
-  FloraConfigurationError,
-  FloraTransportError,
-  type TransportFailure,
-} from './errors';
+import { FloraCancelledError, FloraConfigurationError, FloraTransportError, type TransportFailure } from './errors';
 
 import { DEFAULT_BASE_URL, isLoopbackHost } from './model';
 
@@ -31,9 +26,7 @@ export function parseBaseUrl(text: string): URL {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new FloraConfigurationError(
-      `The FLORA base URL "${text}" is not a URL. Set "flora.baseUrl" to ${DEFAULT_BASE_URL}.`,
-    );
+    throw new FloraConfigurationError(`The FLORA base URL "${text}" is not a URL. Set "flora.baseUrl" to ${DEFAULT_BASE_URL}.`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new FloraConfigurationError(
@@ -84,12 +77,7 @@ function classify(codes: Set<string>): TransportFailure {
   ) {
     return 'timeout';
   }
-  if (
-    codes.has('ECONNRESET') ||
-    codes.has('EPIPE') ||
-    codes.has('UND_ERR_SOCKET') ||
-    codes.has('UND_ERR_CLOSED')
-  ) {
+  if (codes.has('ECONNRESET') || codes.has('EPIPE') || codes.has('UND_ERR_SOCKET') || codes.has('UND_ERR_CLOSED')) {
     return 'reset';
   }
   if ([...codes].some((code) => code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL'))) {

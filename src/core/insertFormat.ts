@@ -30,7 +30,10 @@ export function formatOutputForLanguage(languageId: string, output: InsertableOu
   if (HTML_LIKE.has(languageId) || JSX.has(languageId)) {
     const close = JSX.has(languageId) ? ' />' : '>';
     if (isImage) return `<img src="${escapeAttribute(url)}" alt="${escapeAttribute(alt)}"${close}`;
-    if (isVideo) return JSX.has(languageId) ? `<video src="${escapeAttribute(url)}" controls />` : `<video src="${escapeAttribute(url)}" controls></video>`;
+    if (isVideo)
+      return JSX.has(languageId)
+        ? `<video src="${escapeAttribute(url)}" controls />`
+        : `<video src="${escapeAttribute(url)}" controls></video>`;
     return url;
   }
   if (CSS_LIKE.has(languageId) && (isImage || isVideo)) return `url("${url.replace(/["\\\n]/g, (character) => `\\${character}`)}")`;

@@ -209,9 +209,7 @@ export class Poller {
     entry.consecutiveNotFound = 0;
     if (isFinalStatus(reply.status)) {
       const update: PollUpdate =
-        reply.status === 'completed'
-          ? { kind: 'completed', target: entry.target, reply }
-          : { kind: 'failed', target: entry.target, reply };
+        reply.status === 'completed' ? { kind: 'completed', target: entry.target, reply } : { kind: 'failed', target: entry.target, reply };
       this.emit(entry, update);
       this.finish(entry.target.runId, reply);
       return;

@@ -10,7 +10,12 @@ export type { InputType, RunInput, RunStatus } from './model';
 
 /** Servers written in other languages send `null` for absent fields; treat it as absent. */
 function optional<T extends z.ZodMiniType>(schema: T) {
-  return z.optional(z.pipe(z.nullish(schema), z.transform((value: z.infer<T> | null | undefined) => value ?? undefined)));
+  return z.optional(
+    z.pipe(
+      z.nullish(schema),
+      z.transform((value: z.infer<T> | null | undefined) => value ?? undefined),
+    ),
+  );
 }
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -102,7 +107,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join('|')}${issue.input === undefined ? '' : `, got ${describeValue(issue.input)}`}`;
     case 'too_small':
-      return issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)}${issue.input === undefined ? '' : `, got ${describeValue(issue.input)}`}`;
+      return issue.origin === 'string'
+        ? 'must not be empty'
+        : `must be at least ${String(issue.minimum)}${issue.input === undefined ? '' : `, got ${describeValue(issue.input)}`}`;
     default:
       return issue.message;
   }

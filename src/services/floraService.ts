@@ -287,7 +287,14 @@ export class FloraService extends Disposable {
    */
   fetchOutput(url: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const { request } = loadUndici();
-    return request(url, { method: 'GET', signal, dispatcher: this.dispatcher, maxRedirections: 3, headersTimeout: 30_000, bodyTimeout: 60_000 });
+    return request(url, {
+      method: 'GET',
+      signal,
+      dispatcher: this.dispatcher,
+      maxRedirections: 3,
+      headersTimeout: 30_000,
+      bodyTimeout: 60_000,
+    });
   }
 
   /** Loopback base URLs are the local sandbox, whose own output URLs may be used as inputs. */
@@ -419,7 +426,9 @@ export class FloraService extends Disposable {
         connection: offline ? 'offline' : 'retrying',
         connectionMessage: error.message,
       });
-      this.options.log.warn(`Creating ${record.slug} did not get through yet; trying again with the same idempotency key: ${error.message}`);
+      this.options.log.warn(
+        `Creating ${record.slug} did not get through yet; trying again with the same idempotency key: ${error.message}`,
+      );
       this.scheduleCreateRetry(record.localId);
       return;
     }
@@ -459,7 +468,11 @@ export class FloraService extends Disposable {
   async retryCreate(localId: string): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
     if (!record || record.runId) throw new Error('Only a run that was never created can be retried.');
-    await this.options.runs.update(localId, { status: 'creating', errorCode: undefined, errorMessage: undefined, completedAt: undefined }, { durable: true });
+    await this.options.runs.update(
+      localId,
+      { status: 'creating', errorCode: undefined, errorMessage: undefined, completedAt: undefined },
+      { durable: true },
+    );
     return this.create(localId);
   }
 

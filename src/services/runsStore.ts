@@ -39,7 +39,8 @@ export class RunsStore extends Disposable {
     const saved = await this.journal.load();
     for (const record of saved) {
       const known = this.records.get(record.localId);
-      if (!known || known.updatedAt < record.updatedAt) this.records.set(record.localId, { ...record, connection: undefined, connectionMessage: undefined });
+      if (!known || known.updatedAt < record.updatedAt)
+        this.records.set(record.localId, { ...record, connection: undefined, connectionMessage: undefined });
     }
     if (saved.length > 0) this.changed.fire(undefined);
   }

@@ -28,7 +28,11 @@ export function readSettings(): FloraSettings {
     baseUrl: baseUrl.length > 0 ? baseUrl : DEFAULT_BASE_URL,
     pollIntervalMs: clampPollInterval(configuration.get<number>('pollIntervalSeconds', 3) * 1000),
     techniques: Array.isArray(techniques)
-      ? [...new Set(techniques.filter((slug): slug is string => typeof slug === 'string' && slug.trim().length > 0).map((slug) => slug.trim()))]
+      ? [
+          ...new Set(
+            techniques.filter((slug): slug is string => typeof slug === 'string' && slug.trim().length > 0).map((slug) => slug.trim()),
+          ),
+        ]
       : [],
     confirmBeforeRun: configuration.get<boolean>('confirmBeforeRun', true),
     insertFormat: configuration.get<string>('insertFormat', 'auto') === 'plain' ? 'plain' : 'auto',

@@ -45,7 +45,11 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   const runAgain = vscode.l10n.t('Run Again');
   const showLog = vscode.l10n.t('Show Log');
   const reason = [record.errorCode, record.errorMessage].filter(Boolean).join(': ') || vscode.l10n.t('no reason given');
-  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason), runAgain, showLog);
+  const choice = await vscode.window.showErrorMessage(
+    vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason),
+    runAgain,
+    showLog,
+  );
   if (choice === runAgain) await vscode.commands.executeCommand(CommandId.runAgain, argument);
   if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
 }

@@ -22,7 +22,12 @@ export function isRunNode(value: unknown): value is RunNode {
   return typeof value === 'object' && value !== null && (value as RunNode).kind === 'run' && typeof (value as RunNode).localId === 'string';
 }
 export function isOutputNode(value: unknown): value is OutputNode {
-  return typeof value === 'object' && value !== null && (value as OutputNode).kind === 'output' && typeof (value as OutputNode).output === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as OutputNode).kind === 'output' &&
+    typeof (value as OutputNode).output === 'object'
+  );
 }
 
 /** Tree refreshes are coalesced: many progress events in a burst repaint the view once. */
@@ -81,7 +86,11 @@ function runItem(record: RunRecord): vscode.TreeItem {
   // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions.
   item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}`;
   if (record.status === 'completed') {
-    item.command = { command: CommandId.openPreview, title: vscode.l10n.t('Open Preview'), arguments: [{ kind: 'run', localId: record.localId }] };
+    item.command = {
+      command: CommandId.openPreview,
+      title: vscode.l10n.t('Open Preview'),
+      arguments: [{ kind: 'run', localId: record.localId }],
+    };
   }
   return item;
 }
@@ -97,7 +106,11 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   item.tooltip = node.output.url;
   item.iconPath = new vscode.ThemeIcon(kind === 'image' ? 'file-media' : kind === 'video' ? 'device-camera-video' : 'file');
   item.contextValue = `output;${node.output.type};`;
-  item.command = { command: CommandId.openPreview, title: vscode.l10n.t('Open Preview'), arguments: [{ kind: 'run', localId: record.localId }] };
+  item.command = {
+    command: CommandId.openPreview,
+    title: vscode.l10n.t('Open Preview'),
+    arguments: [{ kind: 'run', localId: record.localId }],
+  };
   return item;
 }
 
@@ -134,7 +147,8 @@ export function statusLabel(record: RunRecord): string {
 
 function statusIcon(record: RunRecord): vscode.ThemeIcon {
   if (isLive(record)) {
-    if (record.connection === 'offline' || record.connection === 'retrying') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    if (record.connection === 'offline' || record.connection === 'retrying')
+      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     if (record.connection === 'paused') return new vscode.ThemeIcon('debug-pause');
     return new vscode.ThemeIcon('sync~spin');
   }

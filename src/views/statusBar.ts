@@ -38,7 +38,8 @@ export class RunsStatusBar extends Disposable {
     const icon = troubled ? '$(warning)' : '$(sync~spin)';
     if (live.length === 1) {
       const [record] = live;
-      this.item.text = `${icon} ${record?.techniqueName ?? ''} ${record && record.status !== 'creating' ? `${record.progress}%` : ''}`.trimEnd();
+      this.item.text =
+        `${icon} ${record?.techniqueName ?? ''} ${record && record.status !== 'creating' ? `${record.progress}%` : ''}`.trimEnd();
     } else {
       const average = Math.round(live.reduce((sum, record) => sum + record.progress, 0) / live.length);
       this.item.text = `${icon} ${vscode.l10n.t('{0} FLORA runs', live.length)} ${average}%`;
@@ -46,7 +47,9 @@ export class RunsStatusBar extends Disposable {
     const tooltip = new vscode.MarkdownString(undefined, false);
     tooltip.appendText(vscode.l10n.t('FLORA runs in progress') + '\n\n');
     for (const record of live) {
-      tooltip.appendText(`• ${record.techniqueName}: ${statusLabel(record)}${record.status === 'creating' ? '' : ` ${record.progress}%`}\n\n`);
+      tooltip.appendText(
+        `• ${record.techniqueName}: ${statusLabel(record)}${record.status === 'creating' ? '' : ` ${record.progress}%`}\n\n`,
+      );
     }
     tooltip.appendText(vscode.l10n.t('Click to show the Runs view.'));
     this.item.tooltip = tooltip;

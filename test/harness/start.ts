@@ -114,7 +114,9 @@ function launchDesktop(code: string, sandbox: Sandbox, workspace: string): strin
 function ensureCodeServerInstalled(): void {
   if (fs.existsSync(codeServerEntry) && fs.existsSync(node24Binary)) return;
   console.log('First run: installing code-server (VS Code in the browser) into .vscode-test/ — a few minutes, once.');
-  const result = spawnSync('bash', [path.join(repositoryRoot, 'test', 'harness', 'install-editor.sh'), '--no-browser'], { stdio: 'inherit' });
+  const result = spawnSync('bash', [path.join(repositoryRoot, 'test', 'harness', 'install-editor.sh'), '--no-browser'], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error('Installing code-server failed; see the output above.');
 }
 

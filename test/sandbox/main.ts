@@ -19,10 +19,7 @@ interface CommandLine {
 function parseCommandLine(args: readonly string[]): CommandLine {
   const environmentPort = process.env.FLORA_SANDBOX_PORT;
   const commandLine: CommandLine = {
-    port:
-      environmentPort === undefined || environmentPort === ''
-        ? DEFAULT_PORT
-        : parseCount('FLORA_SANDBOX_PORT', environmentPort),
+    port: environmentPort === undefined || environmentPort === '' ? DEFAULT_PORT : parseCount('FLORA_SANDBOX_PORT', environmentPort),
     runDurationMs: undefined,
     credits: undefined,
   };

@@ -24,11 +24,7 @@ export function paletteFor(seed: string, count: number): Colour[] {
   const baseHue = (digest.readUInt16BE(0) / 65536) * 360;
   const spread = 25 + (digest[2] % 50);
   return Array.from({ length: count }, (_, index) =>
-    hslToRgb(
-      (baseHue + index * spread) % 360,
-      0.55 + (digest[3 + index] % 30) / 100,
-      0.35 + (digest[9 + index] % 35) / 100,
-    ),
+    hslToRgb((baseHue + index * spread) % 360, 0.55 + (digest[3 + index] % 30) / 100, 0.35 + (digest[9 + index] % 35) / 100),
   );
 }
 

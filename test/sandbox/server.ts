@@ -707,12 +707,7 @@ function jsonReply(status: number, value: unknown, extraHeaders: Record<string, 
   };
 }
 
-function errorReply(
-  status: number,
-  code: string,
-  message: string,
-  extraHeaders: Record<string, string | number> = {},
-): Reply {
+function errorReply(status: number, code: string, message: string, extraHeaders: Record<string, string | number> = {}): Reply {
   return jsonReply(status, { error: { code, message } }, extraHeaders);
 }
 
@@ -850,26 +845,16 @@ interface ValidCreateBody {
 const inputTypes = new Set(['imageUrl', 'videoUrl', 'text']);
 
 /** The parsed create body, or a message that names the offending field and what is wrong with it. */
-function validateCreateBody(
-  body: unknown,
-  technique: SandboxTechnique,
-  sandboxOrigin: string,
-): ValidCreateBody | string {
+function validateCreateBody(body: unknown, technique: SandboxTechnique, sandboxOrigin: string): ValidCreateBody | string {
   if (!isRecord(body)) {
     return 'Request body must be a JSON object with "inputs" and "mode"';
   }
   if (body.mode !== 'async') {
-    return body.mode === undefined
-      ? '"mode" is required and must be "async"'
-      : `"mode" must be "async" (got ${JSON.stringify(body.mode)})`;
+    return body.mode === undefined ? '"mode" is required and must be "async"' : `"mode" must be "async" (got ${JSON.stringify(body.mode)})`;
   }
   let idempotencyKey: string | undefined;
   if (body.idempotency_key !== undefined && body.idempotency_key !== null) {
-    if (
-      typeof body.idempotency_key !== 'string' ||
-      body.idempotency_key.trim() === '' ||
-      body.idempotency_key.length > 255
-    ) {
+    if (typeof body.idempotency_key !== 'string' || body.idempotency_key.trim() === '' || body.idempotency_key.length > 255) {
       return '"idempotency_key" must be a non-empty string of at most 255 characters';
     }
     idempotencyKey = body.idempotency_key;
@@ -939,8 +924,7 @@ function validateCreateBody(
  */
 function failureFromPrompt(inputs: unknown[]): RunFailure | undefined {
   const mentionsFail = inputs.some(
-    (input) =>
-      isRecord(input) && input.type === 'text' && typeof input.value === 'string' && /\bfail\b/i.test(input.value),
+    (input) => isRecord(input) && input.type === 'text' && typeof input.value === 'string' && /\bfail\b/i.test(input.value),
   );
   return mentionsFail
     ? {

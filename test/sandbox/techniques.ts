@@ -309,11 +309,7 @@ const definitions: Definition[] = [
     description: 'Animate between any two frames',
     runCost: 25,
     durationMs: 15000,
-    inputs: [
-      image('start_frame', 'Start Frame'),
-      image('end_frame', 'End Frame'),
-      text('transition_prompt', 'Transition Prompt'),
-    ],
+    inputs: [image('start_frame', 'Start Frame'), image('end_frame', 'End Frame'), text('transition_prompt', 'Transition Prompt')],
     outputs: [videoOutput('transition_video', 'Transition Video')],
   },
   {
@@ -394,11 +390,7 @@ const definitions: Definition[] = [
     description: 'Compose video scenes from still assets',
     runCost: 24,
     durationMs: 15000,
-    inputs: [
-      image('background_image', 'Background Image'),
-      image('subject_image', 'Subject Image'),
-      text('scene_prompt', 'Scene Prompt'),
-    ],
+    inputs: [image('background_image', 'Background Image'), image('subject_image', 'Subject Image'), text('scene_prompt', 'Scene Prompt')],
     outputs: [videoOutput('scene_video', 'Scene Video')],
   },
   {

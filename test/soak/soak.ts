@@ -71,7 +71,8 @@ const IMAGE = 'https://media.flora.ai/soak/product.png';
 
 function planRun(random: () => number): Plan {
   const draw = random();
-  if (draw < 0.1) return { slug: 'icon-pack', inputs: [{ id: 'prompt', type: 'text', value: 'this one should fail' }], expectFailure: true };
+  if (draw < 0.1)
+    return { slug: 'icon-pack', inputs: [{ id: 'prompt', type: 'text', value: 'this one should fail' }], expectFailure: true };
   if (draw < 0.4) return { slug: 'icon-pack', inputs: [{ id: 'prompt', type: 'text', value: 'weather icons' }], expectFailure: false };
   if (draw < 0.7) return { slug: 'studio-shot', inputs: [{ id: 'product_image', type: 'imageUrl', value: IMAGE }], expectFailure: false };
   return {
@@ -152,7 +153,9 @@ async function main(): Promise<void> {
 
   const completed = outcomes.filter((outcome) => outcome.reply?.status === 'completed');
   const failedExpected = outcomes.filter((outcome) => outcome.reply?.status === 'failed' && outcome.plan.expectFailure);
-  const failedUnexpected = outcomes.filter((outcome) => (outcome.reply?.status === 'failed' && !outcome.plan.expectFailure) || outcome.error);
+  const failedUnexpected = outcomes.filter(
+    (outcome) => (outcome.reply?.status === 'failed' && !outcome.plan.expectFailure) || outcome.error,
+  );
   const lost = outcomes.filter(
     (outcome) =>
       !outcome.reply ||
@@ -163,7 +166,9 @@ async function main(): Promise<void> {
   for (const sandboxRun of sandbox.runs()) {
     if (sandboxRun.idempotencyKey) byKey.set(sandboxRun.idempotencyKey, (byKey.get(sandboxRun.idempotencyKey) ?? 0) + 1);
   }
-  const duplicates = [...byKey.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0) + sandbox.runs().filter((entry) => !entry.idempotencyKey).length;
+  const duplicates =
+    [...byKey.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0) +
+    sandbox.runs().filter((entry) => !entry.idempotencyKey).length;
   const apiRequests = sandbox.requests.filter((request) => request.path.startsWith('/api/')).length;
   const figures = {
     seed: options.seed,
@@ -199,14 +204,22 @@ async function main(): Promise<void> {
     ['API requests per run', figures.requestsPerRun, ''],
     ['elapsed (s)', figures.elapsedSeconds, ''],
   ];
-  console.log(`\nFLORA soak: ${options.runs} runs, fault rate ${options.rate}, seed ${options.seed}, run duration ${options.durationMs} ms\n`);
+  console.log(
+    `\nFLORA soak: ${options.runs} runs, fault rate ${options.rate}, seed ${options.seed}, run duration ${options.durationMs} ms\n`,
+  );
   for (const [label, value, goal] of rows) console.log(`  ${label.padEnd(36)} ${String(value).padStart(8)}  ${goal}`);
-  for (const outcome of failedUnexpected.slice(0, 5)) console.log(`  unexpected: ${outcome.plan.slug}: ${outcome.error ?? `${outcome.reply?.errorCode}: ${outcome.reply?.errorMessage}`}`);
+  for (const outcome of failedUnexpected.slice(0, 5))
+    console.log(`  unexpected: ${outcome.plan.slug}: ${outcome.error ?? `${outcome.reply?.errorCode}: ${outcome.reply?.errorMessage}`}`);
   if (options.json) {
     fs.mkdirSync(path.dirname(options.json), { recursive: true });
     fs.writeFileSync(options.json, `${JSON.stringify(figures, null, 2)}\n`);
   }
-  const broken = figures.duplicatesCreated + figures.resultsLost + Math.abs(figures.chargesMinusCompleted) + figures.keyLeaks + figures.requestsToOffOrigin;
+  const broken =
+    figures.duplicatesCreated +
+    figures.resultsLost +
+    Math.abs(figures.chargesMinusCompleted) +
+    figures.keyLeaks +
+    figures.requestsToOffOrigin;
   console.log(broken === 0 ? '\nsoak: every run accounted for, none duplicated, no key leaked.' : '\nsoak: FAILED');
   process.exit(broken === 0 ? 0 : 1);
 }

@@ -96,7 +96,7 @@ describe('the README animation writer', () => {
     const half = halve(image);
     assert.equal(half.width, 32);
     assert.equal(half.height, 20);
-    const expected = Math.round((image.pixels[0] + image.pixels[3] + image.pixels[64 * 3] + image.pixels[65 * 3] ) / 4);
+    const expected = Math.round((image.pixels[0] + image.pixels[3] + image.pixels[64 * 3] + image.pixels[65 * 3]) / 4);
     assert.ok(Math.abs(half.pixels[0] - expected) <= 1);
   });
 

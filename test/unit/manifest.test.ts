@@ -132,7 +132,11 @@ describe('manifest ↔ code', () => {
   it('reads flora.* settings only through src/services/settings.ts', () => {
     for (const source of sources) {
       if (source.file === path.join('src', 'services', 'settings.ts')) continue;
-      assert.doesNotMatch(source.text, /getConfiguration\(\s*(?:'flora'|"flora"|SETTINGS_SECTION)/, `${source.file} reads the flora settings itself`);
+      assert.doesNotMatch(
+        source.text,
+        /getConfiguration\(\s*(?:'flora'|"flora"|SETTINGS_SECTION)/,
+        `${source.file} reads the flora settings itself`,
+      );
     }
   });
 
@@ -170,8 +174,12 @@ describe('manifest ↔ code', () => {
   });
 
   it('sets every flora.* context key the manifest tests, and the manifest uses every one the code sets', () => {
-    const whenClauses = stringsIn(contributes).filter((entry) => /\.when$/.test(entry.path)).map((entry) => entry.value);
-    const completionEvents = contributes.walkthroughs.flatMap((walkthrough) => walkthrough.steps.flatMap((step) => step.completionEvents ?? []));
+    const whenClauses = stringsIn(contributes)
+      .filter((entry) => /\.when$/.test(entry.path))
+      .map((entry) => entry.value);
+    const completionEvents = contributes.walkthroughs.flatMap((walkthrough) =>
+      walkthrough.steps.flatMap((step) => step.completionEvents ?? []),
+    );
     const tested = new Set<string>();
     for (const clause of whenClauses) {
       for (const match of clause.matchAll(/(?<![\w.])flora\.[\w.]+/g)) {
@@ -245,7 +253,11 @@ describe('manifest localisation (package.nls.json)', () => {
       referenced.add(match[1]);
       assert.ok(typeof nls[match[1]] === 'string', `${entry.path} references missing key ${entry.value}`);
     }
-    assert.deepEqual(Object.keys(nls).filter((key) => !referenced.has(key)), [], 'unused keys in package.nls.json');
+    assert.deepEqual(
+      Object.keys(nls).filter((key) => !referenced.has(key)),
+      [],
+      'unused keys in package.nls.json',
+    );
   });
 
   it('links only to contributed commands from welcome views and the walkthrough', () => {
@@ -305,9 +317,26 @@ describe('marketplace fields', () => {
     assert.match(manifest.galleryBanner?.color ?? '', /^#[0-9a-f]{6}$/i);
     assert.match(manifest.galleryBanner?.theme ?? '', /^(dark|light)$/);
     const marketplaceCategories = [
-      'AI', 'Azure', 'Chat', 'Data Science', 'Debuggers', 'Education', 'Extension Packs', 'Formatters', 'Keymaps',
-      'Language Packs', 'Linters', 'Machine Learning', 'Notebooks', 'Programming Languages', 'SCM Providers',
-      'Snippets', 'Testing', 'Themes', 'Visualization', 'Other',
+      'AI',
+      'Azure',
+      'Chat',
+      'Data Science',
+      'Debuggers',
+      'Education',
+      'Extension Packs',
+      'Formatters',
+      'Keymaps',
+      'Language Packs',
+      'Linters',
+      'Machine Learning',
+      'Notebooks',
+      'Programming Languages',
+      'SCM Providers',
+      'Snippets',
+      'Testing',
+      'Themes',
+      'Visualization',
+      'Other',
     ];
     assert.ok(manifest.categories?.length, 'no categories');
     for (const category of manifest.categories) assert.ok(marketplaceCategories.includes(category), `unknown category ${category}`);
@@ -325,7 +354,10 @@ describe('marketplace fields', () => {
     const types = /^\^?~?(\d+)\.(\d+)\.(\d+)$/.exec(manifest.devDependencies?.['@types/vscode'] ?? '');
     assert.ok(engine && types, 'engines.vscode and @types/vscode are plain versions');
     const number = (match: RegExpExecArray) => Number(match[1]) * 1e6 + Number(match[2]) * 1e3 + Number(match[3]);
-    assert.ok(number(types) <= number(engine), `@types/vscode ${types[0]} is newer than engines.vscode ${engine[0]}: vsce refuses to package`);
+    assert.ok(
+      number(types) <= number(engine),
+      `@types/vscode ${types[0]} is newer than engines.vscode ${engine[0]}: vsce refuses to package`,
+    );
   });
 });
 
@@ -342,7 +374,11 @@ describe('package contents (vsce, .vscodeignore)', function () {
 
   it('lists only what runs from this repository', async () => {
     const files = await list(repositoryRoot);
-    assert.deepEqual(files.filter((file) => !isAllowed(file)), [], 'files vsce would package that do not run');
+    assert.deepEqual(
+      files.filter((file) => !isAllowed(file)),
+      [],
+      'files vsce would package that do not run',
+    );
     const required = ['package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE', manifest.icon ?? 'media/icon.png'];
     const referenced = stringsIn(contributes)
       .map((entry) => entry.value)

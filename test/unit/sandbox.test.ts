@@ -92,11 +92,7 @@ const documentedTechniques: readonly [string, string, string][] = [
   ['studio-shot', 'Studio Shot', 'Turns any product into a studio-lit shoot'],
   ['tarot-pull', 'Tarot Pull', 'Custom illustrated tarot card readings'],
   ['texture-matchers', 'Texture Match', 'Replicate textures & colors across assets'],
-  [
-    'turn-any-product-into-4-ad-visuals',
-    'Turn any product into 4 ad visuals',
-    'Make a full ad campaign from 1 product',
-  ],
+  ['turn-any-product-into-4-ad-visuals', 'Turn any product into 4 ad visuals', 'Make a full ad campaign from 1 product'],
   ['ugc-creation', 'UGC Creator', 'Casual, phone-shot clips of your product'],
   ['video-scene-builder', 'Video Scene Builder', 'Compose video scenes from still assets'],
   ['wireframe', 'Photo Wireframe', 'Turn any photo into a clean wireframe'],
@@ -119,19 +115,15 @@ function call(method: string, target: string, options: CallOptions = {}): Promis
     headers['Content-Type'] ??= 'application/json';
   }
   return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      { method, headers, agent: options.agent ?? agent, signal: options.signal },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body, text: body.toString('utf8') });
-        });
-      },
-    );
+    const request = http.request(url, { method, headers, agent: options.agent ?? agent, signal: options.signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body, text: body.toString('utf8') });
+      });
+    });
     request.on('error', reject);
     request.end(options.body);
   });
@@ -156,10 +148,7 @@ function runsPath(slug: string): string {
   return `/api/v1/techniques/${slug}/runs`;
 }
 
-function createBody(
-  inputs: { id: string; type: string; value: unknown }[],
-  extra: Record<string, unknown> = {},
-): string {
+function createBody(inputs: { id: string; type: string; value: unknown }[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ inputs, mode: 'async', ...extra });
 }
 
@@ -287,10 +276,7 @@ describe('sandbox', function () {
       await waitForAllRunsToFinish();
       const creditsBefore = sandbox.credits;
       const chargesBefore = sandbox.charges();
-      const run = await createRun(
-        'icon-pack',
-        createBody([{ id: 'prompt', type: 'text', value: 'weather icons, line style' }]),
-      );
+      const run = await createRun('icon-pack', createBody([{ id: 'prompt', type: 'text', value: 'weather icons, line style' }]));
       const seen = new Set<string>();
       let lastProgress = 0;
       let finished: PollReply | undefined;
@@ -322,9 +308,7 @@ describe('sandbox', function () {
       ]);
       assert.equal(finished.progress, 100);
       assert.equal(finished.chargedCost, 8);
-      assert.ok(
-        finished.createdAt <= (finished.startedAt ?? 0) && (finished.startedAt ?? 0) <= (finished.completedAt ?? 0),
-      );
+      assert.ok(finished.createdAt <= (finished.startedAt ?? 0) && (finished.startedAt ?? 0) <= (finished.completedAt ?? 0));
       assert.deepEqual(
         finished.outputs?.map((output) => [output.outputId, output.type]),
         [1, 2, 3, 4].map((index) => [`icon_${index}`, 'imageUrl']),
@@ -420,32 +404,16 @@ describe('sandbox', function () {
   describe('errors', () => {
     it('answers a missing Authorization header with 401 unauthorized', async () => {
       assertError(await call('GET', '/api/v1/techniques/studio-shot', { authorization: null }), 401, 'unauthorized');
-      assertError(
-        await call('POST', runsPath('studio-shot'), { authorization: null, body: studioShotBody() }),
-        401,
-        'unauthorized',
-      );
+      assertError(await call('POST', runsPath('studio-shot'), { authorization: null, body: studioShotBody() }), 401, 'unauthorized');
     });
 
     it('answers a malformed Authorization header with 401 unauthorized', async () => {
-      assertError(
-        await call('GET', '/api/v1/techniques/studio-shot', { authorization: SANDBOX_API_KEY }),
-        401,
-        'unauthorized',
-      );
-      assertError(
-        await call('GET', '/api/v1/techniques/studio-shot', { authorization: 'Basic abc' }),
-        401,
-        'unauthorized',
-      );
+      assertError(await call('GET', '/api/v1/techniques/studio-shot', { authorization: SANDBOX_API_KEY }), 401, 'unauthorized');
+      assertError(await call('GET', '/api/v1/techniques/studio-shot', { authorization: 'Basic abc' }), 401, 'unauthorized');
     });
 
     it('answers a wrong key with 401 invalid_api_key, before looking at the slug', async () => {
-      assertError(
-        await call('GET', '/api/v1/techniques/studio-shot', { authorization: 'Bearer sk_live_wrong' }),
-        401,
-        'invalid_api_key',
-      );
+      assertError(await call('GET', '/api/v1/techniques/studio-shot', { authorization: 'Bearer sk_live_wrong' }), 401, 'invalid_api_key');
       assertError(
         await call('GET', '/api/v1/techniques/no-such-technique', { authorization: 'Bearer sk_live_wrong' }),
         401,
@@ -470,29 +438,13 @@ describe('sandbox', function () {
           /product_image/,
         ],
         ['unknown id', createBody([{ id: 'input_image', type: 'imageUrl', value: PHOTO }]), /input_image/],
-        [
-          'wrong type',
-          createBody([{ id: 'product_image', type: 'videoUrl', value: PHOTO }]),
-          /product_image.*imageUrl/,
-        ],
+        ['wrong type', createBody([{ id: 'product_image', type: 'videoUrl', value: PHOTO }]), /product_image.*imageUrl/],
         ['invalid type', createBody([{ id: 'product_image', type: 'image', value: PHOTO }]), /product_image/],
-        [
-          'missing value',
-          JSON.stringify({ inputs: [{ id: 'product_image', type: 'imageUrl' }], mode: 'async' }),
-          /product_image/,
-        ],
+        ['missing value', JSON.stringify({ inputs: [{ id: 'product_image', type: 'imageUrl' }], mode: 'async' }), /product_image/],
         ['http URL', studioShotBody('http://media.flora.ai/photo.jpg'), /product_image.*https/],
-        [
-          'look-alike host',
-          studioShotBody('https://media.flora.ai.evil.com/photo.jpg'),
-          /product_image.*media\.flora\.ai\.evil\.com/,
-        ],
+        ['look-alike host', studioShotBody('https://media.flora.ai.evil.com/photo.jpg'), /product_image.*media\.flora\.ai\.evil\.com/],
         ['not a URL', studioShotBody('photo.jpg'), /product_image/],
-        [
-          'missing mode',
-          JSON.stringify({ inputs: [{ id: 'product_image', type: 'imageUrl', value: PHOTO }] }),
-          /mode.*async/,
-        ],
+        ['missing mode', JSON.stringify({ inputs: [{ id: 'product_image', type: 'imageUrl', value: PHOTO }] }), /mode.*async/],
         ['other mode', studioShotBody(PHOTO, { mode: 'sync' }), /mode.*async/],
         ['inputs not an array', JSON.stringify({ inputs: {}, mode: 'async' }), /inputs/],
         ['body not an object', '[1, 2]', /object/],
@@ -503,11 +455,7 @@ describe('sandbox', function () {
         assert.match(error.error.message, message, label);
       }
       const emptyText = createBody([{ id: 'prompt', type: 'text', value: '   ' }]);
-      const error = assertError(
-        await call('POST', runsPath('icon-pack'), { body: emptyText }),
-        400,
-        'input_validation_error',
-      );
+      const error = assertError(await call('POST', runsPath('icon-pack'), { body: emptyText }), 400, 'input_validation_error');
       assert.match(error.error.message, /prompt.*empty/);
       const duplicate = createBody([
         { id: 'start_frame', type: 'imageUrl', value: PHOTO },
@@ -535,11 +483,7 @@ describe('sandbox', function () {
       const runCount = sandbox.runs().length;
       sandbox.credits = 4; // studio-shot costs 5
       try {
-        assertError(
-          await call('POST', runsPath('studio-shot'), { body: studioShotBody() }),
-          402,
-          'insufficient_credits',
-        );
+        assertError(await call('POST', runsPath('studio-shot'), { body: studioShotBody() }), 402, 'insufficient_credits');
         assert.equal(sandbox.runs().length, runCount);
         await createRun('studio-blur', createBody([{ id: 'input_image', type: 'imageUrl', value: PHOTO }]));
       } finally {
@@ -562,11 +506,7 @@ describe('sandbox', function () {
       const oldKey = sandbox.apiKey;
       sandbox.apiKey = 'sk_live_rotated_key';
       try {
-        assertError(
-          await call('GET', '/api/v1/techniques/studio-shot', { authorization: `Bearer ${oldKey}` }),
-          401,
-          'invalid_api_key',
-        );
+        assertError(await call('GET', '/api/v1/techniques/studio-shot', { authorization: `Bearer ${oldKey}` }), 401, 'invalid_api_key');
         const result = await call('GET', '/api/v1/techniques/studio-shot', {
           authorization: 'Bearer sk_live_rotated_key',
         });
@@ -640,11 +580,7 @@ describe('sandbox', function () {
       assert.ok(outputUrl?.startsWith(`${sandbox.url}/media/`));
       await createRun('studio-blur', createBody([{ id: 'input_image', type: 'imageUrl', value: outputUrl }]));
       const elsewhere = `${sandbox.url}/api/v1/techniques/studio-shot`;
-      assertError(
-        await call('POST', runsPath('studio-shot'), { body: studioShotBody(elsewhere) }),
-        400,
-        'input_validation_error',
-      );
+      assertError(await call('POST', runsPath('studio-shot'), { body: studioShotBody(elsewhere) }), 400, 'input_validation_error');
     });
   });
 

@@ -26,10 +26,14 @@ describe('contributions', () => {
   });
 
   it('registers every contributed command, and contributes every command it registers', async () => {
-    const contributed = manifest().contributes.commands.map((command) => command.command).sort();
+    const contributed = manifest()
+      .contributes.commands.map((command) => command.command)
+      .sort();
     const inCode = Object.values(CommandId).sort();
     assert.deepStrictEqual(contributed, inCode);
-    const registered = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith('flora.') && !id.includes('.focus') && !id.startsWith('flora.techniques') && !id.startsWith('flora.runs'));
+    const registered = (await vscode.commands.getCommands(true)).filter(
+      (id) => id.startsWith('flora.') && !id.includes('.focus') && !id.startsWith('flora.techniques') && !id.startsWith('flora.runs'),
+    );
     assert.deepStrictEqual(registered.sort(), inCode);
   });
 

@@ -25,7 +25,10 @@ describe('faults while a run is live', () => {
   });
 
   /** Starts a run of `slug` and collects every state the extension reported for it. */
-  async function runWithUpdates(slug: string, inputs: Record<string, string>): Promise<{ record: PublicRunRecord; updates: PublicRunRecord[] }> {
+  async function runWithUpdates(
+    slug: string,
+    inputs: Record<string, string>,
+  ): Promise<{ record: PublicRunRecord; updates: PublicRunRecord[] }> {
     const api = await floraApi();
     const updates: PublicRunRecord[] = [];
     const subscription = api.onDidChangeRun((update) => updates.push(update));
@@ -43,7 +46,10 @@ describe('faults while a run is live', () => {
     sandbox.faults.inject('poll', { kind: 'status', status: 502, html: true }, { slug: 'studio-shot', times: 1 });
     const { record, updates } = await runWithUpdates('studio-shot', { product_image: IMAGE_URL });
     assert.strictEqual(record.status, 'completed');
-    assert.ok(updates.some((update) => update.connection === 'retrying'), 'the run showed "retrying"');
+    assert.ok(
+      updates.some((update) => update.connection === 'retrying'),
+      'the run showed "retrying"',
+    );
     const polls = sandbox.requests.filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${record.runId}`));
     const rateLimited = polls.findIndex((_request, index) => index === 1);
     assert.ok(rateLimited >= 0 && polls.length > 2);
@@ -63,7 +69,10 @@ describe('faults while a run is live', () => {
     sandbox.faults.inject('poll', { kind: 'dropBefore' }, { slug: 'studio-shot', times: 2 });
     const { record, updates } = await runWithUpdates('studio-shot', { product_image: IMAGE_URL });
     assert.strictEqual(record.status, 'completed');
-    assert.ok(updates.some((update) => update.connection === 'offline'), 'the run showed "offline — retrying"');
+    assert.ok(
+      updates.some((update) => update.connection === 'offline'),
+      'the run showed "offline — retrying"',
+    );
   });
 
   it('pauses polling when the key is revoked mid-run and resumes with the new key', async () => {
@@ -75,7 +84,11 @@ describe('faults while a run is live', () => {
     const oldKey = sandbox.apiKey;
     sandbox.apiKey = 'sk_live_rotated_sandbox_key';
     try {
-      await waitFor('the run to pause', () => api.getRuns().find((run) => run.runId === started.runId && run.connection === 'paused'), 15_000);
+      await waitFor(
+        'the run to pause',
+        () => api.getRuns().find((run) => run.runId === started.runId && run.connection === 'paused'),
+        15_000,
+      );
       const pausedAt = sandbox.requests.length;
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       const pollsWhilePaused = sandbox.requests.slice(pausedAt).filter((request) => request.path.endsWith(`/runs/${started.runId}`));

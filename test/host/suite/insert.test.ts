@@ -34,11 +34,17 @@ describe('inserting output URLs', () => {
 
   it('writes <img> in HTML and a self-closing one in TSX', async () => {
     assert.strictEqual(await insertInto('html', IMAGE), '<img src="https://ik.imagekit.io/flora/out/a.png" alt="FLORA output">');
-    assert.strictEqual(await insertInto('typescriptreact', IMAGE), '<img src="https://ik.imagekit.io/flora/out/a.png" alt="FLORA output" />');
+    assert.strictEqual(
+      await insertInto('typescriptreact', IMAGE),
+      '<img src="https://ik.imagekit.io/flora/out/a.png" alt="FLORA output" />',
+    );
   });
 
   it('writes url("…") in CSS', async () => {
-    assert.strictEqual(await insertInto('css', IMAGE, '.hero { background: '), '.hero { background: url("https://ik.imagekit.io/flora/out/a.png")');
+    assert.strictEqual(
+      await insertInto('css', IMAGE, '.hero { background: '),
+      '.hero { background: url("https://ik.imagekit.io/flora/out/a.png")',
+    );
   });
 
   it('writes the plain URL elsewhere, and everywhere when the setting says plain', async () => {

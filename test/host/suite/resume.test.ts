@@ -167,13 +167,19 @@ describe('runs across deactivate and activate', () => {
     const windowB = await activateOver(storage, secrets, log);
     let windowBClosed = false;
     try {
-      assert.strictEqual(windowA.service.isPollingWindow || windowB.service.isPollingWindow, false, 'with nothing live, nobody holds the lease');
+      assert.strictEqual(
+        windowA.service.isPollingWindow || windowB.service.isPollingWindow,
+        false,
+        'with nothing live, nobody holds the lease',
+      );
       const started = await windowB.service.startRun('studio-shot', { product_image: IMAGE_URL });
       // The run started in B shows in A through the journal; exactly one window polls it (B took the lease).
       await waitFor('window A to see the run', () => windowA.runs.get(started.localId));
       await waitFor('one polling window', () => windowB.service.isPollingWindow);
       assert.strictEqual(windowA.service.isPollingWindow, false);
-      const pollsBefore = sandbox.requests.filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`)).length;
+      const pollsBefore = sandbox.requests.filter(
+        (request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`),
+      ).length;
       // B goes away mid-run; A takes over the lease and finishes the run.
       windowB.dispose();
       windowBClosed = true;
@@ -184,7 +190,10 @@ describe('runs across deactivate and activate', () => {
       assert.ok(polls.length > pollsBefore, 'window A polled after taking over');
       assert.strictEqual(sandbox.runs().filter((run) => run.runId === started.runId).length, 1);
       const journal = new RunJournal(path.join(storage, 'runs'));
-      await waitFor('the journal to record the completion', async () => (await journal.read(started.localId))?.status === 'completed' || undefined);
+      await waitFor(
+        'the journal to record the completion',
+        async () => (await journal.read(started.localId))?.status === 'completed' || undefined,
+      );
     } finally {
       windowA.dispose();
       if (!windowBClosed) windowB.dispose();
@@ -195,7 +204,11 @@ describe('runs across deactivate and activate', () => {
     const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
     const secrets = new MemorySecrets();
     await secrets.store('flora.apiKey', sandbox.apiKey);
-    const windows = [await activateOver(storage, secrets, log), await activateOver(storage, secrets, log), await activateOver(storage, secrets, log)];
+    const windows = [
+      await activateOver(storage, secrets, log),
+      await activateOver(storage, secrets, log),
+      await activateOver(storage, secrets, log),
+    ];
     try {
       const started = await windows[2].service.startRun('studio-shot', { product_image: IMAGE_URL });
       await waitFor('a polling window', () => windows.some((window) => window.service.isPollingWindow));
@@ -206,7 +219,10 @@ describe('runs across deactivate and activate', () => {
         .filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`))
         .map((request) => request.at);
       for (let index = 1; index < polls.length; index++) {
-        assert.ok(polls[index] - polls[index - 1] >= 1_900, `two polls ${polls[index] - polls[index - 1]} ms apart: more than one window polls`);
+        assert.ok(
+          polls[index] - polls[index - 1] >= 1_900,
+          `two polls ${polls[index] - polls[index - 1]} ms apart: more than one window polls`,
+        );
       }
     } finally {
       for (const window of windows) window.dispose();

@@ -69,12 +69,18 @@ describe('runs against the sandbox', () => {
     await floraApi().then((api) => api.runTechnique('studio-shot', { product_image: IMAGE_URL })); // details cached
     const posts = postsTo(sandbox, 'studio-shot');
     const insecure = await rejection(
-      vscode.commands.executeCommand('flora.runTechnique', { slug: 'studio-shot', inputs: { product_image: 'http://media.flora.ai/a.png' } }),
+      vscode.commands.executeCommand('flora.runTechnique', {
+        slug: 'studio-shot',
+        inputs: { product_image: 'http://media.flora.ai/a.png' },
+      }),
     );
     assert.match(insecure, /product_image/);
     assert.match(insecure, /https:\/\//);
     const lookAlike = await rejection(
-      vscode.commands.executeCommand('flora.runTechnique', { slug: 'studio-shot', inputs: { product_image: 'https://ik.imagekit.io.evil.com/a.png' } }),
+      vscode.commands.executeCommand('flora.runTechnique', {
+        slug: 'studio-shot',
+        inputs: { product_image: 'https://ik.imagekit.io.evil.com/a.png' },
+      }),
     );
     assert.match(lookAlike, /ik\.imagekit\.io\.evil\.com/);
     const unknownInput = await rejection(
@@ -139,7 +145,9 @@ describe('runs against the sandbox', () => {
     const configuration = vscode.workspace.getConfiguration('flora');
     await configuration.update('baseUrl', 'http://flora.example.com', vscode.ConfigurationTarget.Global);
     try {
-      const message = await rejection(vscode.commands.executeCommand('flora.runTechnique', { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }));
+      const message = await rejection(
+        vscode.commands.executeCommand('flora.runTechnique', { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }),
+      );
       assert.match(message, /https:\/\//);
     } finally {
       await configuration.update('baseUrl', sandbox.url, vscode.ConfigurationTarget.Global);
@@ -182,7 +190,9 @@ describe('runs against the sandbox', () => {
     assert.ok(folder && saved.fsPath.startsWith(vscode.Uri.joinPath(folder, 'flora-outputs').fsPath), saved.fsPath);
     const bytes = await vscode.workspace.fs.readFile(saved);
     assert.deepStrictEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a real PNG was saved');
-    const refused = await rejection(vscode.commands.executeCommand('flora.downloadOutput', { url: 'file:///etc/passwd', type: 'imageUrl' }));
+    const refused = await rejection(
+      vscode.commands.executeCommand('flora.downloadOutput', { url: 'file:///etc/passwd', type: 'imageUrl' }),
+    );
     assert.match(refused, /https:\/\//);
   });
 

@@ -6,13 +6,7 @@ import * as assert from 'node:assert/strict';
 import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
-import {
-  FloraApiError,
-  FloraProtocolError,
-  FloraRateLimitError,
-  FloraServerError,
-  FloraTransportError,
-} from '../../../src/core/errors';
+import { FloraApiError, FloraProtocolError, FloraRateLimitError, FloraServerError, FloraTransportError } from '../../../src/core/errors';
 import { createDispatcher } from '../../../src/core/dispatcher';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import {
@@ -371,11 +365,9 @@ describe('core/api FloraClient against the sandbox', () => {
         const ownClient = makeClient(own, dispatcher);
         own.faults.inject('create', { kind: 'dropAfter' });
         const idempotencyKey = newIdempotencyKey();
-        const created = await ownClient.createRun(
-          'studio-shot',
-          [{ id: 'product_image', type: 'imageUrl', value: PHOTO }],
-          { idempotencyKey },
-        );
+        const created = await ownClient.createRun('studio-shot', [{ id: 'product_image', type: 'imageUrl', value: PHOTO }], {
+          idempotencyKey,
+        });
         const creates = own.requests.filter((request) => request.method === 'POST' && request.path === CREATE_PATH);
         assert.ok(creates.length >= 2, 'the lost reply was retried');
         for (const request of creates) {

@@ -66,12 +66,7 @@ export function sleep(milliseconds: number): Promise<void> {
 }
 
 /** Polls the sandbox through the client until the run is final. */
-export async function waitForFinal(
-  client: FloraClient,
-  slug: string,
-  runId: string,
-  timeoutMs = 5_000,
-): Promise<RunStatusReply> {
+export async function waitForFinal(client: FloraClient, slug: string, runId: string, timeoutMs = 5_000): Promise<RunStatusReply> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const reply = await client.getRun(slug, runId);
@@ -129,12 +124,7 @@ export function startLoopbackServer(responder?: Responder): Promise<LoopbackServ
   });
 }
 
-export function sendJson(
-  response: http.ServerResponse,
-  status: number,
-  value: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendJson(response: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
   response.writeHead(status, {
     'content-type': 'application/json',

@@ -59,17 +59,7 @@ describe('core/http', () => {
 
     it('isLoopbackHost accepts loopback names only', () => {
       assert.deepEqual(
-        [
-          'localhost',
-          'LOCALHOST',
-          '127.0.0.1',
-          '[::1]',
-          '::1',
-          '127.255.0.9',
-          '128.0.0.1',
-          'localhost.com',
-          '0.0.0.0',
-        ].map(isLoopbackHost),
+        ['localhost', 'LOCALHOST', '127.0.0.1', '[::1]', '::1', '127.255.0.9', '128.0.0.1', 'localhost.com', '0.0.0.0'].map(isLoopbackHost),
         [true, true, true, true, true, true, false, false, false],
       );
     });

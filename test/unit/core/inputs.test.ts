@@ -163,11 +163,7 @@ describe('core/inputs', () => {
         motion_prompt: ' ',
         bogus: 1,
       });
-      assert.deepEqual(error.problems.map((problem) => problem.inputId).sort(), [
-        'bogus',
-        'motion_prompt',
-        'product_image',
-      ]);
+      assert.deepEqual(error.problems.map((problem) => problem.inputId).sort(), ['bogus', 'motion_prompt', 'product_image']);
       for (const problem of error.problems) {
         assert.ok(problem.message.includes(problem.inputId ?? '\u0000'), problem.message);
         assert.ok(error.message.includes(problem.message));
@@ -184,11 +180,7 @@ describe('core/inputs', () => {
     it('accepts a loopback origin only when it is passed as an extra origin (the sandbox)', () => {
       const url = 'http://127.0.0.1:7717/media/j57abc/studio_shot.png';
       assert.throws(() => buildRunInputs(ANIMATOR, { product_image: url, motion_prompt: 'spin' }), FloraInputError);
-      const inputs = buildRunInputs(
-        ANIMATOR,
-        { product_image: url, motion_prompt: 'spin' },
-        { extraOrigins: ['http://127.0.0.1:7717'] },
-      );
+      const inputs = buildRunInputs(ANIMATOR, { product_image: url, motion_prompt: 'spin' }, { extraOrigins: ['http://127.0.0.1:7717'] });
       assert.equal(inputs[0]?.value, url);
     });
   });
@@ -258,11 +250,7 @@ describe('core/inputs', () => {
       it(`agrees on ${JSON.stringify(url)}`, async () => {
         const clientAccepts = checkMediaUrl(url) === undefined;
         assert.equal(await sandboxAccepts(url), clientAccepts, 'the sandbox over HTTP disagrees');
-        assert.equal(
-          sandboxCheckMediaUrl(url, sandbox.url).accepted,
-          clientAccepts,
-          "the sandbox's hosts.ts disagrees",
-        );
+        assert.equal(sandboxCheckMediaUrl(url, sandbox.url).accepted, clientAccepts, "the sandbox's hosts.ts disagrees");
       });
     }
   });

@@ -11,34 +11,19 @@ describe('core/insertFormat formatOutputForLanguage', () => {
   it('markdown: image syntax for images, a video element for videos, a link otherwise', () => {
     assert.equal(formatOutputForLanguage('markdown', IMAGE), '![Studio Shot](https://ik.imagekit.io/flora/shot.png)');
     assert.equal(formatOutputForLanguage('mdx', IMAGE), '![Studio Shot](https://ik.imagekit.io/flora/shot.png)');
-    assert.equal(
-      formatOutputForLanguage('markdown', VIDEO),
-      '<video src="https://ik.imagekit.io/flora/clip.mp4" controls></video>',
-    );
+    assert.equal(formatOutputForLanguage('markdown', VIDEO), '<video src="https://ik.imagekit.io/flora/clip.mp4" controls></video>');
     assert.equal(formatOutputForLanguage('markdown', TEXT), '[FLORA output](https://ik.imagekit.io/flora/palette.txt)');
   });
 
   it('markdown: escapes brackets in the alt text and spaces/parentheses in the URL', () => {
     const tricky = { url: 'https://media.flora.ai/a (1) b.png', type: 'imageUrl', alt: 'Wonder[fy] \\ x' };
-    assert.equal(
-      formatOutputForLanguage('markdown', tricky),
-      '![Wonder\\[fy\\] \\\\ x](https://media.flora.ai/a%20%281%29%20b.png)',
-    );
+    assert.equal(formatOutputForLanguage('markdown', tricky), '![Wonder\\[fy\\] \\\\ x](https://media.flora.ai/a%20%281%29%20b.png)');
   });
 
   it('html and vue: img and video elements with escaped attributes', () => {
-    assert.equal(
-      formatOutputForLanguage('html', IMAGE),
-      '<img src="https://ik.imagekit.io/flora/shot.png" alt="Studio Shot">',
-    );
-    assert.equal(
-      formatOutputForLanguage('vue', IMAGE),
-      '<img src="https://ik.imagekit.io/flora/shot.png" alt="Studio Shot">',
-    );
-    assert.equal(
-      formatOutputForLanguage('html', VIDEO),
-      '<video src="https://ik.imagekit.io/flora/clip.mp4" controls></video>',
-    );
+    assert.equal(formatOutputForLanguage('html', IMAGE), '<img src="https://ik.imagekit.io/flora/shot.png" alt="Studio Shot">');
+    assert.equal(formatOutputForLanguage('vue', IMAGE), '<img src="https://ik.imagekit.io/flora/shot.png" alt="Studio Shot">');
+    assert.equal(formatOutputForLanguage('html', VIDEO), '<video src="https://ik.imagekit.io/flora/clip.mp4" controls></video>');
     assert.equal(formatOutputForLanguage('html', TEXT), TEXT.url);
     const quoted = { url: 'https://media.flora.ai/a.png?x="1"&y=<2>', type: 'imageUrl', alt: 'say "hi" & <bye>' };
     assert.equal(
@@ -52,10 +37,7 @@ describe('core/insertFormat formatOutputForLanguage', () => {
       formatOutputForLanguage('typescriptreact', IMAGE),
       '<img src="https://ik.imagekit.io/flora/shot.png" alt="Studio Shot" />',
     );
-    assert.equal(
-      formatOutputForLanguage('javascriptreact', VIDEO),
-      '<video src="https://ik.imagekit.io/flora/clip.mp4" controls />',
-    );
+    assert.equal(formatOutputForLanguage('javascriptreact', VIDEO), '<video src="https://ik.imagekit.io/flora/clip.mp4" controls />');
   });
 
   it('css, scss and less: url("…") with quotes and backslashes escaped', () => {

@@ -40,7 +40,10 @@ describe('core/journal', () => {
     await journal.save(record('a'));
     await journal.save(record('b/with slash', { status: 'running', runId: 'j57x', progress: 40 }));
     const loaded = (await journal.load()).sort((x, y) => x.localId.localeCompare(y.localId));
-    assert.deepEqual(loaded.map((entry) => entry.localId), ['a', 'b/with slash']);
+    assert.deepEqual(
+      loaded.map((entry) => entry.localId),
+      ['a', 'b/with slash'],
+    );
     assert.equal(loaded[1]?.progress, 40);
     assert.equal(fs.readdirSync(directory).filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary files left');
     await journal.delete('a');
@@ -54,7 +57,10 @@ describe('core/journal', () => {
     fs.writeFileSync(path.join(directory, 'broken.json'), '{"localId": "broken", ');
     fs.writeFileSync(path.join(directory, 'alien.json'), '{"hello": "world"}');
     const loaded = await journal.load();
-    assert.deepEqual(loaded.map((entry) => entry.localId), ['good']);
+    assert.deepEqual(
+      loaded.map((entry) => entry.localId),
+      ['good'],
+    );
     assert.equal(warnings.length, 2);
   });
 

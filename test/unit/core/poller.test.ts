@@ -89,16 +89,11 @@ describe('core/poller', () => {
       assert.equal(final.runId, created.runId);
       assert.equal(final.outputs?.length, 1);
       assert.equal(final.chargedCost, 5);
-      const statuses = updates.filter(
-        (update): update is Extract<PollUpdate, { kind: 'status' }> => update.kind === 'status',
-      );
+      const statuses = updates.filter((update): update is Extract<PollUpdate, { kind: 'status' }> => update.kind === 'status');
       assert.ok(statuses.length >= 1);
       assert.ok(
         statuses.some(
-          (update) =>
-            update.reply.status === 'running' &&
-            (update.reply.progress ?? 0) > 0 &&
-            (update.reply.progress ?? 100) < 100,
+          (update) => update.reply.status === 'running' && (update.reply.progress ?? 0) > 0 && (update.reply.progress ?? 100) < 100,
         ),
         JSON.stringify(statuses.map((update) => update.reply)),
       );
@@ -152,9 +147,7 @@ describe('core/poller', () => {
         const runId = runs[index]?.runId ?? '';
         assert.equal(finals[index]?.status, 'completed', entry.slug);
         const mine = updates.filter((update) => update.target.runId === runId);
-        const retrying = mine.filter(
-          (update): update is Extract<PollUpdate, { kind: 'retrying' }> => update.kind === 'retrying',
-        );
+        const retrying = mine.filter((update): update is Extract<PollUpdate, { kind: 'retrying' }> => update.kind === 'retrying');
         assert.equal(retrying.length, 1, `${entry.slug}: ${mine.map((update) => update.kind).join(', ')}`);
         const [first] = retrying;
         assert.ok(first?.error instanceof entry.expected, `${entry.slug}: ${String(first?.error)}`);
@@ -163,26 +156,13 @@ describe('core/poller', () => {
         assert.equal(mine.at(-1)?.kind, 'completed');
         const polls = pollsOf(sandbox, entry.slug, runId);
         assert.equal(polls.length, 2, entry.slug);
-        assert.ok(
-          (gapsBetween(polls)[0] ?? 0) >= (first?.nextPollInMs ?? 0) - TIMER_SLACK_MS,
-          `${entry.slug} polled early`,
-        );
+        assert.ok((gapsBetween(polls)[0] ?? 0) >= (first?.nextPollInMs ?? 0) - TIMER_SLACK_MS, `${entry.slug} polled early`);
       });
-      const rateLimited = updates.find(
-        (update) => update.kind === 'retrying' && update.error instanceof FloraRateLimitError,
-      );
+      const rateLimited = updates.find((update) => update.kind === 'retrying' && update.error instanceof FloraRateLimitError);
+      assert.equal(rateLimited?.kind === 'retrying' ? rateLimited.nextPollInMs : undefined, 3_000, 'Retry-After is honoured');
+      const transport = updates.find((update) => update.kind === 'retrying' && update.error instanceof FloraTransportError);
       assert.equal(
-        rateLimited?.kind === 'retrying' ? rateLimited.nextPollInMs : undefined,
-        3_000,
-        'Retry-After is honoured',
-      );
-      const transport = updates.find(
-        (update) => update.kind === 'retrying' && update.error instanceof FloraTransportError,
-      );
-      assert.equal(
-        transport?.kind === 'retrying' && transport.error instanceof FloraTransportError
-          ? transport.error.failure
-          : undefined,
+        transport?.kind === 'retrying' && transport.error instanceof FloraTransportError ? transport.error.failure : undefined,
         'reset',
       );
     });
@@ -253,13 +233,9 @@ describe('core/poller', () => {
       const client = makeClient(sandbox, dispatcher);
       const poller = new Poller({ fetch: pollThrough(client), intervalMs: 2_000 });
       try {
-        const runs = await Promise.all(
-          Array.from({ length: 20 }, () => createImageRun(client, 'studio-shot', 'product_image')),
-        );
+        const runs = await Promise.all(Array.from({ length: 20 }, () => createImageRun(client, 'studio-shot', 'product_image')));
         const startedAt = Date.now();
-        const finals = await Promise.all(
-          runs.map((created) => poller.track(targetOf('studio-shot', created), { immediate: true })),
-        );
+        const finals = await Promise.all(runs.map((created) => poller.track(targetOf('studio-shot', created), { immediate: true })));
         const windowMs = Date.now() - startedAt;
         assert.ok(finals.every((final) => final.status === 'completed'));
         let totalPolls = 0;
@@ -267,10 +243,7 @@ describe('core/poller', () => {
           const polls = pollsOf(sandbox, 'studio-shot', created.runId);
           totalPolls += polls.length;
           assert.ok(polls.length >= 2, `run ${created.runId} polled ${polls.length} times`);
-          assert.ok(
-            polls.length <= Math.floor(windowMs / 2_000) + 1,
-            `run polled ${polls.length} times in ${windowMs} ms`,
-          );
+          assert.ok(polls.length <= Math.floor(windowMs / 2_000) + 1, `run polled ${polls.length} times in ${windowMs} ms`);
           for (const gap of gapsBetween(polls)) {
             assert.ok(gap >= 2_000 - TIMER_SLACK_MS, `polls of one run ${gap} ms apart`);
           }
@@ -350,9 +323,7 @@ describe('core/poller', () => {
         },
       });
       try {
-        await Promise.all(
-          Object.keys(secondProgress).map((runId) => poller.track({ slug: 'studio-shot', runId }, { immediate: true })),
-        );
+        await Promise.all(Object.keys(secondProgress).map((runId) => poller.track({ slug: 'studio-shot', runId }, { immediate: true })));
         const gaps = (runId: string) => {
           const times = calls.get(runId) ?? [];
           return times.slice(1).map((time, index) => time - (times[index] ?? 0));

@@ -17,7 +17,13 @@ async function startProxy(): Promise<{ url: string; seen: string[]; close(): Pro
     seen.push(`${request.method} ${request.url}`);
     const target = new URL(request.url ?? '');
     const upstream = http.request(
-      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: request.method, headers: request.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: request.method,
+        headers: request.headers,
+      },
       (reply) => {
         response.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(response);

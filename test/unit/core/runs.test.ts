@@ -1,15 +1,7 @@
 /** The run record helpers: bounded history, the public record, and which URLs the preview may load. */
 import * as assert from 'node:assert/strict';
 
-import {
-  isLive,
-  isLoadableUrl,
-  outputKind,
-  pruneHistory,
-  toPublicRecord,
-  type RunRecord,
-  type RunState,
-} from '../../../src/core/runs';
+import { isLive, isLoadableUrl, outputKind, pruneHistory, toPublicRecord, type RunRecord, type RunState } from '../../../src/core/runs';
 
 function record(localId: string, status: RunState, startedLocallyAt: number): RunRecord {
   return {
@@ -41,13 +33,7 @@ describe('core/runs', () => {
     ];
 
     it('keeps every live run and fills the rest of the limit with the newest finished ones, newest first', () => {
-      assert.deepEqual(ids(pruneHistory(history, 5)), [
-        'done-newest',
-        'pending-new',
-        'done-new',
-        'creating',
-        'live-old',
-      ]);
+      assert.deepEqual(ids(pruneHistory(history, 5)), ['done-newest', 'pending-new', 'done-new', 'creating', 'live-old']);
     });
 
     it('keeps live runs even when they alone exceed the limit', () => {

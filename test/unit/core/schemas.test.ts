@@ -122,10 +122,7 @@ describe('core/schemas', () => {
     failureOf({ ...COMPLETED, chargedCost: -5 });
     failureOf({ ...COMPLETED, createdAt: -1 });
     failureOf({ ...COMPLETED, runId: '' });
-    assert.equal(
-      techniqueDetailsSchema.safeParse({ techniqueId: 't', name: 'n', runCost: -1, inputs: [] }).success,
-      false,
-    );
+    assert.equal(techniqueDetailsSchema.safeParse({ techniqueId: 't', name: 'n', runCost: -1, inputs: [] }).success, false);
     assert.equal(techniqueDetailsSchema.safeParse({ techniqueId: 't', name: 'n', runCost: 1 }).success, false);
   });
 
@@ -140,11 +137,6 @@ describe('core/schemas', () => {
   });
 
   it('isFinalStatus is true for completed and failed only', () => {
-    assert.deepEqual((['pending', 'running', 'completed', 'failed'] as const).map(isFinalStatus), [
-      false,
-      false,
-      true,
-      true,
-    ]);
+    assert.deepEqual((['pending', 'running', 'completed', 'failed'] as const).map(isFinalStatus), [false, false, true, true]);
   });
 });
