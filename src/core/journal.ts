@@ -58,6 +58,7 @@ export class RunJournal {
     let watcher: fs.FSWatcher | undefined;
     let retry: NodeJS.Timeout | undefined;
     let disposed = false;
+    let late = false;
     const start = () => {
       if (disposed) return;
       try {
@@ -66,12 +67,16 @@ export class RunJournal {
           if (file?.endsWith(SUFFIX)) listener(decodeURIComponent(file.slice(0, -SUFFIX.length)));
         });
         watcher.on('error', (error) => this.log('warn', `Watching the run journal stopped: ${error.message}`));
-        // Files written before the watcher started are announced too.
-        for (const name of fs.readdirSync(this.directory)) {
-          if (name.endsWith(SUFFIX)) listener(decodeURIComponent(name.slice(0, -SUFFIX.length)));
+        // A watcher that starts late (the folder appeared after activation) announces what was written in
+        // the meantime; one that starts at once leaves that to the caller's initial load.
+        if (late) {
+          for (const name of fs.readdirSync(this.directory)) {
+            if (name.endsWith(SUFFIX)) listener(decodeURIComponent(name.slice(0, -SUFFIX.length)));
+          }
         }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          late = true;
           retry = setTimeout(start, options.retryMs ?? 3_000);
           return;
         }

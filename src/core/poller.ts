@@ -42,6 +42,11 @@ export interface PollerOptions {
    * and polls just after that, never closer than 2 s nor further apart than 5 s.
    */
   strategy?: PollStrategy;
+  /**
+   * ETA strategy: the wait while the finish is still far off (2–5 s; default 5 s). Kept below the server's
+   * keep-alive idle time, every poll of a lone run reuses one connection.
+   */
+  longWaitMs?: number;
   /** The longest wait between polls after repeated failures. */
   maxBackoffMs?: number;
   /** How many 404s in a row mean the run is gone. */
@@ -67,6 +72,8 @@ interface Entry {
   lastPollAt: number | undefined;
   /** Progress samples (time, percent) for the ETA estimate. */
   firstSample: { at: number; progress: number } | undefined;
+  /** When the run was created, local clock (track() follows the create reply); unknown for resumed runs. */
+  createdLocallyAt: number | undefined;
   onUpdate: ((update: PollUpdate) => void) | undefined;
   resolve: (reply: RunStatusReply) => void;
   reject: (error: unknown) => void;
@@ -123,6 +130,7 @@ export class Poller {
         consecutiveNotFound: 0,
         lastPollAt: undefined,
         firstSample: undefined,
+        createdLocallyAt: options.immediate ? undefined : this.now(),
         onUpdate: options.onUpdate,
         resolve,
         reject,
@@ -262,27 +270,44 @@ export class Poller {
   }
 
   /**
-   * The wait before the next poll of a live run. With the ETA strategy, the progress FLORA reports
-   * (which grows with elapsed time) gives a finish time; we aim just after it, inside 2–5 s.
+   * The wait before the next poll of a live run. With the ETA strategy, the progress FLORA reports (which
+   * grows with elapsed time) gives a finish time, and the waits are planned so one poll lands just after
+   * it while every wait stays inside 2–5 s.
    */
   private nextDelay(entry: Entry, reply: RunStatusReply): number {
     if (this.options.strategy !== 'eta') return this.intervalMs;
     const now = this.now();
+    const finishAt = this.estimateFinish(entry, reply, now);
+    if (finishAt === undefined) return this.intervalMs;
+    const longWaitMs = Math.max(this.intervalMs, Math.min(MAX_POLL_INTERVAL_MS, this.options.longWaitMs ?? MAX_POLL_INTERVAL_MS));
+    return planWait(finishAt + ETA_MARGIN_MS - now, longWaitMs);
+  }
+
+  /**
+   * When the run will finish (local clock), or undefined while progress says nothing yet. One reply is
+   * enough when it carries createdAt and startedAt: their difference (server clock, so no clock skew)
+   * placed after the moment the run was created here gives the start in local time. Otherwise the
+   * progress gained between two polls gives the rate.
+   */
+  private estimateFinish(entry: Entry, reply: RunStatusReply, now: number): number | undefined {
     const progress = clampProgress(reply.progress);
-    if (reply.status !== 'running' || progress <= 0) {
+    if (reply.status !== 'running' || progress <= 0 || progress >= 100) {
       entry.firstSample = undefined;
-      return this.intervalMs;
+      return undefined;
+    }
+    const { createdAt, startedAt } = reply;
+    if (entry.createdLocallyAt !== undefined && createdAt !== undefined && startedAt !== undefined && startedAt >= createdAt) {
+      const running = now - (entry.createdLocallyAt + (startedAt - createdAt));
+      if (running > 0) return now + ((100 - progress) * running) / progress;
     }
     if (!entry.firstSample) {
       entry.firstSample = { at: now, progress };
-      return this.intervalMs;
+      return undefined;
     }
     const elapsed = now - entry.firstSample.at;
     const gained = progress - entry.firstSample.progress;
-    if (elapsed <= 0 || gained <= 0) return this.intervalMs;
-    const remainingMs = ((100 - progress) * elapsed) / gained;
-    const target = remainingMs + ETA_MARGIN_MS;
-    return Math.min(MAX_POLL_INTERVAL_MS, Math.max(MIN_POLL_INTERVAL_MS, Math.round(target)));
+    if (elapsed <= 0 || gained <= 0) return undefined;
+    return now + ((100 - progress) * elapsed) / gained;
   }
 
   private emit(entry: Entry, update: PollUpdate): void {
@@ -304,3 +329,14 @@ export class Poller {
 
 /** How long after the estimated finish the ETA strategy polls, to land after the server flips the status. */
 const ETA_MARGIN_MS = 250;
+
+/**
+ * The next wait, for a poll wanted `untilTarget` ms from now: at the target when it is in reach; the long
+ * wait while it is far; and when it is just beyond reach, a wait that leaves exactly the shortest allowed
+ * wait for the last step, so the poll after it lands on the target instead of up to 2 s late.
+ */
+export function planWait(untilTarget: number, longWaitMs = MAX_POLL_INTERVAL_MS): number {
+  if (untilTarget <= longWaitMs) return Math.max(MIN_POLL_INTERVAL_MS, Math.round(untilTarget));
+  if (untilTarget - longWaitMs >= MIN_POLL_INTERVAL_MS) return longWaitMs;
+  return Math.round(untilTarget - MIN_POLL_INTERVAL_MS);
+}

@@ -1,0 +1,205 @@
+// Item 2: the bundle and the packaged .vsix, in bytes, with what dominates them. The bundle is analysed
+// with esbuild's metafile (same options as esbuild.mjs, nothing written); the .vsix is packaged by vsce
+// in a scratch copy of the repository, so this checkout's dist/ is never rewritten.
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { repositoryRoot } from '../harness/paths';
+
+export interface Contribution {
+  name: string;
+  bytes: number;
+  share: number;
+}
+
+export interface BundleFigures {
+  bytes: number;
+  contributions: Contribution[];
+}
+
+export interface SizeResults {
+  /** dist/extension.js as `npm run build` left it. */
+  distBytes: number | undefined;
+  development: BundleFigures;
+  production: BundleFigures;
+  vsix: { bytes: number; entries: ZipEntry[]; file: string } | { error: string };
+  hello: { extensionBytes: number; vsix: { bytes: number } | { error: string } };
+}
+
+/** node_modules/@scope/name/… → @scope/name; node_modules/name/… → name; src/… → "extension source (src/)". */
+function ownerOf(input: string): string {
+  const parts = input.split('/');
+  const index = parts.lastIndexOf('node_modules');
+  if (index >= 0) {
+    const first = parts[index + 1] ?? '?';
+    return first.startsWith('@') ? `${first}/${parts[index + 2] ?? ''}` : first;
+  }
+  if (parts[0] === 'src') return 'extension source (src/)';
+  return parts[0] ?? input;
+}
+
+async function bundle(minify: boolean): Promise<BundleFigures> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    absWorkingDir: repositoryRoot,
+    entryPoints: ['src/extension.ts'],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node18',
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    minify,
+    sourcemap: false,
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = Object.entries(result.metafile?.outputs ?? {}).find(([name]) => name.endsWith('extension.js'))?.[1];
+  if (!output) throw new Error('esbuild produced no extension.js');
+  const byOwner = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const owner = ownerOf(input);
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
+  }
+  const contributions = [...byOwner.entries()]
+    .map(([name, bytes]) => ({ name, bytes, share: bytes / output.bytes }))
+    .sort((a, b) => b.bytes - a.bytes);
+  return { bytes: output.bytes, contributions };
+}
+
+function run(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+}
+
+export interface ZipEntry {
+  name: string;
+  compressedBytes: number;
+  bytes: number;
+}
+
+interface ZipRecord extends ZipEntry {
+  method: number;
+  localHeaderOffset: number;
+}
+
+/** Entries of a zip file from its central directory: name, compressed and uncompressed size. */
+export function zipEntries(file: string): ZipEntry[] {
+  return zipRecords(fs.readFileSync(file)).map(({ name, compressedBytes, bytes }) => ({ name, compressedBytes, bytes }));
+}
+
+/** Unpacks a .vsix (stored or deflated entries, which is what vsce writes) into `directory`. */
+export function extractZip(file: string, directory: string): void {
+  const data = fs.readFileSync(file);
+  for (const record of zipRecords(data)) {
+    if (record.name.endsWith('/')) continue;
+    const target = path.resolve(directory, record.name);
+    if (!target.startsWith(path.resolve(directory) + path.sep)) throw new Error(`zip entry ${record.name} escapes ${directory}`);
+    const header = record.localHeaderOffset;
+    const start = header + 30 + data.readUInt16LE(header + 26) + data.readUInt16LE(header + 28);
+    const raw = data.subarray(start, start + record.compressedBytes);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, record.method === 8 ? zlib.inflateRawSync(raw) : raw);
+  }
+}
+
+function zipRecords(data: Buffer): ZipRecord[] {
+  const file = 'the archive';
+  let end = -1;
+  for (let offset = data.length - 22; offset >= Math.max(0, data.length - 65_557); offset--) {
+    if (data.readUInt32LE(offset) === 0x06054b50) {
+      end = offset;
+      break;
+    }
+  }
+  if (end < 0) throw new Error(`${file} is not a zip file`);
+  const count = data.readUInt16LE(end + 10);
+  let offset = data.readUInt32LE(end + 16);
+  const entries: ZipRecord[] = [];
+  for (let index = 0; index < count; index++) {
+    if (data.readUInt32LE(offset) !== 0x02014b50) throw new Error(`bad central directory entry in ${file}`);
+    const method = data.readUInt16LE(offset + 10);
+    const localHeaderOffset = data.readUInt32LE(offset + 42);
+    const compressedBytes = data.readUInt32LE(offset + 20);
+    const bytes = data.readUInt32LE(offset + 24);
+    const nameLength = data.readUInt16LE(offset + 28);
+    const extraLength = data.readUInt16LE(offset + 30);
+    const commentLength = data.readUInt16LE(offset + 32);
+    const name = data.toString('utf8', offset + 46, offset + 46 + nameLength);
+    entries.push({ name, compressedBytes, bytes, method, localHeaderOffset });
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+const vsce = path.join(repositoryRoot, 'node_modules', '.bin', 'vsce');
+
+/** Packages the repository as `npm run package` would, in a scratch copy (its prepublish rebuilds dist/ there). */
+async function packageFlora(scratch: string): Promise<string> {
+  const copy = path.join(scratch, 'flora');
+  const skipped = new Set(['node_modules', 'out', 'dist', '.vscode-test', 'test-results', '.git']);
+  fs.cpSync(repositoryRoot, copy, {
+    recursive: true,
+    filter: (source) => {
+      const relative = path.relative(repositoryRoot, source);
+      return !skipped.has(relative.split(path.sep)[0] ?? '') && !source.endsWith('.vsix');
+    },
+  });
+  fs.symlinkSync(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
+  const out = path.join(scratch, 'flora.vsix');
+  await run(vsce, ['package', '--no-dependencies', '--out', out], copy);
+  return out;
+}
+
+async function packageHello(scratch: string): Promise<string> {
+  const copy = path.join(scratch, 'hello-world');
+  fs.cpSync(path.join(repositoryRoot, 'test', 'bench', 'hello-world'), copy, { recursive: true });
+  const out = path.join(scratch, 'hello-world.vsix');
+  await run(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], copy);
+  return out;
+}
+
+/**
+ * `scratch` is a folder the caller owns: the packaged .vsix stays there (the editor benchmark loads what
+ * ships, unpacked from it).
+ */
+export async function measureSize(scratch: string): Promise<SizeResults> {
+  const distFile = path.join(repositoryRoot, 'dist', 'extension.js');
+  const [development, production] = [await bundle(false), await bundle(true)];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-bench-package-'));
+  try {
+    let vsix: SizeResults['vsix'];
+    try {
+      const file = path.join(scratch, 'flora-vscode.vsix');
+      fs.copyFileSync(await packageFlora(work), file);
+      vsix = { file, bytes: fs.statSync(file).size, entries: zipEntries(file).sort((a, b) => b.compressedBytes - a.compressedBytes) };
+    } catch (error) {
+      vsix = { error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
+    }
+    let helloVsix: { bytes: number } | { error: string };
+    try {
+      helloVsix = { bytes: fs.statSync(await packageHello(work)).size };
+    } catch (error) {
+      helloVsix = { error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
+    }
+    return {
+      distBytes: fs.existsSync(distFile) ? fs.statSync(distFile).size : undefined,
+      development,
+      production,
+      vsix,
+      hello: {
+        extensionBytes: fs.statSync(path.join(repositoryRoot, 'test', 'bench', 'hello-world', 'extension.js')).size,
+        vsix: helloVsix,
+      },
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
