@@ -16,7 +16,14 @@ export interface OutputNode {
   index: number;
   output: RunOutput;
 }
-export type RunsTreeNode = RunNode | OutputNode;
+/** Groups the runs beyond the newest PAGE_SIZE, so a long history does not slow the view's first paint. */
+export interface OlderRunsNode {
+  kind: 'older';
+  count: number;
+}
+export type RunsTreeNode = RunNode | OutputNode | OlderRunsNode;
+
+const PAGE_SIZE = 200;
 
 export function isRunNode(value: unknown): value is RunNode {
   return typeof value === 'object' && value !== null && (value as RunNode).kind === 'run' && typeof (value as RunNode).localId === 'string';
@@ -56,13 +63,25 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
   }
 
   getChildren(node?: RunsTreeNode): RunsTreeNode[] {
-    if (!node) return this.runs.all().map((record) => ({ kind: 'run', localId: record.localId }));
+    if (!node || node.kind === 'older') {
+      const all = this.runs.all();
+      const page = node ? all.slice(PAGE_SIZE) : all.slice(0, PAGE_SIZE);
+      const nodes: RunsTreeNode[] = page.map((record) => ({ kind: 'run', localId: record.localId }));
+      if (!node && all.length > PAGE_SIZE) nodes.push({ kind: 'older', count: all.length - PAGE_SIZE });
+      return nodes;
+    }
     if (node.kind === 'output') return [];
     const record = this.runs.get(node.localId);
     return (record?.outputs ?? []).map((output, index) => ({ kind: 'output', localId: node.localId, index, output }));
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
+    if (node.kind === 'older') {
+      const item = new vscode.TreeItem(vscode.l10n.t('Older runs ({0})', node.count), vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = 'older-runs';
+      item.iconPath = new vscode.ThemeIcon('history');
+      return item;
+    }
     const record = this.runs.get(node.localId);
     if (!record) return new vscode.TreeItem(vscode.l10n.t('(removed run)'));
     return node.kind === 'run' ? runItem(record) : outputItem(record, node);
@@ -70,6 +89,15 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
 
   getParent(node: RunsTreeNode): RunsTreeNode | undefined {
     return node.kind === 'output' ? { kind: 'run', localId: node.localId } : undefined;
+  }
+
+  /** Tooltips are built when the pointer rests on a run, not for every row of a long history. */
+  resolveTreeItem(item: vscode.TreeItem, node: RunsTreeNode): vscode.TreeItem {
+    if (node.kind === 'run') {
+      const record = this.runs.get(node.localId);
+      if (record) item.tooltip = runTooltip(record);
+    }
+    return item;
   }
 }
 
@@ -82,7 +110,6 @@ function runItem(record: RunRecord): vscode.TreeItem {
   item.id = `run:${record.localId}`;
   item.description = describeRun(record);
   item.iconPath = statusIcon(record);
-  item.tooltip = runTooltip(record);
   // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions.
   item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}`;
   if (record.status === 'completed') {
