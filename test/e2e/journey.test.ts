@@ -148,12 +148,7 @@ describe('the FLORA journey in the browser', function () {
     await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
     const preview = workbench.webview();
     await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
-    const image = preview.locator('img.media').first();
-    await image.waitFor();
-    const loaded = await image.evaluate(async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
-      await element.decode().catch(() => undefined);
-      return { complete: element.complete, width: element.naturalWidth };
-    });
+    const loaded = await workbench.webviewImage('img.media');
     assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
     await workbench.screenshot('07-preview');
     assert.strictEqual(await workbench.statusBarItem(/Studio Shot \d+%/).isVisible(), false, 'status bar item hides when nothing runs');

@@ -271,12 +271,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
     await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
     const preview = workbench.webview();
     await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
-    const image = preview.locator('img.media').first();
-    await image.waitFor();
-    const loaded = await image.evaluate(async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
-      await element.decode().catch(() => undefined);
-      return { complete: element.complete, width: element.naturalWidth };
-    });
+    const loaded = await workbench.webviewImage('img.media');
     assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
     await workbench.screenshot('vsix-04-preview');
     const runs = sandbox.runs().filter((run) => run.slug === 'studio-shot');

@@ -232,6 +232,16 @@ export class Workbench {
       .contentFrame();
   }
 
+  /** Waits for the first image matching `selector` in the webview and reports whether it decoded. */
+  async webviewImage(selector: string): Promise<{ complete: boolean; width: number }> {
+    const image = this.webview().locator(selector).first();
+    await image.waitFor({ timeout: this.timeoutMs });
+    return image.evaluate(async (element: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
+      await element.decode().catch(() => undefined);
+      return { complete: element.complete, width: element.naturalWidth };
+    });
+  }
+
   /** Opens a workspace file through Quick Open and waits for its tab to be the active one. */
   async openFile(relativePath: string): Promise<void> {
     const fileName = path.posix.basename(relativePath);
