@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CommandId, ViewId } from './common/commandIds';
+import { ViewId } from './common/commandIds';
 import { registerAllCommands } from './commands';
 import { RunJournal } from './core/journal';
 import { FileLease } from './core/lease';
@@ -74,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       log,
       techniquesTree,
       previews,
-      lastTextEditor: () => lastTextEditor ?? vscode.window.visibleTextEditors[0],
+      lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
     }),
   );
 
@@ -131,5 +131,3 @@ async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: R
 export function deactivate(): void {
   // Everything is disposed through context.subscriptions; the runs store writes pending changes then.
 }
-
-export { CommandId };

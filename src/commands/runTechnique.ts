@@ -278,9 +278,6 @@ async function promptMedia(
       const typed = picker.value.trim();
       const typedItem = typed ? [toItem(vscode.l10n.t('$(edit) Use "{0}"', shorten(typed)), typed, vscode.l10n.t('typed'))] : [];
       picker.items = [...typedItem, ...baseItems];
-      if (!typed && baseItems.length === 0) {
-        picker.items = [];
-      }
     };
     refresh();
     let settled = false;

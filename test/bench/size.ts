@@ -5,8 +5,8 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { repositoryRoot } from '../harness/paths';
+import { zipRecordData, zipRecords, type ZipEntry } from '../harness/zip';
 
 export interface Contribution {
   name: string;
@@ -79,17 +79,6 @@ function run(command: string, args: string[], cwd: string): Promise<string> {
   });
 }
 
-export interface ZipEntry {
-  name: string;
-  compressedBytes: number;
-  bytes: number;
-}
-
-interface ZipRecord extends ZipEntry {
-  method: number;
-  localHeaderOffset: number;
-}
-
 /** Entries of a zip file from its central directory: name, compressed and uncompressed size. */
 export function zipEntries(file: string): ZipEntry[] {
   return zipRecords(fs.readFileSync(file)).map(({ name, compressedBytes, bytes }) => ({ name, compressedBytes, bytes }));
@@ -102,41 +91,9 @@ export function extractZip(file: string, directory: string): void {
     if (record.name.endsWith('/')) continue;
     const target = path.resolve(directory, record.name);
     if (!target.startsWith(path.resolve(directory) + path.sep)) throw new Error(`zip entry ${record.name} escapes ${directory}`);
-    const header = record.localHeaderOffset;
-    const start = header + 30 + data.readUInt16LE(header + 26) + data.readUInt16LE(header + 28);
-    const raw = data.subarray(start, start + record.compressedBytes);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, record.method === 8 ? zlib.inflateRawSync(raw) : raw);
+    fs.writeFileSync(target, zipRecordData(data, record));
   }
-}
-
-function zipRecords(data: Buffer): ZipRecord[] {
-  const file = 'the archive';
-  let end = -1;
-  for (let offset = data.length - 22; offset >= Math.max(0, data.length - 65_557); offset--) {
-    if (data.readUInt32LE(offset) === 0x06054b50) {
-      end = offset;
-      break;
-    }
-  }
-  if (end < 0) throw new Error(`${file} is not a zip file`);
-  const count = data.readUInt16LE(end + 10);
-  let offset = data.readUInt32LE(end + 16);
-  const entries: ZipRecord[] = [];
-  for (let index = 0; index < count; index++) {
-    if (data.readUInt32LE(offset) !== 0x02014b50) throw new Error(`bad central directory entry in ${file}`);
-    const method = data.readUInt16LE(offset + 10);
-    const localHeaderOffset = data.readUInt32LE(offset + 42);
-    const compressedBytes = data.readUInt32LE(offset + 20);
-    const bytes = data.readUInt32LE(offset + 24);
-    const nameLength = data.readUInt16LE(offset + 28);
-    const extraLength = data.readUInt16LE(offset + 30);
-    const commentLength = data.readUInt16LE(offset + 32);
-    const name = data.toString('utf8', offset + 46, offset + 46 + nameLength);
-    entries.push({ name, compressedBytes, bytes, method, localHeaderOffset });
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
 }
 
 const vsce = path.join(repositoryRoot, 'node_modules', '.bin', 'vsce');

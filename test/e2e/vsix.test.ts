@@ -8,12 +8,12 @@ import * as assert from 'assert';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import type { Locator, Page } from 'playwright-core';
 import { removeDirectory } from '../harness/cleanup';
 import { artifactsDirectory, makeRunDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import type { QuickInput, Workbench } from '../harness/workbench';
+import { readZip } from '../harness/zip';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
 const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
@@ -21,30 +21,6 @@ const EXTENSION_ID = 'flora-community.flora-vscode';
 
 interface Manifest {
   version: string;
-}
-
-/** The entries of a zip archive (a .vsix is one), read with node's zlib: name → uncompressed bytes. */
-function readZip(archive: Buffer): Map<string, Buffer> {
-  const endOfDirectory = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(endOfDirectory >= 0, 'not a zip archive');
-  const entryCount = archive.readUInt16LE(endOfDirectory + 10);
-  let offset = archive.readUInt32LE(endOfDirectory + 16);
-  const entries = new Map<string, Buffer>();
-  for (let index = 0; index < entryCount; index++) {
-    assert.strictEqual(archive.readUInt32LE(offset), 0x02014b50, 'corrupt central directory');
-    const method = archive.readUInt16LE(offset + 10);
-    const compressedSize = archive.readUInt32LE(offset + 20);
-    const nameLength = archive.readUInt16LE(offset + 28);
-    const extraLength = archive.readUInt16LE(offset + 30);
-    const commentLength = archive.readUInt16LE(offset + 32);
-    const localHeader = archive.readUInt32LE(offset + 42);
-    const name = archive.toString('utf8', offset + 46, offset + 46 + nameLength);
-    const dataStart = localHeader + 30 + archive.readUInt16LE(localHeader + 26) + archive.readUInt16LE(localHeader + 28);
-    const data = archive.subarray(dataStart, dataStart + compressedSize);
-    entries.set(name, method === 8 ? zlib.inflateRawSync(data) : Buffer.from(data));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
 }
 
 /** A step of the open walkthrough by its title; `checked` narrows to the step's completion state. */
