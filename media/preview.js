@@ -25,20 +25,20 @@
     return node;
   }
 
-  /** @param {any} output */
-  function renderOutput(output) {
+  /** @param {any} output @param {any} labels */
+  function renderOutput(output, labels) {
     const card = element('section', 'output');
     card.dataset.kind = output.kind;
-    card.appendChild(element('h2', 'output-title', `${output.outputId || 'Output ' + (output.index + 1)} · ${output.type}`));
+    card.appendChild(element('h2', 'output-title', output.title));
     if (!output.loadable) {
-      card.appendChild(element('p', 'warning', 'This output URL is not shown because it is not an https:// link.'));
+      card.appendChild(element('p', 'warning', labels.notLoadable));
       card.appendChild(element('code', 'url', output.url));
       return card;
     }
     if (output.kind === 'image') {
       const image = /** @type {HTMLImageElement} */ (element('img', 'media'));
       image.src = output.url;
-      image.alt = output.outputId || 'FLORA output image';
+      image.alt = output.outputId || labels.imageAlt;
       card.appendChild(image);
     } else if (output.kind === 'video') {
       const video = /** @type {HTMLVideoElement} */ (element('video', 'media'));
@@ -54,16 +54,17 @@
     }
     card.appendChild(element('code', 'url', output.url));
     const actions = element('div', 'actions');
-    actions.appendChild(button('Copy URL', 'copyUrl', output.index));
-    actions.appendChild(button('Insert into Editor', 'insert', output.index));
-    actions.appendChild(button('Download', 'download', output.index));
-    actions.appendChild(button('Open in Browser', 'openExternal', output.index));
+    actions.appendChild(button(labels.copyUrl, 'copyUrl', output.index));
+    actions.appendChild(button(labels.insert, 'insert', output.index));
+    actions.appendChild(button(labels.download, 'download', output.index));
+    actions.appendChild(button(labels.openExternal, 'openExternal', output.index));
     card.appendChild(actions);
     return card;
   }
 
   /** @param {any} run */
   function render(run) {
+    const labels = run.labels;
     app.replaceChildren();
     const header = element('header');
     header.appendChild(element('h1', 'title', run.techniqueName));
@@ -81,23 +82,19 @@
       facts.appendChild(element('dt', undefined, term));
       facts.appendChild(element('dd', undefined, value));
     };
-    fact('Technique', run.slug);
-    fact('Run ID', run.runId);
-    fact('Started', run.startedAt);
-    fact('Finished', run.completedAt);
-    for (const input of run.inputs) fact(`Input ${input.id}`, input.value);
+    fact(labels.technique, run.slug);
+    fact(labels.runId, run.runId);
+    fact(labels.started, run.startedAt);
+    fact(labels.finished, run.completedAt);
+    for (const input of run.inputs) fact(input.label, input.value);
     header.appendChild(facts);
     app.appendChild(header);
-    if (run.errorCode || run.errorMessage) {
-      app.appendChild(element('p', 'error', `${run.errorCode}${run.errorCode && run.errorMessage ? ': ' : ''}${run.errorMessage}`));
-    }
+    if (run.errorText) app.appendChild(element('p', 'error', run.errorText));
     if (run.outputs.length === 0) {
-      app.appendChild(
-        element('p', 'muted', run.status === 'completed' ? 'This run produced no outputs.' : 'Outputs appear here when the run completes.'),
-      );
+      app.appendChild(element('p', 'muted', run.status === 'completed' ? labels.noOutputs : labels.outputsPending));
     }
     const outputs = element('div', 'outputs');
-    for (const output of run.outputs) outputs.appendChild(renderOutput(output));
+    for (const output of run.outputs) outputs.appendChild(renderOutput(output, labels));
     app.appendChild(outputs);
   }
 
@@ -106,7 +103,7 @@
     if (!message || typeof message !== 'object') return;
     if (message.type === 'run' && message.run) render(message.run);
     if (message.type === 'gone') {
-      app.replaceChildren(element('p', 'muted', 'This run is no longer in the history.'));
+      app.replaceChildren(element('p', 'muted', message.text));
     }
   });
   vscode.postMessage({ type: 'ready' });

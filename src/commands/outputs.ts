@@ -51,7 +51,9 @@ function resolveOutput(runs: RunsStore, argument: unknown): OutputReference | un
   if (typeof argument === 'object' && argument !== null) {
     const { url, type, localId, index } = argument as { url?: unknown; type?: unknown; localId?: unknown; index?: unknown };
     if (typeof url !== 'string' || url.length === 0) {
-      throw new FloraInputError([{ inputId: undefined, message: 'Expected { url: string, type: "imageUrl" | "videoUrl" | … }.' }]);
+      throw new FloraInputError([
+        { inputId: undefined, text: vscode.l10n.t('Expected { url: string, type: "imageUrl" | "videoUrl" | … }.') },
+      ]);
     }
     return {
       url,
@@ -97,7 +99,7 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
       throw new FloraInputError([
         {
           inputId: undefined,
-          message: vscode.l10n.t('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
+          text: vscode.l10n.t('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
         },
       ]);
     return false;
@@ -114,9 +116,7 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
-    throw new FloraInputError([
-      { inputId: undefined, message: vscode.l10n.t('Open a file to insert the output URL into, then try again.') },
-    ]);
+    throw new FloraInputError([{ inputId: undefined, text: vscode.l10n.t('Open a file to insert the output URL into, then try again.') }]);
   }
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
@@ -168,7 +168,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
   const extraOrigins = context.service.mediaOptions().extraOrigins ?? [];
   if (!isLoadableUrl(output.url, extraOrigins)) {
     throw new FloraInputError([
-      { inputId: undefined, message: vscode.l10n.t('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
+      { inputId: undefined, text: vscode.l10n.t('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
     ]);
   }
   return vscode.window.withProgress(

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { FloraApiError, FloraCancelledError, FloraConfigurationError, FloraInputError, isAuthError } from '../core/errors';
 import type { Log } from '../services/log';
+import { describeError } from '../services/messages';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
 
@@ -25,7 +26,7 @@ export function registerCommand(id: CommandId, handler: CommandHandler, log: Log
         if (isProgrammaticCall(args)) throw error;
         return undefined;
       }
-      log.error(`${id} failed: ${describeError(error)}`);
+      log.error(`${id} failed: ${describeForLog(error)}`);
       void showError(error);
       if (isProgrammaticCall(args)) throw error;
       return undefined;
@@ -37,14 +38,14 @@ export function isCancellation(error: unknown): boolean {
   return error instanceof FloraCancelledError || error instanceof vscode.CancellationError;
 }
 
-function describeError(error: unknown): string {
+function describeForLog(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
 
 /** Shows an error with the one action most likely to fix it. */
 export async function showError(error: unknown): Promise<void> {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   const setKey = vscode.l10n.t('Set API Key');
   const openFlora = vscode.l10n.t('Open FLORA');
   const openSettings = vscode.l10n.t('Open Settings');

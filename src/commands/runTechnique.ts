@@ -4,12 +4,14 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, FloraCancelledError, FloraInputError, isAuthError } from '../core/errors';
+import { message } from '../core/messages';
 import { checkInputValue, describeType } from '../core/inputs';
 import { toPublicRecord, type PublicRunRecord, type RunRecord } from '../core/runs';
 import { isInputType } from '../core/model';
 import type { TechniqueDetails, TechniqueInput } from '../core/schemas';
 import type { FloraService } from '../services/floraService';
 import type { KeyStore } from '../services/keyStore';
+import { describeError, localize } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 import { isTechniqueNode } from '../views/techniquesTree';
 
@@ -36,9 +38,7 @@ export function isRunRequest(value: unknown): value is RunRequest {
 export async function runTechnique(context: RunCommandContext, argument?: unknown): Promise<PublicRunRecord | undefined> {
   if (typeof argument === 'object' && argument !== null && !isTechniqueNode(argument)) {
     if (!isRunRequest(argument)) {
-      throw new FloraInputError([
-        { inputId: undefined, message: 'flora.runTechnique takes { slug: string, inputs: { [inputId]: string }, confirm?: boolean }.' },
-      ]);
+      throw new FloraInputError([{ inputId: undefined, text: message('automationRequest') }]);
     }
     return runRequest(context, argument);
   }
@@ -58,12 +58,12 @@ export async function runTechnique(context: RunCommandContext, argument?: unknow
 async function runRequest(context: RunCommandContext, request: RunRequest): Promise<PublicRunRecord | undefined> {
   for (const [id, value] of Object.entries(request.inputs)) {
     if (typeof value !== 'string') {
-      throw new FloraInputError([{ inputId: id, message: `Input "${id}" must be a string.` }]);
+      throw new FloraInputError([{ inputId: id, text: message('inputNotString', message('inputLabel', id), message('typeText')) }]);
     }
   }
   if (request.confirm) {
     const technique = await context.service.getTechnique(request.slug);
-    if (!(await confirmRun(technique, request.inputs))) throw new FloraCancelledError('The run was not confirmed.');
+    if (!(await confirmRun(technique, request.inputs))) throw new FloraCancelledError(message('runNotConfirmed'));
   }
   const record = await context.service.startRun(request.slug, request.inputs);
   return toPublicRecord(record);
@@ -104,7 +104,7 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
     return await load();
   } catch (error) {
     if (error instanceof FloraApiError && error.code === 'not_found' && context.service.currentSettings.techniques.includes(slug)) {
-      await offerRemoval(slug, error.message);
+      await offerRemoval(slug, describeError(error));
       throw new FloraCancelledError();
     }
     if (!isAuthError(error) || !(await recoverKey(context, error))) throw error;
@@ -131,7 +131,7 @@ async function createWithKeyRecovery(context: RunCommandContext, record: RunReco
 
 async function recoverKey(context: RunCommandContext, error: unknown): Promise<boolean> {
   const setKey = vscode.l10n.t('Set API Key');
-  const choice = await vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error), setKey);
+  const choice = await vscode.window.showErrorMessage(describeError(error), setKey);
   if (choice !== setKey) throw new FloraCancelledError();
   const before = await context.keys.get();
   await vscode.commands.executeCommand(CommandId.setApiKey);
@@ -188,7 +188,7 @@ async function promptForInputs(context: RunCommandContext, technique: TechniqueD
     if (!input) break;
     const title = vscode.l10n.t('{0}: {1} ({2}/{3})', technique.name, input.name ?? input.id, index + 1, total);
     if (!isInputType(input.type)) {
-      throw new FloraInputError([{ inputId: input.id, message: checkInputValue(input, '') ?? input.type }]);
+      throw new FloraInputError([{ inputId: input.id, text: message('inputUnsupportedType', input.type) }]);
     }
     const result =
       input.type === 'text'
@@ -209,7 +209,7 @@ function promptText(input: TechniqueInput, title: string, canGoBack: boolean, pr
   return new Promise<StepResult>((resolve) => {
     const box = vscode.window.createInputBox();
     box.title = title;
-    box.prompt = vscode.l10n.t('Enter {0} ({1})', input.name ?? input.id, describeType(input.type));
+    box.prompt = vscode.l10n.t('Enter {0} ({1})', input.name ?? input.id, localize(describeType(input.type)));
     box.value = previous ?? '';
     box.ignoreFocusOut = true;
     if (canGoBack) box.buttons = [vscode.QuickInputButtons.Back];
@@ -221,13 +221,14 @@ function promptText(input: TechniqueInput, title: string, canGoBack: boolean, pr
       box.dispose();
     };
     box.onDidChangeValue((value) => {
-      box.validationMessage = value.length > 0 ? checkInputValue(input, value) : undefined;
+      const problem = value.length > 0 ? checkInputValue(input, value) : undefined;
+      box.validationMessage = problem && localize(problem);
     });
     box.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && finish(BACK));
     box.onDidAccept(() => {
       const problem = checkInputValue(input, box.value);
       if (problem) {
-        box.validationMessage = problem;
+        box.validationMessage = localize(problem);
         return;
       }
       finish(box.value);
@@ -255,15 +256,16 @@ async function promptMedia(
   return new Promise<StepResult>((resolve) => {
     const picker = vscode.window.createQuickPick<MediaPickItem>();
     picker.title = title;
-    picker.placeholder = vscode.l10n.t(
-      'Paste or type an https:// {0} link, or pick one below',
-      input.type === 'videoUrl' ? 'video' : 'image',
-    );
+    picker.placeholder =
+      input.type === 'videoUrl'
+        ? vscode.l10n.t('Paste or type an https:// video link, or pick one below')
+        : vscode.l10n.t('Paste or type an https:// image link, or pick one below');
     picker.ignoreFocusOut = true;
     picker.matchOnDescription = true;
     if (canGoBack) picker.buttons = [vscode.QuickInputButtons.Back];
     const toItem = (label: string, value: string, source: string): MediaPickItem => {
-      const problem = checkInputValue(input, value, options);
+      const found = checkInputValue(input, value, options);
+      const problem = found && localize(found);
       return {
         label,
         description: source,
@@ -296,7 +298,7 @@ async function promptMedia(
       if (!choice) return;
       if (choice.problem) {
         // Keep the picker open: the reason is in the item's detail line, and the title says what to do.
-        picker.title = `${title} — ${choice.problem}`;
+        picker.title = vscode.l10n.t('{0} — {1}', title, choice.problem);
         return;
       }
       finish(choice.value);

@@ -4,6 +4,7 @@ import { findDocumentedTechnique } from '../core/catalog';
 import { FloraInputError } from '../core/errors';
 import { parseTechniqueReference } from '../core/techniqueReference';
 import type { FloraService } from '../services/floraService';
+import { localize } from '../services/messages';
 import { readSettings, updateAddedTechniques } from '../services/settings';
 import { isTechniqueNode, type TechniquesTree } from '../views/techniquesTree';
 
@@ -23,13 +24,13 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
       ignoreFocusOut: true,
       validateInput: (value) => {
         const parsed = parseTechniqueReference(value);
-        return 'problem' in parsed && value.length > 0 ? parsed.problem : undefined;
+        return 'problem' in parsed && value.length > 0 ? localize(parsed.problem) : undefined;
       },
     });
     if (text === undefined) return undefined;
   }
   const parsed = parseTechniqueReference(text);
-  if ('problem' in parsed) throw new FloraInputError([{ inputId: undefined, message: parsed.problem }]);
+  if ('problem' in parsed) throw new FloraInputError([{ inputId: undefined, text: parsed.problem }]);
   const { slug } = parsed;
   if (findDocumentedTechnique(slug)) {
     void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is already in the list of techniques.', slug));

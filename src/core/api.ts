@@ -11,7 +11,9 @@ import {
   FloraRateLimitError,
   FloraServerError,
   messageForApiError,
+  type Subject,
 } from './errors';
+import { message } from './messages';
 import { DEFAULT_TIMEOUTS, parseBaseUrl, parseRetryAfter, toTransportError, type Timeouts } from './http';
 import { isValidSlug, type Logger } from './model';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
@@ -82,7 +84,7 @@ export class FloraClient {
   async getTechnique(slug: string, options: RequestOptions = {}): Promise<TechniqueDetails> {
     const path = this.techniquePath(slug);
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
-      this.send('GET', path, undefined, techniqueDetailsSchema, `the technique "${slug}"`, options.signal),
+      this.send('GET', path, undefined, techniqueDetailsSchema, { kind: 'technique', slug }, options.signal),
     );
   }
 
@@ -90,18 +92,18 @@ export class FloraClient {
     const path = `${this.techniquePath(slug)}/runs`;
     const body = JSON.stringify({ inputs, mode: 'async', idempotency_key: options.idempotencyKey });
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
-      this.send('POST', path, body, createRunReplySchema, `the technique "${slug}"`, options.signal),
+      this.send('POST', path, body, createRunReplySchema, { kind: 'technique', slug }, options.signal),
     );
   }
 
   async getRun(slug: string, runId: string, options: GetRunOptions = {}): Promise<RunStatusReply> {
     const path = this.runPath(slug, runId, options.pollUrl);
     return this.withRetries(options.attempts ?? 1, options.signal, async () => {
-      const reply = await this.send('GET', path, undefined, runStatusReplySchema, `the run ${runId}`, options.signal);
+      const reply = await this.send('GET', path, undefined, runStatusReplySchema, { kind: 'run', runId }, options.signal);
       if (reply.runId !== runId) {
         throw new FloraProtocolError(
           `runId ${reply.runId} in the reply to a poll of ${runId}`,
-          `FLORA answered a poll of run ${runId} with run ${reply.runId}.`,
+          message('replyWrongRun', runId, reply.runId),
         );
       }
       return reply;
@@ -132,12 +134,7 @@ export class FloraClient {
 
   private techniquePath(slug: string): string {
     if (!isValidSlug(slug)) {
-      throw new FloraApiError(
-        404,
-        'not_found',
-        undefined,
-        `"${slug}" is not a technique slug: slugs are short URL-safe identifiers such as "studio-shot", found at the end of a technique's URL in FLORA.`,
-      );
+      throw new FloraApiError(404, 'not_found', undefined, message('invalidSlug', slug));
     }
     // A base URL without a path has pathname "/"; without trimming it the path would start with "//",
     // which URL resolution reads as a host name.
@@ -163,7 +160,7 @@ export class FloraClient {
     path: string,
     body: string | undefined,
     schema: Schema,
-    subject: string,
+    subject: Subject,
     signal: AbortSignal | undefined,
   ): Promise<z.infer<Schema>> {
     if (signal?.aborted) throw new FloraCancelledError();
@@ -177,7 +174,7 @@ export class FloraClient {
     if (url.origin !== this.baseUrl.origin) {
       throw new FloraProtocolError(
         `request path ${preview(path)} leaves ${this.baseUrl.origin}`,
-        `The extension refused to send your API key outside ${this.baseUrl.origin}.`,
+        message('keyKeptOnOrigin', this.baseUrl.origin),
       );
     }
     const headers: Record<string, string> = {
@@ -222,48 +219,43 @@ export class FloraClient {
     headers: Record<string, string | string[] | undefined>,
     text: string,
     schema: Schema,
-    subject: string,
+    subject: Subject,
   ): z.infer<Schema> {
     if (status >= 200 && status < 300) {
       const json = parseJson(text);
       if (json === undefined) {
-        throw new FloraProtocolError(
-          `HTTP ${status} body is not JSON: ${preview(text)}`,
-          `FLORA sent a reply that is not JSON (HTTP ${status}). If this persists, check flora.baseUrl and your proxy.`,
-        );
+        throw new FloraProtocolError(`HTTP ${status} body is not JSON: ${preview(text)}`, message('replyNotJson', status));
       }
       const parsed = schema.safeParse(json, { reportInput: true });
       if (!parsed.success) {
         const detail = describeSchemaError(parsed.error);
-        throw new FloraProtocolError(detail, `FLORA sent a reply of an unexpected shape about ${subject}: ${detail}.`);
+        const explanation =
+          subject.kind === 'technique'
+            ? message('replyShapeTechnique', subject.slug, detail)
+            : message('replyShapeRun', subject.runId, detail);
+        throw new FloraProtocolError(detail, explanation);
       }
       return parsed.data;
     }
     const retryAfterMs = parseRetryAfter(headers['retry-after']);
     if (status === 429) {
-      const wait = retryAfterMs !== undefined ? ` Retrying in ${Math.ceil(retryAfterMs / 1000)} s.` : '';
-      throw new FloraRateLimitError(retryAfterMs, `FLORA is rate limiting requests (HTTP 429).${wait}`);
+      const explanation =
+        retryAfterMs !== undefined ? message('rateLimitedRetrying', Math.ceil(retryAfterMs / 1000)) : message('rateLimited');
+      throw new FloraRateLimitError(retryAfterMs, explanation);
     }
     if (status >= 500) {
       const looksLikeHtml = /^\s*</.test(text);
-      const what = looksLikeHtml ? 'an error page' : 'an error';
-      throw new FloraServerError(
-        status,
-        `FLORA's server replied with ${what} (HTTP ${status}). The extension retries on its own; if it persists, try again later.`,
-        retryAfterMs,
-      );
+      const explanation = looksLikeHtml ? message('serverErrorPage', status) : message('serverError', status);
+      throw new FloraServerError(status, explanation, retryAfterMs);
     }
     if (status >= 300 && status < 400) {
       const location = headers.location;
-      throw new FloraProtocolError(
-        `HTTP ${status} redirect to ${String(location)}`,
-        `FLORA redirected the request (HTTP ${status}); redirects are not followed so your API key is not sent elsewhere. Check flora.baseUrl.`,
-      );
+      throw new FloraProtocolError(`HTTP ${status} redirect to ${String(location)}`, message('replyRedirect', status));
     }
     const parsedError = errorBodySchema.safeParse(parseJson(text));
     if (parsedError.success) {
-      const { code, message } = parsedError.data.error;
-      throw new FloraApiError(status, code, message, messageForApiError(status, code, message, subject));
+      const { code, message: serverMessage } = parsedError.data.error;
+      throw new FloraApiError(status, code, serverMessage, messageForApiError(status, code, serverMessage, subject));
     }
     const code = status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : `http_${status}`;
     throw new FloraApiError(status, code, undefined, messageForApiError(status, code, undefined, subject));
@@ -277,10 +269,7 @@ async function readBody(body: AsyncIterable<Buffer> & { destroy?: (error?: Error
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
       body.destroy?.();
-      throw new FloraProtocolError(
-        `reply body larger than ${MAX_BODY_BYTES} bytes`,
-        'FLORA sent a reply far larger than expected; it was not read.',
-      );
+      throw new FloraProtocolError(`reply body larger than ${MAX_BODY_BYTES} bytes`, message('replyTooLarge'));
     }
     chunks.push(chunk);
   }

@@ -1,5 +1,7 @@
-// Every way a FLORA request can go wrong, as typed errors. Each carries a message a user can act on;
+// Every way a FLORA request can go wrong, as typed errors. Each carries a message a user can act on, as a
+// translatable Message (`text`) and in English (`message`, for logs and programmatic callers);
 // `retryable` tells the client and the poller whether trying again could help.
+import { englishText, message, type DisplayText, type Message } from './messages';
 
 /** The error codes flora-api.md documents, with their HTTP statuses. */
 export const DOCUMENTED_ERROR_CODES = {
@@ -30,6 +32,13 @@ export abstract class FloraError extends Error {
   abstract readonly kind: FloraErrorKind;
   /** Whether sending the same request again could succeed. */
   abstract readonly retryable: boolean;
+  constructor(
+    /** What to tell the user; the extension shows it translated. */
+    readonly text: DisplayText,
+    options?: { cause?: unknown },
+  ) {
+    super(englishText(text), options);
+  }
 }
 
 /** A documented error reply (`{ "error": { "code", "message" } }`) or another 4xx. */
@@ -40,9 +49,9 @@ export class FloraApiError extends FloraError {
     readonly status: number,
     readonly code: string,
     readonly serverMessage: string | undefined,
-    message: string,
+    text: Message,
   ) {
-    super(message);
+    super(text);
     this.name = 'FloraApiError';
   }
   get isAuthError(): boolean {
@@ -56,9 +65,9 @@ export class FloraRateLimitError extends FloraError {
   constructor(
     /** From Retry-After, when the server sent one. */
     readonly retryAfterMs: number | undefined,
-    message: string,
+    text: Message,
   ) {
-    super(message);
+    super(text);
     this.name = 'FloraRateLimitError';
   }
 }
@@ -68,10 +77,10 @@ export class FloraServerError extends FloraError {
   readonly retryable = true;
   constructor(
     readonly status: number,
-    message: string,
+    text: Message,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(text);
     this.name = 'FloraServerError';
   }
 }
@@ -83,10 +92,10 @@ export class FloraTransportError extends FloraError {
   readonly retryable = true;
   constructor(
     readonly failure: TransportFailure,
-    message: string,
+    text: Message,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(text, options);
     this.name = 'FloraTransportError';
   }
 }
@@ -96,10 +105,11 @@ export class FloraProtocolError extends FloraError {
   // A wrong shape can be a passing fault (a proxy's page, a half-deployed server), so reading again may help.
   readonly retryable = true;
   constructor(
+    /** What was wrong, in English, for the log. */
     readonly detail: string,
-    message: string,
+    text: Message,
   ) {
-    super(message);
+    super(text);
     this.name = 'FloraProtocolError';
   }
 }
@@ -107,14 +117,16 @@ export class FloraProtocolError extends FloraError {
 export interface InputProblem {
   /** The input's id, or undefined for a problem with the set of inputs as a whole. */
   inputId: string | undefined;
-  message: string;
+  text: DisplayText;
 }
 
 export class FloraInputError extends FloraError {
   readonly kind = 'validation';
   readonly retryable = false;
-  constructor(readonly problems: readonly InputProblem[]) {
-    super(problems.map((problem) => problem.message).join(' '));
+  constructor(readonly problems: readonly [InputProblem, ...InputProblem[]]) {
+    super(problems[0].text);
+    // Every problem, not only the first: each is a whole sentence, so a list of them reads in any language.
+    this.message = problems.map((problem) => englishText(problem.text)).join(' ');
     this.name = 'FloraInputError';
   }
 }
@@ -122,8 +134,8 @@ export class FloraInputError extends FloraError {
 export class FloraConfigurationError extends FloraError {
   readonly kind = 'configuration';
   readonly retryable = false;
-  constructor(message: string) {
-    super(message);
+  constructor(text: Message) {
+    super(text);
     this.name = 'FloraConfigurationError';
   }
 }
@@ -131,8 +143,8 @@ export class FloraConfigurationError extends FloraError {
 export class FloraCancelledError extends FloraError {
   readonly kind = 'cancelled';
   readonly retryable = false;
-  constructor(message = 'Cancelled.') {
-    super(message);
+  constructor(text: Message = message('cancelled')) {
+    super(text);
     this.name = 'FloraCancelledError';
   }
 }
@@ -145,23 +157,30 @@ export function isAuthError(error: unknown): boolean {
   return error instanceof FloraApiError && error.isAuthError;
 }
 
-/** The message for a documented code, naming the subject (a technique slug or a run) where it helps. */
-export function messageForApiError(status: number, code: string, serverMessage: string | undefined, subject: string): string {
-  const detail = serverMessage ? ` (${serverMessage})` : '';
+/** What to tell the user about an error reply, naming its subject (a technique or a run) where it helps. */
+export function messageForApiError(status: number, code: string, serverMessage: string | undefined, subject: Subject): Message {
+  const base = baseMessageForApiError(status, code, subject);
+  return serverMessage ? message('apiWithServerMessage', base, serverMessage) : base;
+}
+
+/** What a request was about, so a message can name it. */
+export type Subject = { kind: 'technique'; slug: string } | { kind: 'run'; runId: string };
+
+function baseMessageForApiError(status: number, code: string, subject: Subject): Message {
   switch (code) {
     case 'unauthorized':
-      return 'FLORA received no API key. Set one with "FLORA: Set API Key".';
+      return message('apiUnauthorized');
     case 'invalid_api_key':
-      return 'FLORA rejected the API key: it is wrong or has been revoked. Create a key in FLORA (Settings › API Keys) and set it with "FLORA: Set API Key".';
+      return message('apiInvalidKey');
     case 'invalid_json':
-      return `FLORA could not read the request as JSON${detail}. This is a bug in the extension; please report it with the FLORA log.`;
+      return message('apiInvalidJson');
     case 'input_validation_error':
-      return `FLORA rejected the inputs${serverMessage ? `: ${serverMessage}` : '.'} Check each input against the technique's details and run again.`;
+      return message('apiInputValidation');
     case 'not_found':
-      return `FLORA does not know ${subject}${detail}. Check the slug in the technique's URL in FLORA (app.flora.ai/techniques/<slug>).`;
+      return subject.kind === 'technique' ? message('apiTechniqueNotFound', subject.slug) : message('apiRunNotFound', subject.runId);
     case 'insufficient_credits':
-      return `You are out of FLORA credits for this run${detail}. Ask FLORA for more credits, then run it again.`;
+      return message('apiInsufficientCredits');
     default:
-      return `FLORA refused the request with HTTP ${status} ${code}${detail}.`;
+      return message('apiOther', status, code);
   }
 }

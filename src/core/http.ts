@@ -1,6 +1,7 @@
 // The HTTP rules under the FLORA client: timeouts, base-URL rules, Retry-After, and the mapping of
 // low-level failures to typed errors. (The undici dispatcher itself is in dispatcher.ts.)
 import { FloraCancelledError, FloraConfigurationError, FloraTransportError, type TransportFailure } from './errors';
+import { message, type Message } from './messages';
 
 import { DEFAULT_BASE_URL, isLoopbackHost } from './model';
 
@@ -26,15 +27,13 @@ export function parseBaseUrl(text: string): URL {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new FloraConfigurationError(`The FLORA base URL "${text}" is not a URL. Set "flora.baseUrl" to ${DEFAULT_BASE_URL}.`);
+    throw new FloraConfigurationError(message('baseUrlNotUrl', text, DEFAULT_BASE_URL));
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new FloraConfigurationError(
-      `The FLORA base URL must use https:// (plain http:// is allowed only for a local sandbox on 127.0.0.1 or localhost), because your API key is sent there. Got "${url.origin}".`,
-    );
+    throw new FloraConfigurationError(message('baseUrlNotHttps', url.origin));
   }
   if (url.username || url.password) {
-    throw new FloraConfigurationError('The FLORA base URL must not contain a user name or password.');
+    throw new FloraConfigurationError(message('baseUrlCredentials'));
   }
   url.search = '';
   url.hash = '';
@@ -51,19 +50,15 @@ export function toTransportError(error: unknown, origin: string): FloraTransport
     return new FloraCancelledError();
   }
   const failure = classify(codes);
-  const reason: Record<TransportFailure, string> = {
-    refused: 'the connection was refused (is the server running?)',
-    reset: 'the connection was closed before the reply arrived',
-    timeout: 'the request timed out',
-    dns: 'the host name could not be resolved (are you offline?)',
-    tls: 'the secure connection failed (check the certificate or your proxy)',
-    other: error instanceof Error ? error.message : String(error),
+  const reason: Record<TransportFailure, Message> = {
+    refused: message('transportRefused', origin),
+    reset: message('transportReset', origin),
+    timeout: message('transportTimeout', origin),
+    dns: message('transportDns', origin),
+    tls: message('transportTls', origin),
+    other: message('transportOther', origin, error instanceof Error ? error.message : String(error)),
   };
-  return new FloraTransportError(
-    failure,
-    `Could not reach FLORA at ${origin}: ${reason[failure]}. Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.`,
-    { cause: error },
-  );
+  return new FloraTransportError(failure, reason[failure], { cause: error });
 }
 
 function classify(codes: Set<string>): TransportFailure {

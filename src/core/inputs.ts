@@ -2,6 +2,7 @@
 // mistake costs the user a message, not a request (flora-api.md, "Create run request fields" and
 // "Input media URL restrictions").
 import { FloraInputError, type InputProblem } from './errors';
+import { message, type DisplayText, type Message } from './messages';
 import { isInputType, type RunInput } from './model';
 import type { TechniqueDetails, TechniqueInput } from './schemas';
 
@@ -39,9 +40,6 @@ const SUPPORTED_HOSTS: ReadonlyArray<{ label: string; pattern: RegExp }> = [
   { label: 'ImageKit', pattern: /^ik\.imagekit\.io$/ },
 ];
 
-export const SUPPORTED_HOSTS_HINT =
-  'media.flora.ai, storage.googleapis.com (or <bucket>.storage.googleapis.com), Amazon S3 object URLs, or ik.imagekit.io';
-
 export function isSupportedMediaHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   // An empty label ("my..bucket") makes no DNS name and no bucket name, though the bucket pattern allows it.
@@ -58,45 +56,41 @@ export interface MediaUrlOptions {
 }
 
 /** Why a media URL would be refused, or undefined when FLORA accepts it. */
-export function checkMediaUrl(value: string, options: MediaUrlOptions = {}): string | undefined {
+export function checkMediaUrl(value: string, options: MediaUrlOptions = {}): Message | undefined {
   const text = value.trim();
-  if (text.length === 0) return 'Enter a URL.';
+  if (text.length === 0) return message('urlEmpty');
   // A WHATWG parser reads "\" as "/", other parsers as part of a user name: "https://media.flora.ai\@evil.com"
   // is media.flora.ai to one and evil.com to another, so it is refused rather than guessed at.
-  if (text.includes('\\')) return `"${shorten(text)}" contains a backslash (\\), which FLORA does not accept in links. Use "/".`;
+  if (text.includes('\\')) return message('urlBackslash', shorten(text));
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `"${shorten(text)}" is not a URL. Enter a full https:// link to the file.`;
+    return message('urlInvalid', shorten(text));
   }
   if (options.extraOrigins?.includes(url.origin)) return undefined;
   if (url.protocol !== 'https:') {
-    return url.protocol === 'http:'
-      ? 'FLORA only accepts https:// links, not http://. Use the https:// form of the link.'
-      : `FLORA only accepts https:// links, not ${url.protocol}. Upload the file to a supported host and paste its https:// link.`;
+    return url.protocol === 'http:' ? message('urlHttp') : message('urlScheme', url.protocol);
   }
   if (url.username || url.password) {
-    return 'The link carries a user name or password, which FLORA does not accept. Remove the "user@" part.';
+    return message('urlCredentials');
   }
-  if (url.port) return `FLORA does not accept links with a port (:${url.port}). Remove it.`;
+  if (url.port) return message('urlPort', url.port);
   if (!isSupportedMediaHost(url.hostname)) {
-    return `FLORA does not accept files from ${url.hostname}. Host the file on ${SUPPORTED_HOSTS_HINT}.`;
+    return message('urlHost', url.hostname);
   }
   return undefined;
 }
 
 /** Why a value for this input would be refused, or undefined when it is fine. */
-export function checkInputValue(input: TechniqueInput, value: string, options: MediaUrlOptions = {}): string | undefined {
-  if (!isInputType(input.type)) {
-    return `This technique asks for a "${input.type}" input, which the extension cannot send yet.`;
-  }
-  if (input.type === 'text') return value.trim().length === 0 ? 'Enter some text; it must not be empty.' : undefined;
+export function checkInputValue(input: TechniqueInput, value: string, options: MediaUrlOptions = {}): Message | undefined {
+  if (!isInputType(input.type)) return message('inputUnsupportedType', input.type);
+  if (input.type === 'text') return value.trim().length === 0 ? message('inputTextEmpty') : undefined;
   return checkMediaUrl(value, options);
 }
 
-export function inputLabel(input: TechniqueInput): string {
-  return input.name && input.name !== input.id ? `"${input.name}" (${input.id})` : `"${input.id}"`;
+export function inputLabel(input: TechniqueInput): Message {
+  return input.name && input.name !== input.id ? message('inputLabelNamed', input.name, input.id) : message('inputLabel', input.id);
 }
 
 /**
@@ -112,10 +106,10 @@ export function buildRunInputs(
   const known = new Set(technique.inputs.map((input) => input.id));
   for (const id of Object.keys(values)) {
     if (!known.has(id)) {
-      const expected = technique.inputs.map((input) => input.id).join(', ') || 'none';
+      const expected = technique.inputs.map((input) => input.id).join(', ');
       problems.push({
         inputId: id,
-        message: `"${id}" is not an input of ${technique.name}; its inputs are: ${expected}.`,
+        text: expected ? message('inputUnknown', id, technique.name, expected) : message('inputUnknownNoInputs', id, technique.name),
       });
     }
   }
@@ -123,34 +117,36 @@ export function buildRunInputs(
   for (const input of technique.inputs) {
     const value = values[input.id];
     if (value === undefined || value === null) {
-      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)} is missing; give a ${describeType(input.type)}.` });
+      problems.push({ inputId: input.id, text: message('inputMissing', inputLabel(input), describeType(input.type)) });
       continue;
     }
     if (typeof value !== 'string') {
-      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)} must be a string (${describeType(input.type)}).` });
+      problems.push({ inputId: input.id, text: message('inputNotString', inputLabel(input), describeType(input.type)) });
       continue;
     }
     const problem = checkInputValue(input, value, options);
     if (problem) {
-      problems.push({ inputId: input.id, message: `Input ${inputLabel(input)}: ${problem}` });
+      problems.push({ inputId: input.id, text: message('inputProblem', inputLabel(input), problem) });
       continue;
     }
     if (isInputType(input.type)) {
       runInputs.push({ id: input.id, type: input.type, value: input.type === 'text' ? value : value.trim() });
     }
   }
-  if (problems.length > 0) throw new FloraInputError(problems);
+  const [first, ...rest] = problems;
+  if (first) throw new FloraInputError([first, ...rest]);
   return runInputs;
 }
 
-export function describeType(type: string): string {
+/** What an input of this type takes, as a noun phrase that stands alone ("Expected: …"). */
+export function describeType(type: string): DisplayText {
   switch (type) {
     case 'imageUrl':
-      return 'https:// image link';
+      return message('typeImageUrl');
     case 'videoUrl':
-      return 'https:// video link';
+      return message('typeVideoUrl');
     case 'text':
-      return 'text';
+      return message('typeText');
     default:
       return type;
   }

@@ -2,6 +2,7 @@
 // A failed poll backs off and tries again — a run is never dropped because a poll failed; it ends only when
 // FLORA says completed or failed (or, after repeated 404s, that the run is gone).
 import { FloraApiError, FloraCancelledError, FloraError, FloraRateLimitError, FloraServerError } from './errors';
+import { englishText, message, type Message } from './messages';
 import { backoffDelay } from './retry';
 import { clampProgress, isFinalStatus } from './model';
 import type { RunStatusReply } from './schemas';
@@ -29,7 +30,8 @@ export type PollUpdate =
   | { kind: 'retrying'; target: PollTarget; error: FloraError; consecutiveFailures: number; nextPollInMs: number }
   | { kind: 'paused'; target: PollTarget; error: FloraApiError }
   | { kind: 'completed'; target: PollTarget; reply: RunStatusReply }
-  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply };
+  /** `explanation`: when the poller, not FLORA, decided the run failed, why, for the user's language. */
+  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply; explanation?: Message };
 
 export type PollStrategy = 'fixed' | 'eta';
 
@@ -113,7 +115,7 @@ export class Poller {
 
   /** Polls the run until it completes or fails; resolves with the final reply. */
   track(target: PollTarget, options: TrackOptions = {}): Promise<RunStatusReply> {
-    if (this.disposed) return Promise.reject(new FloraCancelledError('The poller has stopped.'));
+    if (this.disposed) return Promise.reject(new FloraCancelledError(message('pollerStopped')));
     if (options.signal?.aborted) return Promise.reject(new FloraCancelledError());
     if (this.entries.has(target.runId)) {
       return Promise.reject(new Error(`Run ${target.runId} is already being polled.`));
@@ -235,20 +237,23 @@ export class Poller {
     if (error instanceof FloraApiError && error.status === 404) {
       entry.consecutiveNotFound++;
       if (entry.consecutiveNotFound >= (this.options.notFoundLimit ?? 3)) {
+        const explanation = message('runGone', entry.target.runId, entry.consecutiveNotFound);
         const reply: RunStatusReply = {
           runId: entry.target.runId,
           status: 'failed',
           errorCode: 'not_found',
-          errorMessage: `FLORA no longer knows run ${entry.target.runId} (HTTP 404 on ${entry.consecutiveNotFound} polls in a row). It may have expired or been removed; run the technique again if you still need its result.`,
+          errorMessage: englishText(explanation),
         };
-        this.emit(entry, { kind: 'failed', target: entry.target, reply });
+        this.emit(entry, { kind: 'failed', target: entry.target, reply, explanation });
         this.finish(entry.target.runId, reply);
         return;
       }
     }
     entry.consecutiveFailures++;
     const floraError =
-      error instanceof FloraError ? error : new FloraServerError(0, error instanceof Error ? error.message : String(error));
+      error instanceof FloraError
+        ? error
+        : new FloraServerError(0, message('serverUnexpected', error instanceof Error ? error.message : String(error)));
     const retryAfterMs =
       floraError instanceof FloraRateLimitError || floraError instanceof FloraServerError ? floraError.retryAfterMs : undefined;
     const backoff = backoffDelay(

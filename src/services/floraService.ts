@@ -18,6 +18,7 @@ import type { RunStatusReply, TechniqueDetails } from '../core/schemas';
 import { isLive, type RunRecord } from '../core/runs';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
+import { describeError, localize } from './messages';
 import type { RunsStore } from './runsStore';
 import { onDidChangeSettings, readSettings, type FloraSettings } from './settings';
 
@@ -382,7 +383,7 @@ export class FloraService extends Disposable {
   /** Sends (or re-sends, with the same idempotency key) the create request of a recorded run. */
   async create(localId: string, signal?: AbortSignal): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
-    if (!record) throw new Error(`No run ${localId} is recorded.`);
+    if (!record) throw new Error(vscode.l10n.t('No run {0} is recorded.', localId));
     if (record.runId) return record;
     this.clearCreateRetry(localId);
     this.creating.add(localId);
@@ -424,7 +425,7 @@ export class FloraService extends Disposable {
       const offline = error instanceof FloraTransportError;
       await this.options.runs.update(record.localId, {
         connection: offline ? 'offline' : 'retrying',
-        connectionMessage: error.message,
+        connectionMessage: describeError(error),
       });
       this.options.log.warn(
         `Creating ${record.slug} did not get through yet; trying again with the same idempotency key: ${error.message}`,
@@ -439,7 +440,7 @@ export class FloraService extends Disposable {
       {
         status: 'failed',
         errorCode: apiError?.code ?? (error instanceof FloraError ? error.kind : 'error'),
-        errorMessage: error instanceof Error ? error.message : String(error),
+        errorMessage: describeError(error),
         connection: undefined,
         connectionMessage: undefined,
         completedAt: Date.now(),
@@ -467,7 +468,7 @@ export class FloraService extends Disposable {
   /** Retries a run that FLORA refused to create (e.g. after a new key), with the same idempotency key. */
   async retryCreate(localId: string): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
-    if (!record || record.runId) throw new Error('Only a run that was never created can be retried.');
+    if (!record || record.runId) throw new Error(vscode.l10n.t('Only a run that was never created can be retried.'));
     await this.options.runs.update(
       localId,
       { status: 'creating', errorCode: undefined, errorMessage: undefined, completedAt: undefined },
@@ -483,7 +484,7 @@ export class FloraService extends Disposable {
         const record = this.options.runs.get(localId);
         if (!record) {
           cleanup();
-          reject(new Error(`Run ${localId} is no longer recorded.`));
+          reject(new Error(vscode.l10n.t('Run {0} is no longer recorded.', localId)));
           return true;
         }
         if (!isLive(record)) {
@@ -546,17 +547,20 @@ export class FloraService extends Disposable {
         this.options.log.warn(
           `Polling run ${update.target.runId} failed (${update.consecutiveFailures} in a row); next try in ${Math.round(update.nextPollInMs / 1000)} s: ${update.error.message}`,
         );
-        await runs.update(localId, { connection: offline ? 'offline' : 'retrying', connectionMessage: update.error.message });
+        await runs.update(localId, { connection: offline ? 'offline' : 'retrying', connectionMessage: describeError(update.error) });
         return;
       }
       case 'paused':
         this.options.log.warn(`Polling run ${update.target.runId} paused: ${update.error.message}`);
-        await runs.update(localId, { connection: 'paused', connectionMessage: update.error.message });
+        await runs.update(localId, { connection: 'paused', connectionMessage: describeError(update.error) });
         this.authProblem.fire(update.error);
         return;
       case 'completed':
       case 'failed': {
-        await runs.update(localId, { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined }, { durable: true });
+        const change = { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined };
+        // The poller's own verdict (a run FLORA no longer knows) is shown in the user's language.
+        if (update.kind === 'failed' && update.explanation) change.errorMessage = localize(update.explanation);
+        await runs.update(localId, change, { durable: true });
         this.options.log.info(
           `Run ${update.target.runId} ${update.reply.status}${update.reply.errorCode ? ` (${update.reply.errorCode}: ${update.reply.errorMessage ?? ''})` : ''}.`,
         );

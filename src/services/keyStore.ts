@@ -7,10 +7,10 @@ const SECRET_NAME = 'flora.apiKey';
 
 /** Why a key cannot be right, or undefined. Keys look like sk_live_… (flora-api.md, step 1). */
 export function checkKeyShape(key: string): string | undefined {
-  if (key.length === 0) return 'Paste your FLORA API key.';
-  if (/\s/.test(key)) return 'The key must not contain spaces or line breaks.';
-  if (!/^[\x21-\x7e]+$/.test(key)) return 'The key contains characters a FLORA key never has.';
-  if (key.length < 8) return 'That is too short to be a FLORA API key.';
+  if (key.length === 0) return vscode.l10n.t('Paste your FLORA API key.');
+  if (/\s/.test(key)) return vscode.l10n.t('The key must not contain spaces or line breaks.');
+  if (!/^[\x21-\x7e]+$/.test(key)) return vscode.l10n.t('The key contains characters a FLORA key never has.');
+  if (key.length < 8) return vscode.l10n.t('That is too short to be a FLORA API key.');
   return undefined;
 }
 

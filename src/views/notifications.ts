@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import type { RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
+import { describeError } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 
 export function watchRunNotifications(service: FloraService, runs: RunsStore): vscode.Disposable {
@@ -19,7 +20,7 @@ export function watchRunNotifications(service: FloraService, runs: RunsStore): v
       authPromptOpen = true;
       const setKey = vscode.l10n.t('Set API Key');
       const choice = await vscode.window.showWarningMessage(
-        vscode.l10n.t('{0} Your runs are paused and continue once a valid key is set.', error.message),
+        vscode.l10n.t('{0} Your runs are paused and continue once a valid key is set.', describeError(error)),
         setKey,
       );
       authPromptOpen = false;
@@ -44,7 +45,10 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   }
   const runAgain = vscode.l10n.t('Run Again');
   const showLog = vscode.l10n.t('Show Log');
-  const reason = [record.errorCode, record.errorMessage].filter(Boolean).join(': ') || vscode.l10n.t('no reason given');
+  const reason =
+    record.errorCode && record.errorMessage
+      ? vscode.l10n.t('{0}: {1}', record.errorCode, record.errorMessage)
+      : record.errorCode || record.errorMessage || vscode.l10n.t('no reason given');
   const choice = await vscode.window.showErrorMessage(
     vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason),
     runAgain,

@@ -12,6 +12,8 @@ import { statusLabel } from './runsTree';
 
 export interface PreviewOutput {
   index: number;
+  /** The heading: the output's id (or its number) and type. */
+  title: string;
   outputId: string;
   type: string;
   kind: 'image' | 'video' | 'text' | 'other';
@@ -31,13 +33,30 @@ export interface PreviewModel {
   cost: string;
   startedAt: string;
   completedAt: string;
-  inputs: Array<{ id: string; type: string; value: string }>;
+  inputs: Array<{ id: string; label: string; type: string; value: string }>;
   outputs: PreviewOutput[];
-  errorCode: string;
-  errorMessage: string;
+  /** The run's error as one line: code and message. */
+  errorText: string;
+  /** The page's own words, translated here: the page has no access to vscode.l10n. */
+  labels: PreviewLabels;
 }
 
-export type ExtensionToPreviewMessage = { type: 'run'; run: PreviewModel } | { type: 'gone' };
+export interface PreviewLabels {
+  technique: string;
+  runId: string;
+  started: string;
+  finished: string;
+  noOutputs: string;
+  outputsPending: string;
+  notLoadable: string;
+  imageAlt: string;
+  copyUrl: string;
+  insert: string;
+  download: string;
+  openExternal: string;
+}
+
+export type ExtensionToPreviewMessage = { type: 'run'; run: PreviewModel } | { type: 'gone'; text: string };
 export type PreviewToExtensionMessage =
   | { type: 'ready' }
   | { type: 'copyUrl'; index: number }
@@ -132,7 +151,10 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     if (!entry) return;
     const record = this.runs.get(localId);
     if (!record) {
-      void entry.panel.webview.postMessage({ type: 'gone' } satisfies ExtensionToPreviewMessage);
+      void entry.panel.webview.postMessage({
+        type: 'gone',
+        text: vscode.l10n.t('This run is no longer in the history.'),
+      } satisfies ExtensionToPreviewMessage);
       return;
     }
     // New output hosts need a new CSP, which means a new document; otherwise a message updates the page.
@@ -173,16 +195,16 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     ].join('; ');
     // Only constants and extension-made values go into this HTML; run data arrives by postMessage.
     return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${encodeURIComponent(vscode.env.language)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${media('preview.css')}">
-<title>FLORA preview</title>
+<title>${escapeHtml(vscode.l10n.t('FLORA preview'))}</title>
 </head>
 <body data-local-id="${encodeURIComponent(localId)}">
-<main id="app" aria-live="polite"><p class="muted">${vscode.l10n.t('Loading…')}</p></main>
+<main id="app" aria-live="polite"><p class="muted">${escapeHtml(vscode.l10n.t('Loading…'))}</p></main>
 <script nonce="${nonce}" src="${media('preview.js')}"></script>
 </body>
 </html>`;
@@ -207,17 +229,26 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
             : vscode.l10n.t('{0} credits', cost),
       startedAt: new Date(record.createdAt ?? record.startedLocallyAt).toLocaleString(),
       completedAt: record.completedAt ? new Date(record.completedAt).toLocaleString() : '',
-      inputs: record.inputs.map((input) => ({ id: input.id, type: input.type, value: input.value })),
+      inputs: record.inputs.map((input) => ({
+        id: input.id,
+        label: vscode.l10n.t('Input {0}', input.id),
+        type: input.type,
+        value: input.value,
+      })),
       outputs: (record.outputs ?? []).map((output, index) => ({
         index,
+        title: vscode.l10n.t('{0} · {1}', output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type),
         outputId: output.outputId ?? '',
         type: output.type,
         kind: outputKind(output.type),
         url: output.url,
         loadable: isLoadableUrl(output.url, extra),
       })),
-      errorCode: record.errorCode ?? '',
-      errorMessage: record.errorMessage ?? '',
+      errorText:
+        record.errorCode && record.errorMessage
+          ? vscode.l10n.t('{0}: {1}', record.errorCode, record.errorMessage)
+          : (record.errorCode ?? record.errorMessage ?? ''),
+      labels: previewLabels(),
     };
   }
 
@@ -255,6 +286,28 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       this.log.error(`Preview action ${message.type} failed: ${String(error)}`);
     }
   }
+}
+
+function previewLabels(): PreviewLabels {
+  return {
+    technique: vscode.l10n.t('Technique'),
+    runId: vscode.l10n.t('Run ID'),
+    started: vscode.l10n.t('Started'),
+    finished: vscode.l10n.t('Finished'),
+    noOutputs: vscode.l10n.t('This run produced no outputs.'),
+    outputsPending: vscode.l10n.t('Outputs appear here when the run completes.'),
+    notLoadable: vscode.l10n.t('This output URL is not shown because it is not an https:// link.'),
+    imageAlt: vscode.l10n.t('FLORA output image'),
+    copyUrl: vscode.l10n.t('Copy URL'),
+    insert: vscode.l10n.t('Insert into Editor'),
+    download: vscode.l10n.t('Download'),
+    openExternal: vscode.l10n.t('Open in Browser'),
+  };
+}
+
+/** For the few translated words written into the HTML shell: a translation must not be able to add markup. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
 function isPreviewMessage(value: unknown): value is PreviewToExtensionMessage {

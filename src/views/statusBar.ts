@@ -35,21 +35,25 @@ export class RunsStatusBar extends Disposable {
       return;
     }
     const troubled = live.some((record) => record.connection && record.connection !== 'ok');
+    // The icon is not part of the translated text: a translator could break the $(…) syntax.
     const icon = troubled ? '$(warning)' : '$(sync~spin)';
-    if (live.length === 1) {
-      const [record] = live;
-      this.item.text =
-        `${icon} ${record?.techniqueName ?? ''} ${record && record.status !== 'creating' ? `${record.progress}%` : ''}`.trimEnd();
+    const [single] = live;
+    let text: string;
+    if (single && live.length === 1) {
+      text = single.status === 'creating' ? single.techniqueName : vscode.l10n.t('{0} {1}%', single.techniqueName, single.progress);
     } else {
       const average = Math.round(live.reduce((sum, record) => sum + record.progress, 0) / live.length);
-      this.item.text = `${icon} ${vscode.l10n.t('{0} FLORA runs', live.length)} ${average}%`;
+      text = vscode.l10n.t('{0} FLORA runs {1}%', live.length, average);
     }
+    this.item.text = `${icon} ${text}`;
     const tooltip = new vscode.MarkdownString(undefined, false);
-    tooltip.appendText(vscode.l10n.t('FLORA runs in progress') + '\n\n');
+    tooltip.appendText(`${vscode.l10n.t('FLORA runs in progress')}\n\n`);
     for (const record of live) {
-      tooltip.appendText(
-        `• ${record.techniqueName}: ${statusLabel(record)}${record.status === 'creating' ? '' : ` ${record.progress}%`}\n\n`,
-      );
+      const line =
+        record.status === 'creating'
+          ? vscode.l10n.t('{0}: {1}', record.techniqueName, statusLabel(record))
+          : vscode.l10n.t('{0}: {1} {2}%', record.techniqueName, statusLabel(record), record.progress);
+      tooltip.appendText(`• ${line}\n\n`);
     }
     tooltip.appendText(vscode.l10n.t('Click to show the Runs view.'));
     this.item.tooltip = tooltip;

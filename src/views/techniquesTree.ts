@@ -8,6 +8,7 @@ import { FloraApiError, isAuthError } from '../core/errors';
 import { describeType } from '../core/inputs';
 import type { FloraService } from '../services/floraService';
 import type { KeyStore } from '../services/keyStore';
+import { describeError, localize } from '../services/messages';
 import { onDidChangeSettings, readSettings } from '../services/settings';
 
 export interface TechniqueNode {
@@ -155,7 +156,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
         kind: 'detail',
         id: id(`input:${index}`),
         label: input.name ?? input.id,
-        description: `${describeType(input.type)} · ${input.id}`,
+        description: vscode.l10n.t('{0} · {1}', localize(describeType(input.type)), input.id),
         icon: input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
       }));
       const outputs: DetailNode[] = (details.outputs ?? []).map((output, index) => ({
@@ -178,7 +179,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
         { kind: 'detail', id: id('outputs'), label: vscode.l10n.t('Outputs ({0})', outputs.length), icon: 'arrow-left', children: outputs },
       ];
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       const fix: vscode.Command | undefined = isAuthError(error)
         ? { command: CommandId.setApiKey, title: vscode.l10n.t('Set API Key') }
         : error instanceof FloraApiError && error.code === 'not_found' && node.added

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 
 import { FloraCancelledError, FloraConfigurationError, FloraTransportError } from '../../../src/core/errors';
 import { isLoopbackHost, parseBaseUrl, parseRetryAfter, toTransportError } from '../../../src/core/http';
+import { message } from '../../../src/core/messages';
 
 const ORIGIN = 'https://app.flora.ai';
 
@@ -128,7 +129,7 @@ describe('core/http', () => {
       assert.ok(toTransportError(abort, ORIGIN) instanceof FloraCancelledError);
       assert.ok(toTransportError(coded('UND_ERR_ABORTED'), ORIGIN) instanceof FloraCancelledError);
       assert.ok(toTransportError(coded('ABORT_ERR'), ORIGIN) instanceof FloraCancelledError);
-      const typed = new FloraTransportError('reset', 'x');
+      const typed = new FloraTransportError('reset', message('transportReset', ORIGIN));
       assert.equal(toTransportError(typed, ORIGIN), typed);
     });
   });

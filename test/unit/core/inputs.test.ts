@@ -9,6 +9,7 @@ import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
 import { FloraApiError, FloraInputError } from '../../../src/core/errors';
 import { createDispatcher } from '../../../src/core/dispatcher';
 import { buildRunInputs, checkMediaUrl, isSupportedMediaHost } from '../../../src/core/inputs';
+import { englishText } from '../../../src/core/messages';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import { checkMediaUrl as sandboxCheckMediaUrl } from '../../sandbox/hosts';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
@@ -76,6 +77,12 @@ const ANIMATOR: TechniqueDetails = {
   outputs: [{ id: 'product_video', name: 'Product Video', type: 'videoUrl' }],
 };
 
+/** The English text of one of the error's problems. */
+function problemText(error: FloraInputError, index: number): string {
+  const problem = error.problems[index];
+  return problem ? englishText(problem.text) : '';
+}
+
 function inputErrorOf(technique: TechniqueDetails, values: Record<string, unknown>): FloraInputError {
   try {
     buildRunInputs(technique, values);
@@ -107,8 +114,8 @@ describe('core/inputs', () => {
       });
       assert.equal(error.problems.length, 1);
       assert.equal(error.problems[0]?.inputId, 'extra_input');
-      assert.match(error.problems[0]?.message ?? '', /extra_input/);
-      assert.match(error.problems[0]?.message ?? '', /product_image, motion_prompt/);
+      assert.match(problemText(error, 0), /extra_input/);
+      assert.match(problemText(error, 0), /product_image, motion_prompt/);
     });
 
     it('reports a missing input (undefined or null), naming it', () => {
@@ -118,8 +125,8 @@ describe('core/inputs', () => {
           error.problems.map((problem) => problem.inputId),
           ['motion_prompt'],
         );
-        assert.match(error.problems[0]?.message ?? '', /motion_prompt/);
-        assert.match(error.problems[0]?.message ?? '', /missing/);
+        assert.match(problemText(error, 0), /motion_prompt/);
+        assert.match(problemText(error, 0), /missing/);
       }
     });
 
@@ -136,8 +143,8 @@ describe('core/inputs', () => {
         const error = inputErrorOf(ANIMATOR, { product_image: value, motion_prompt: 'spin' });
         assert.equal(error.problems.length, 1);
         assert.equal(error.problems[0]?.inputId, 'product_image');
-        assert.match(error.problems[0]?.message ?? '', /product_image/);
-        assert.match(error.problems[0]?.message ?? '', /string/);
+        assert.match(problemText(error, 0), /product_image/);
+        assert.match(problemText(error, 0), /string/);
       }
     });
 
@@ -145,16 +152,16 @@ describe('core/inputs', () => {
       for (const text of ['', '   ', '\n\t']) {
         const error = inputErrorOf(ANIMATOR, { product_image: 'https://media.flora.ai/a.png', motion_prompt: text });
         assert.equal(error.problems[0]?.inputId, 'motion_prompt');
-        assert.match(error.problems[0]?.message ?? '', /motion_prompt/);
-        assert.match(error.problems[0]?.message ?? '', /empty/);
+        assert.match(problemText(error, 0), /motion_prompt/);
+        assert.match(problemText(error, 0), /empty/);
       }
     });
 
     it('reports a bad media URL, naming the input and the host', () => {
       const error = inputErrorOf(ANIMATOR, { product_image: 'https://example.com/a.png', motion_prompt: 'spin' });
       assert.equal(error.problems[0]?.inputId, 'product_image');
-      assert.match(error.problems[0]?.message ?? '', /product_image/);
-      assert.match(error.problems[0]?.message ?? '', /example\.com/);
+      assert.match(problemText(error, 0), /product_image/);
+      assert.match(problemText(error, 0), /example\.com/);
     });
 
     it('lists every problem at once, each naming its input, and the error message holds them all', () => {
@@ -165,16 +172,17 @@ describe('core/inputs', () => {
       });
       assert.deepEqual(error.problems.map((problem) => problem.inputId).sort(), ['bogus', 'motion_prompt', 'product_image']);
       for (const problem of error.problems) {
-        assert.ok(problem.message.includes(problem.inputId ?? '\u0000'), problem.message);
-        assert.ok(error.message.includes(problem.message));
+        const text = englishText(problem.text);
+        assert.ok(text.includes(problem.inputId ?? '\u0000'), text);
+        assert.ok(error.message.includes(text));
       }
     });
 
     it('explains an input type the extension cannot send', () => {
       const technique: TechniqueDetails = { ...ANIMATOR, inputs: [{ id: 'audio_clip', type: 'audioUrl' }] };
       const error = inputErrorOf(technique, { audio_clip: 'https://media.flora.ai/a.mp3' });
-      assert.match(error.problems[0]?.message ?? '', /audio_clip/);
-      assert.match(error.problems[0]?.message ?? '', /audioUrl/);
+      assert.match(problemText(error, 0), /audio_clip/);
+      assert.match(problemText(error, 0), /audioUrl/);
     });
 
     it('accepts a loopback origin only when it is passed as an extra origin (the sandbox)', () => {
@@ -196,9 +204,9 @@ describe('core/inputs', () => {
       it(`rejects ${JSON.stringify(url)}`, () => {
         const problem = checkMediaUrl(url);
         assert.ok(problem, 'accepted');
-        assert.match(problem, reason);
+        assert.match(englishText(problem), reason);
         const error = inputErrorOf(ANIMATOR, { product_image: url, motion_prompt: 'spin' });
-        assert.match(error.problems[0]?.message ?? '', /product_image/);
+        assert.match(problemText(error, 0), /product_image/);
       });
     }
 

@@ -14,6 +14,7 @@ import {
   FloraTransportError,
 } from '../../../src/core/errors';
 import { createDispatcher } from '../../../src/core/dispatcher';
+import { englishText } from '../../../src/core/messages';
 import {
   DEFAULT_POLL_INTERVAL_MS,
   MAX_POLL_INTERVAL_MS,
@@ -182,6 +183,10 @@ describe('core/poller', () => {
           updates.map((update) => update.kind),
           ['retrying', 'failed'],
         );
+        // The verdict is the poller's, not FLORA's: it comes as a message the extension can translate.
+        const failed = updates[1];
+        assert.ok(failed?.kind === 'failed' && failed.explanation, 'the failure carries its explanation');
+        assert.equal(englishText(failed.explanation), final.errorMessage);
         assert.equal(pollsOf(sandbox, 'studio-shot', 'j57nosuchrun').length, 2);
       } finally {
         strict.dispose();

@@ -1,18 +1,19 @@
 /** Turning what a user pastes (a slug or a technique URL) into a slug. */
 import * as assert from 'node:assert/strict';
 
+import { englishText } from '../../../src/core/messages';
 import { parseTechniqueReference } from '../../../src/core/techniqueReference';
 
 function slugOf(text: string): string {
   const result = parseTechniqueReference(text);
-  assert.ok('slug' in result, `${JSON.stringify(text)}: ${'problem' in result ? result.problem : ''}`);
+  assert.ok('slug' in result, `${JSON.stringify(text)}: ${'problem' in result ? englishText(result.problem) : ''}`);
   return result.slug;
 }
 
 function problemOf(text: string): string {
   const result = parseTechniqueReference(text);
   assert.ok('problem' in result, `${JSON.stringify(text)} gave slug ${'slug' in result ? result.slug : ''}`);
-  return result.problem;
+  return englishText(result.problem);
 }
 
 describe('core/techniqueReference parseTechniqueReference', () => {

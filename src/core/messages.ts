@@ -1,0 +1,161 @@
+// The sentences core code hands to users (errors, input problems), kept as an id with arguments rather
+// than finished English, so the extension can translate them with vscode.l10n while core stays free of
+// vscode. Each template is also its own translation key, as vscode.l10n.t expects, and `npm run l10n`
+// writes all of them into l10n/bundle.l10n.json for translators. Logs and tests read the English.
+//
+// A template is one whole sentence (or a few), never a fragment: a translator must be able to reorder
+// everything in it. A placeholder holds a value (a URL, a slug, a number) or another whole message.
+
+export const MESSAGE_TEMPLATES = {
+  // Documented error replies (flora-api.md, "Error codes").
+  apiUnauthorized: 'FLORA received no API key. Set one with "FLORA: Set API Key".',
+  apiInvalidKey:
+    'FLORA rejected the API key: it is wrong or has been revoked. Create a key in FLORA (Settings › API Keys) and set it with "FLORA: Set API Key".',
+  apiInvalidJson: 'FLORA could not read the request as JSON. This is a bug in the extension; please report it with the FLORA log.',
+  apiInputValidation: "FLORA rejected the inputs. Check each input against the technique's details and run again.",
+  apiTechniqueNotFound:
+    'FLORA does not know the technique "{0}". Check the slug in the technique\'s URL in FLORA (app.flora.ai/techniques/<slug>).',
+  apiRunNotFound: 'FLORA does not know the run {0}.',
+  apiInsufficientCredits: 'You are out of FLORA credits for this run. Ask FLORA for more credits, then run it again.',
+  apiOther: 'FLORA refused the request with HTTP {0} {1}.',
+  /** {0}: one of the messages above; {1}: the message FLORA's reply carried, verbatim. */
+  apiWithServerMessage: '{0} FLORA said: "{1}"',
+  invalidSlug:
+    '"{0}" is not a technique slug: slugs are short URL-safe identifiers such as "studio-shot", found at the end of a technique\'s URL in FLORA.',
+
+  // Replies that are not FLORA's documented ones.
+  rateLimited: 'FLORA is rate limiting requests (HTTP 429).',
+  rateLimitedRetrying: 'FLORA is rate limiting requests (HTTP 429). Retrying in {0} s.',
+  serverErrorPage:
+    "FLORA's server replied with an error page (HTTP {0}). The extension retries on its own; if it persists, try again later.",
+  serverError: "FLORA's server replied with an error (HTTP {0}). The extension retries on its own; if it persists, try again later.",
+  serverUnexpected: 'Asking FLORA about the run failed unexpectedly: {0}. The extension keeps trying.',
+  replyNotJson: 'FLORA sent a reply that is not JSON (HTTP {0}). If this persists, check flora.baseUrl and your proxy.',
+  /** {1}: a technical description of what was wrong in the reply, in English. */
+  replyShapeTechnique: 'FLORA sent a reply of an unexpected shape about the technique "{0}": {1}.',
+  replyShapeRun: 'FLORA sent a reply of an unexpected shape about the run {0}: {1}.',
+  replyWrongRun: 'FLORA answered a poll of run {0} with run {1}.',
+  replyTooLarge: 'FLORA sent a reply far larger than expected; it was not read.',
+  replyRedirect:
+    'FLORA redirected the request (HTTP {0}); redirects are not followed so your API key is not sent elsewhere. Check flora.baseUrl.',
+  keyKeptOnOrigin: 'The extension refused to send your API key outside {0}.',
+  runGone:
+    'FLORA no longer knows run {0} (HTTP 404 on {1} polls in a row). It may have expired or been removed; run the technique again if you still need its result.',
+
+  // Requests that never got a reply. {0}: the origin.
+  transportRefused:
+    'Could not reach FLORA at {0}: the connection was refused (is the server running?). Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+  transportReset:
+    'Could not reach FLORA at {0}: the connection was closed before the reply arrived. Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+  transportTimeout:
+    'Could not reach FLORA at {0}: the request timed out. Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+  transportDns:
+    'Could not reach FLORA at {0}: the host name could not be resolved (are you offline?). Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+  transportTls:
+    'Could not reach FLORA at {0}: the secure connection failed (check the certificate or your proxy). Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+  /** {1}: the system's own description of the failure, in English. */
+  transportOther:
+    'Could not reach FLORA at {0}: {1}. Check your network or proxy settings (HTTPS_PROXY); the extension retries on its own.',
+
+  // The flora.baseUrl setting.
+  baseUrlNotUrl: 'The FLORA base URL "{0}" is not a URL. Set "flora.baseUrl" to {1}.',
+  baseUrlNotHttps:
+    'The FLORA base URL must use https:// (plain http:// is allowed only for a local sandbox on 127.0.0.1 or localhost), because your API key is sent there. Got "{0}".',
+  baseUrlCredentials: 'The FLORA base URL must not contain a user name or password.',
+
+  cancelled: 'Cancelled.',
+  pollerStopped: 'The poller has stopped.',
+  runNotConfirmed: 'The run was not confirmed.',
+
+  // Input media URLs (flora-api.md, "Input media URL restrictions").
+  urlEmpty: 'Enter a URL.',
+  urlBackslash: '"{0}" contains a backslash (\\), which FLORA does not accept in links. Use "/".',
+  urlInvalid: '"{0}" is not a URL. Enter a full https:// link to the file.',
+  urlHttp: 'FLORA only accepts https:// links, not http://. Use the https:// form of the link.',
+  urlScheme: 'FLORA only accepts https:// links, not {0}. Upload the file to a supported host and paste its https:// link.',
+  urlCredentials: 'The link carries a user name or password, which FLORA does not accept. Remove the "user@" part.',
+  urlPort: 'FLORA does not accept links with a port (:{0}). Remove it.',
+  urlHost:
+    'FLORA does not accept files from {0}. Host the file on media.flora.ai, storage.googleapis.com (or <bucket>.storage.googleapis.com), Amazon S3 object URLs, or ik.imagekit.io.',
+
+  // A run's inputs. {0} in the input sentences: an inputLabel message.
+  inputUnsupportedType: 'This technique asks for a "{0}" input, which the extension cannot send yet.',
+  inputTextEmpty: 'Enter some text; it must not be empty.',
+  inputUnknown: '"{0}" is not an input of {1}; its inputs are: {2}.',
+  inputUnknownNoInputs: '"{0}" is not an input of {1}, which takes no inputs.',
+  /** {1}: an input type's description (typeImageUrl, typeVideoUrl, typeText, or a raw type name). */
+  inputMissing: 'Input {0} is missing. Expected: {1}.',
+  inputNotString: 'Input {0} must be a string. Expected: {1}.',
+  /** {1}: one of the URL or text problems above. */
+  inputProblem: 'Input {0}: {1}',
+  inputLabelNamed: '"{0}" ({1})',
+  inputLabel: '"{0}"',
+  typeImageUrl: 'https:// image link',
+  typeVideoUrl: 'https:// video link',
+  typeText: 'text',
+  automationRequest: 'flora.runTechnique takes { slug: string, inputs: { [inputId]: string }, confirm?: boolean }.',
+
+  // A technique reference: a slug or a technique's URL (flora-api.md, step 2).
+  referenceEmpty: 'Enter a technique slug or paste its URL from FLORA.',
+  referenceInvalidUrl: 'That is not a valid URL.',
+  referenceNotTechniqueUrl: 'A technique URL looks like https://app.flora.ai/techniques/<slug>.',
+  referenceInvalidSlug: '"{0}" is not a valid technique slug.',
+  referenceSlugRules: 'A slug uses only letters, digits, "-" and "_" (for example "studio-shot"), or paste the technique URL.',
+} as const;
+
+export type MessageId = keyof typeof MESSAGE_TEMPLATES;
+export type MessageArgument = string | number | Message;
+
+export interface Message {
+  readonly id: MessageId;
+  readonly args: readonly MessageArgument[];
+}
+
+/** The argument tuple a template needs: one element per placeholder {0}, {1}, … (checked by the compiler). */
+type ArgumentsOf<
+  Template extends string,
+  Collected extends MessageArgument[] = [],
+> = Template extends `${string}{${Collected['length']}}${string}` ? ArgumentsOf<Template, [...Collected, MessageArgument]> : Collected;
+
+export function message<Id extends MessageId>(id: Id, ...args: ArgumentsOf<(typeof MESSAGE_TEMPLATES)[Id]>): Message {
+  return { id, args };
+}
+
+export function isMessage(value: unknown): value is Message {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Message>;
+  return typeof candidate.id === 'string' && Object.hasOwn(MESSAGE_TEMPLATES, candidate.id) && Array.isArray(candidate.args);
+}
+
+/** Fills a template: the signature of vscode.l10n.t, so the extension passes that and tests pass a stand-in. */
+export type Translate = (template: string, ...args: Array<string | number>) => string;
+
+/** Fills {0}, {1}… the way vscode.l10n.t does: a placeholder without an argument stays as written. */
+export function fillTemplate(template: string, ...args: Array<string | number>): string {
+  if (args.length === 0) return template;
+  return template.replace(/\{(\d+)\}/g, (whole, index: string) => {
+    const value = args[Number(index)];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** The message as text, inner messages first, each through `translate` (English when none is given). */
+export function renderMessage(value: Message, translate: Translate = fillTemplate): string {
+  const args = value.args.map((argument) => (typeof argument === 'object' ? renderMessage(argument, translate) : argument));
+  return translate(MESSAGE_TEMPLATES[value.id], ...args);
+}
+
+/**
+ * What an error or problem says: a Message from core, or a string the extension has already translated
+ * (vscode.l10n.t) for a problem only it can see, such as "Open a file first". Core never makes strings.
+ */
+export type DisplayText = Message | string;
+
+/** The text in the user's language (through `translate`), or in English when none is given. */
+export function renderText(text: DisplayText, translate: Translate = fillTemplate): string {
+  return typeof text === 'string' ? text : renderMessage(text, translate);
+}
+
+export function englishText(value: DisplayText): string {
+  return renderText(value);
+}

@@ -1,0 +1,232 @@
+/**
+ * Core's messages can be translated whole. Real errors, made by the client against the sandbox over HTTP
+ * and by the input checks, are rendered through a pseudo-translator standing in for vscode.l10n.t: every
+ * template it is handed must be one of core's templates (so it is in the translators' bundle), and the
+ * rendered text must be nothing but translated templates and their values, with no English glue around
+ * them. The English rendering is the error's own message.
+ */
+import * as assert from 'node:assert/strict';
+import type { Dispatcher } from 'undici';
+
+import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
+import { createDispatcher } from '../../../src/core/dispatcher';
+import { FloraError, FloraInputError } from '../../../src/core/errors';
+import { parseBaseUrl } from '../../../src/core/http';
+import { buildRunInputs, checkInputValue, describeType } from '../../../src/core/inputs';
+import {
+  englishText,
+  fillTemplate,
+  isMessage,
+  message,
+  MESSAGE_TEMPLATES,
+  renderMessage,
+  renderText,
+  type DisplayText,
+  type Translate,
+} from '../../../src/core/messages';
+import { parseTechniqueReference } from '../../../src/core/techniqueReference';
+import type { TechniqueDetails } from '../../../src/core/schemas';
+import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { closedPort, makeClient, PHOTO } from './helpers';
+
+const TEMPLATES = new Set<string>(Object.values(MESSAGE_TEMPLATES));
+
+/** A stand-in for vscode.l10n.t that brackets each translated template and records what it was asked. */
+function pseudoTranslator(): { translate: Translate; asked: string[] } {
+  const asked: string[] = [];
+  const translate: Translate = (template, ...args) => {
+    asked.push(template);
+    return fillTemplate(`⟦${template}⟧`, ...args);
+  };
+  return { translate, asked };
+}
+
+function assertTranslatesWhole(text: DisplayText, label: string): void {
+  const { translate, asked } = pseudoTranslator();
+  const rendered = renderText(text, translate);
+  assert.ok(isMessage(text), `${label}: core made a plain string, which cannot be translated`);
+  assert.ok(rendered.startsWith('⟦') && rendered.endsWith('⟧'), `${label}: text outside any template: ${rendered}`);
+  for (const template of asked) assert.ok(TEMPLATES.has(template), `${label}: "${template}" is not a core template`);
+}
+
+async function errorOf(operation: () => Promise<unknown>): Promise<FloraError> {
+  try {
+    await operation();
+  } catch (error) {
+    assert.ok(error instanceof FloraError, `not a FloraError: ${String(error)}`);
+    return error;
+  }
+  assert.fail('the operation succeeded');
+}
+
+const ANIMATOR: TechniqueDetails = {
+  techniqueId: 'animator',
+  name: 'Product Animator',
+  runCost: 20,
+  inputs: [
+    { id: 'product_image', name: 'Product photo', type: 'imageUrl' },
+    { id: 'motion_prompt', type: 'text' },
+  ],
+};
+
+describe('core/messages', () => {
+  describe('filling templates', () => {
+    it('fills numbered placeholders, leaving any without a value as written (as vscode.l10n.t does)', () => {
+      assert.equal(fillTemplate('{0} of {1}', 'a', 2), 'a of 2');
+      assert.equal(fillTemplate('{0} and {1}', 'a'), 'a and {1}');
+      assert.equal(fillTemplate('{ slug: string } {0}', 'x'), '{ slug: string } x');
+    });
+
+    it('does not read placeholders inside the values it fills in', () => {
+      assert.equal(fillTemplate('{0} then {1}', '{1}', 'b'), '{1} then b');
+    });
+
+    it('renders inner messages first, each through the translator', () => {
+      const nested = message('inputProblem', message('inputLabelNamed', 'Product photo', 'product_image'), message('urlEmpty'));
+      assert.equal(englishText(nested), 'Input "Product photo" (product_image): Enter a URL.');
+      const { translate, asked } = pseudoTranslator();
+      assert.equal(renderMessage(nested, translate), '⟦Input ⟦"Product photo" (product_image)⟧: ⟦Enter a URL.⟧⟧');
+      assert.deepEqual(asked, [MESSAGE_TEMPLATES.inputLabelNamed, MESSAGE_TEMPLATES.urlEmpty, MESSAGE_TEMPLATES.inputProblem]);
+    });
+
+    it('passes text the extension already translated through untouched', () => {
+      const { translate, asked } = pseudoTranslator();
+      assert.equal(renderText('Öffnen Sie eine Datei.', translate), 'Öffnen Sie eine Datei.');
+      assert.deepEqual(asked, []);
+    });
+  });
+
+  describe('real errors translate whole', function () {
+    this.timeout(20_000);
+    let sandbox: Sandbox;
+    let dispatcher: Dispatcher;
+    let client: FloraClient;
+
+    before(async () => {
+      sandbox = await startSandbox({ runDurationMs: 200 });
+      dispatcher = createDispatcher();
+      client = makeClient(sandbox, dispatcher, { retry: { attempts: 1 } });
+    });
+    afterEach(() => sandbox.faults.clear());
+    after(async () => {
+      await sandbox.close();
+      await dispatcher.close();
+    });
+
+    const create = (target: FloraClient, slug: string, value = PHOTO) =>
+      target.createRun(slug, [{ id: 'product_image', type: 'imageUrl', value }], { idempotencyKey: newIdempotencyKey() });
+
+    it('for every documented error code, English message included', async () => {
+      const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
+        ['unauthorized', () => makeClient(sandbox, dispatcher, { getApiKey: () => undefined }).getTechnique('studio-shot'), /no API key/],
+        [
+          'invalid_api_key',
+          () => makeClient(sandbox, dispatcher, { getApiKey: () => 'sk_live_wrong' }).getTechnique('studio-shot'),
+          /rejected the API key/,
+        ],
+        ['not_found (technique)', () => client.getTechnique('no-such-technique'), /does not know the technique "no-such-technique"/],
+        ['not_found (run)', () => client.getRun('studio-shot', 'run_missing'), /does not know the run run_missing/],
+        ['input_validation_error', () => create(client, 'studio-shot', 'https://example.com/a.png'), /rejected the inputs.*FLORA said: "/],
+        ['invalid slug', () => client.getTechnique('../etc'), /is not a technique slug/],
+      ];
+      for (const [label, operation, english] of cases) {
+        const error = await errorOf(operation);
+        assertTranslatesWhole(error.text, label);
+        assert.equal(englishText(error.text), error.message, label);
+        assert.match(error.message, english, label);
+      }
+      const credits = sandbox.credits;
+      sandbox.credits = 0;
+      try {
+        const error = await errorOf(() => create(client, 'studio-shot'));
+        assertTranslatesWhole(error.text, 'insufficient_credits');
+        assert.match(error.message, /out of FLORA credits.*FLORA said: ".*credits/);
+      } finally {
+        sandbox.credits = credits;
+      }
+    });
+
+    it('for rate limits, server errors, wrong replies and unreachable servers', async () => {
+      const faults: Array<[string, Parameters<Sandbox['faults']['inject']>[1], RegExp]> = [
+        ['429', { kind: 'rateLimit', retryAfterSeconds: 7 }, /rate limiting requests \(HTTP 429\)\. Retrying in 7 s\./],
+        ['502 page', { kind: 'status', status: 502, html: true }, /an error page \(HTTP 502\)/],
+        ['503', { kind: 'status', status: 503 }, /an error \(HTTP 503\)/],
+        ['malformed', { kind: 'malformed' }, /not JSON/],
+        ['wrong shape', { kind: 'wrongShape' }, /unexpected shape about the technique "studio-shot": /],
+      ];
+      for (const [label, fault, english] of faults) {
+        sandbox.faults.inject('details', fault);
+        const error = await errorOf(() => client.getTechnique('studio-shot'));
+        assertTranslatesWhole(error.text, label);
+        assert.match(error.message, english, label);
+      }
+      const unreachable = makeClient({ url: `http://127.0.0.1:${await closedPort()}`, apiKey: sandbox.apiKey }, dispatcher, {
+        retry: { attempts: 1 },
+      });
+      const refused = await errorOf(() => unreachable.getTechnique('studio-shot'));
+      assertTranslatesWhole(refused.text, 'refused');
+      assert.match(refused.message, /connection was refused/);
+    });
+  });
+
+  describe('problems found before sending translate whole', () => {
+    it('for each input and URL problem, and every problem of a refused set of inputs', () => {
+      const image = ANIMATOR.inputs[0];
+      assert.ok(image);
+      for (const value of [
+        '',
+        'not a url',
+        'http://media.flora.ai/a.png',
+        'ftp://media.flora.ai/a.png',
+        'https://u@media.flora.ai/a.png',
+        'https://media.flora.ai:8443/a.png',
+        'https://example.com/a.png',
+        'https://media.flora.ai\\@x',
+      ]) {
+        const problem = checkInputValue(image, value);
+        assert.ok(problem, value);
+        assertTranslatesWhole(problem, value);
+      }
+      const unsupported = checkInputValue({ id: 'clip', type: 'audioUrl' }, 'x');
+      assert.ok(unsupported);
+      assertTranslatesWhole(unsupported, 'unsupported type');
+      try {
+        buildRunInputs(ANIMATOR, { product_image: 42, bogus: 'x' });
+        assert.fail('accepted');
+      } catch (error) {
+        assert.ok(error instanceof FloraInputError);
+        assert.equal(error.problems.length, 3);
+        for (const problem of error.problems) assertTranslatesWhole(problem.text, `problem with ${problem.inputId}`);
+        assert.equal(error.message, error.problems.map((problem) => englishText(problem.text)).join(' '));
+      }
+      const noInputs = { ...ANIMATOR, inputs: [] };
+      try {
+        buildRunInputs(noInputs, { bogus: 'x' });
+        assert.fail('accepted');
+      } catch (error) {
+        assert.ok(error instanceof FloraInputError);
+        assert.match(error.message, /which takes no inputs/);
+      }
+    });
+
+    it('for type names, technique references and base URLs', () => {
+      for (const type of ['imageUrl', 'videoUrl', 'text']) assertTranslatesWhole(describeType(type), type);
+      // A type the document does not list is named as FLORA sent it, not translated.
+      assert.equal(describeType('audioUrl'), 'audioUrl');
+      for (const reference of ['', 'https://', 'https://app.flora.ai/other/x', 'https://app.flora.ai/techniques/%zz', 'bad slug!']) {
+        const parsed = parseTechniqueReference(reference);
+        assert.ok('problem' in parsed, reference);
+        assertTranslatesWhole(parsed.problem, reference);
+      }
+      for (const base of ['not a url', 'http://flora.example', 'https://user:pass@flora.example']) {
+        try {
+          parseBaseUrl(base);
+          assert.fail(`accepted ${base}`);
+        } catch (error) {
+          assert.ok(error instanceof FloraError, String(error));
+          assertTranslatesWhole(error.text, base);
+        }
+      }
+    });
+  });
+});
