@@ -26,6 +26,30 @@ export default tseslint.config(
     },
   },
   {
+    // Words for the user go through vscode.l10n.t (or core's messages), never straight from a literal.
+    basePath: root,
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(show(Information|Warning|Error)Message|setStatusBarMessage|showInputBox|showQuickPick)$/] > Literal.arguments:first-child",
+          message: 'Pass vscode.l10n.t(...) so the text can be translated.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(show(Information|Warning|Error)Message|setStatusBarMessage)$/] > TemplateLiteral.arguments:first-child",
+          message: 'Pass one vscode.l10n.t template with placeholders rather than text glued from pieces.',
+        },
+        {
+          selector: "AssignmentExpression[left.property.name=/^(title|placeholder|prompt|validationMessage|message)$/] > :matches(Literal[value=/[A-Za-z]/], TemplateLiteral).right",
+          message: 'Assign vscode.l10n.t(...) so the text can be translated.',
+        },
+      ],
+    },
+  },
+  {
     // src/core is plain Node: it must never import vscode.
     basePath: root,
     files: ['src/core/**/*.ts'],

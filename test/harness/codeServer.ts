@@ -28,6 +28,11 @@ export interface CodeServerOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for /healthz; default 90 s. */
   readyTimeoutMs?: number;
+  /**
+   * A display language other than English, e.g. 'de': the server is started with `--locale` and a
+   * stand-in language pack, so extensions load their bundle.l10n.<language>.json and package.nls.<language>.json.
+   */
+  language?: string;
 }
 
 export interface CodeServer {
@@ -104,6 +109,28 @@ export function writeUserSettings(userDataDir: string, settings: Record<string, 
   }
   fs.writeFileSync(settingsFile, `${JSON.stringify({ ...quietSettings, ...existing, ...settings }, null, 2)}\n`);
   return settingsFile;
+}
+
+/**
+ * Registers a language pack for `language` the way installing one from the Marketplace would
+ * (`<user data>/languagepacks.json`), with no translations of VS Code's own strings: the workbench stays
+ * English, but the server now resolves the language instead of falling back to English, and extension
+ * hosts report it, so extensions load their own translations. Real language packs cannot be downloaded here.
+ */
+export function writeStandInLanguagePack(userDataDir: string, language: string): void {
+  const translations = path.join(userDataDir, 'stand-in-language-pack', `${language}.i18n.json`);
+  fs.mkdirSync(path.dirname(translations), { recursive: true });
+  fs.writeFileSync(translations, JSON.stringify({ contents: {} }));
+  const packs = {
+    [language]: {
+      hash: `stand-in-${language}`,
+      label: language,
+      // The server reads the pack's extension when it lists installed languages; it need not exist.
+      extensions: [{ extensionIdentifier: { id: `flora-tests.stand-in-language-pack-${language}` }, version: '0.0.0' }],
+      translations: { vscode: translations },
+    },
+  };
+  fs.writeFileSync(path.join(userDataDir, 'languagepacks.json'), JSON.stringify(packs, null, 2));
 }
 
 function prepareRunDirectory(runDir: string, settings?: Record<string, unknown>): RunLayout {
@@ -198,6 +225,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const ownsRunDir = options.runDir === undefined;
   const runDir = options.runDir ?? makeRunDirectory('code-server');
   const layout = prepareRunDirectory(runDir, options.settings);
+  if (options.language !== undefined) writeStandInLanguagePack(layout.userDataDir, options.language);
   const port = options.port ?? (await findFreePort());
   const url = `http://${loopbackHost}:${port}`;
 
@@ -220,6 +248,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     // Without it the built workbench silently ignores the development-mode URL payload.
     '--vscode-option',
     'enable-smoke-test-driver',
+    ...(options.language !== undefined ? ['--locale', options.language] : []),
     ...(options.extraArgs ?? []),
     options.workspace,
   ];

@@ -23,6 +23,10 @@ export interface EditorSessionOptions {
    * development mode.
    */
   vsixPath?: string;
+  /** The extension to load in development mode; default the repository (ignored with vsixPath). */
+  extensionDevelopmentPath?: string;
+  /** A display language other than English (see CodeServerOptions.language). */
+  language?: string;
 }
 
 export interface EditorSession {
@@ -54,6 +58,7 @@ export async function openEditorSession(options: EditorSessionOptions = {}): Pro
       workspace,
       runDir: serverRunDirectory,
       settings: options.settings,
+      language: options.language,
     });
     browser = await launchBrowser({ userDataDir: path.join(runDirectory, 'chromium'), viewport: options.viewport });
     const workbench = new Workbench(browser.page, options.workbench);
@@ -61,7 +66,8 @@ export async function openEditorSession(options: EditorSessionOptions = {}): Pro
       workbenchUrl({
         base: server.url,
         folder: workspace,
-        extensionDevelopmentPath: options.vsixPath === undefined ? extensionDevelopmentPath : undefined,
+        extensionDevelopmentPath:
+          options.vsixPath === undefined ? (options.extensionDevelopmentPath ?? extensionDevelopmentPath) : undefined,
         extensionEnvironment: options.extensionEnvironment,
       }),
       { timeout: 120_000 },
