@@ -43,8 +43,18 @@ export default tseslint.config(
           message: 'Pass one vscode.l10n.t template with placeholders rather than text glued from pieces.',
         },
         {
-          selector: "AssignmentExpression[left.property.name=/^(title|placeholder|prompt|validationMessage|message)$/] > :matches(Literal[value=/[A-Za-z]/], TemplateLiteral).right",
+          selector:
+            "AssignmentExpression[left.property.name=/^(title|placeholder|prompt|validationMessage|message|tooltip|description|label|text|detail)$/] > :matches(Literal[value=/[A-Za-z]{2}/], TemplateLiteral:has(TemplateElement[value.raw=/[A-Za-z]{2}/])).right",
           message: 'Assign vscode.l10n.t(...) so the text can be translated.',
+        },
+        {
+          selector:
+            "Property[key.name=/^(title|placeHolder|placeholder|prompt|label|detail|description|tooltip|message)$/] > :matches(Literal[value=/[A-Za-z]{2}/], TemplateLiteral:has(TemplateElement[value.raw=/[A-Za-z]{2}/])).value",
+          message: 'Use vscode.l10n.t(...) so the text can be translated.',
+        },
+        {
+          selector: "NewExpression[callee.property.name='TreeItem'] > Literal.arguments:first-child",
+          message: 'Label tree items with vscode.l10n.t(...) so the text can be translated.',
         },
       ],
     },

@@ -71,7 +71,7 @@
     const meta = element('p', 'meta');
     meta.appendChild(element('span', `status status-${run.status}`, run.statusText));
     if (run.status === 'running' || run.status === 'pending' || run.status === 'creating') {
-      meta.appendChild(element('span', 'progress', ` · ${run.progress}%`));
+      meta.appendChild(element('span', 'progress', ` · ${run.progressText}`));
     }
     if (run.cost) meta.appendChild(element('span', 'cost', ` · ${run.cost}`));
     header.appendChild(meta);

@@ -1,6 +1,7 @@
 // FLORA: Set API Key / Remove API Key. The key goes only to SecretStorage, and is checked against FLORA on save.
 import * as vscode from 'vscode';
 import { API_KEYS_URL } from '../common/commandIds';
+import { FloraInputError } from '../core/errors';
 import type { FloraService, KeyVerdict } from '../services/floraService';
 import { checkKeyShape, type KeyStore } from '../services/keyStore';
 import type { Log } from '../services/log';
@@ -15,7 +16,7 @@ export interface KeyCommandContext {
 export async function setApiKey(context: KeyCommandContext, argument?: unknown): Promise<boolean> {
   if (typeof argument === 'string') {
     const problem = checkKeyShape(argument.trim());
-    if (problem) throw new Error(problem);
+    if (problem) throw new FloraInputError([{ inputId: undefined, text: problem }]);
     await context.keys.set(argument);
     context.log.info('API key stored (from a command argument).');
     return true;
@@ -24,12 +25,13 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
   const key = await vscode.window.showInputBox({
     title: vscode.l10n.t('FLORA: Set API Key'),
     prompt: vscode.l10n.t("Paste your FLORA API key (Settings › API Keys in FLORA). It is kept in VS Code's secret storage."),
+    // eslint-disable-next-line no-restricted-syntax -- an example value, not words to translate
     placeHolder: 'sk_live_…',
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) => {
       const problem = checkKeyShape(value.trim());
-      if (problem) return value.length === 0 ? undefined : problem;
+      if (problem) return value.length === 0 ? undefined : problem.translated;
       if (!value.trim().startsWith('sk_')) {
         return {
           message: vscode.l10n.t('FLORA keys usually start with "sk_live_". Press Enter to use this one anyway.'),
@@ -43,7 +45,7 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
   const trimmed = key.trim();
   const problem = checkKeyShape(trimmed);
   if (problem) {
-    const choice = await vscode.window.showErrorMessage(problem, openKeys);
+    const choice = await vscode.window.showErrorMessage(problem.translated, openKeys);
     if (choice === openKeys) await vscode.env.openExternal(vscode.Uri.parse(API_KEYS_URL));
     return false;
   }

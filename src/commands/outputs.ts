@@ -1,12 +1,15 @@
 // Commands on runs and their outputs: preview, insert into code, copy, download, clear history.
 import * as path from 'node:path';
+import type { Dispatcher } from 'undici';
 import * as vscode from 'vscode';
 import { ContextKey } from '../common/commandIds';
 import { FloraInputError } from '../core/errors';
+import { toTransportError } from '../core/http';
 import { formatOutputForLanguage } from '../core/insertFormat';
 import { isLive, isLoadableUrl, type RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
 import type { Log } from '../services/log';
+import { ExtensionError, l10nText } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
@@ -51,9 +54,7 @@ function resolveOutput(runs: RunsStore, argument: unknown): OutputReference | un
   if (typeof argument === 'object' && argument !== null) {
     const { url, type, localId, index } = argument as { url?: unknown; type?: unknown; localId?: unknown; index?: unknown };
     if (typeof url !== 'string' || url.length === 0) {
-      throw new FloraInputError([
-        { inputId: undefined, text: vscode.l10n.t('Expected { url: string, type: "imageUrl" | "videoUrl" | … }.') },
-      ]);
+      throw new FloraInputError([{ inputId: undefined, text: l10nText('Expected { url: string, type: "imageUrl" | "videoUrl" | … }.') }]);
     }
     return {
       url,
@@ -74,7 +75,9 @@ async function pickOutput(runs: RunsStore, title: string): Promise<OutputReferen
   for (const record of runs.all()) {
     (record.outputs ?? []).forEach((output, index) => {
       items.push({
-        label: `${record.techniqueName} · ${output.outputId ?? vscode.l10n.t('output {0}', index + 1)}`,
+        label: output.outputId
+          ? vscode.l10n.t({ message: '{0} · {1}', args: [record.techniqueName, output.outputId], comment: 'technique name · output id' })
+          : vscode.l10n.t('{0} · output {1}', record.techniqueName, index + 1),
         description: output.type,
         detail: output.url,
         output: { url: output.url, type: output.type, record, index },
@@ -99,7 +102,7 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
       throw new FloraInputError([
         {
           inputId: undefined,
-          text: vscode.l10n.t('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
+          text: l10nText('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
         },
       ]);
     return false;
@@ -116,7 +119,7 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
-    throw new FloraInputError([{ inputId: undefined, text: vscode.l10n.t('Open a file to insert the output URL into, then try again.') }]);
+    throw new FloraInputError([{ inputId: undefined, text: l10nText('Open a file to insert the output URL into, then try again.') }]);
   }
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
@@ -131,7 +134,7 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   const applied = await editor.edit((builder) => {
     for (const selection of editor.selections) builder.replace(selection, text);
   });
-  if (!applied) throw new Error(vscode.l10n.t('The editor did not accept the edit.'));
+  if (!applied) throw new ExtensionError(l10nText('The editor did not accept the edit.'));
   // Inserts from a notification or the preview count for the walkthrough too, not only the palette's.
   await vscode.commands.executeCommand('setContext', ContextKey.hasInsertedOutput, true);
   return text;
@@ -168,7 +171,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
   const extraOrigins = context.service.mediaOptions().extraOrigins ?? [];
   if (!isLoadableUrl(output.url, extraOrigins)) {
     throw new FloraInputError([
-      { inputId: undefined, text: vscode.l10n.t('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
+      { inputId: undefined, text: l10nText('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
     ]);
   }
   return vscode.window.withProgress(
@@ -176,22 +179,31 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
     async (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      const response = await context.service.fetchOutput(output.url, controller.signal);
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        await response.body.dump();
-        throw new Error(
-          vscode.l10n.t(
-            'The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.',
-            response.statusCode,
-          ),
-        );
-      }
+      const origin = new URL(output.url).origin;
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_DOWNLOAD_BYTES) throw new Error(vscode.l10n.t('The output is larger than 1 GiB; open it in the browser instead.'));
-        chunks.push(chunk as Buffer);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await context.service.fetchOutput(output.url, controller.signal);
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          await response.body.dump();
+          throw new ExtensionError(
+            l10nText(
+              'The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.',
+              response.statusCode,
+            ),
+          );
+        }
+        for await (const chunk of response.body) {
+          size += (chunk as Buffer).length;
+          if (size > MAX_DOWNLOAD_BYTES)
+            throw new ExtensionError(l10nText('The output is larger than 1 GiB; open it in the browser instead.'));
+          chunks.push(chunk as Buffer);
+        }
+      } catch (error) {
+        if (error instanceof ExtensionError) throw error;
+        // A refused connection, a timeout or a cancel: the same typed, translated errors as the API's.
+        throw toTransportError(error, origin);
       }
       const contentType =
         String(response.headers['content-type'] ?? '')

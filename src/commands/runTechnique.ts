@@ -113,9 +113,9 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
 }
 
 /** An added slug FLORA does not know: say so, and offer to take it off the list. */
-async function offerRemoval(slug: string, message: string): Promise<void> {
+async function offerRemoval(slug: string, text: string): Promise<void> {
   const remove = vscode.l10n.t('Remove Technique');
-  const choice = await vscode.window.showErrorMessage(message, remove);
+  const choice = await vscode.window.showErrorMessage(text, remove);
   if (choice === remove) await vscode.commands.executeCommand(CommandId.removeTechnique, slug);
 }
 
@@ -186,7 +186,11 @@ async function promptForInputs(context: RunCommandContext, technique: TechniqueD
   while (index < total) {
     const input = technique.inputs[index];
     if (!input) break;
-    const title = vscode.l10n.t('{0}: {1} ({2}/{3})', technique.name, input.name ?? input.id, index + 1, total);
+    const title = vscode.l10n.t({
+      message: '{0}: {1} ({2}/{3})',
+      args: [technique.name, input.name ?? input.id, index + 1, total],
+      comment: 'technique name: input name (step number/number of steps)',
+    });
     if (!isInputType(input.type)) {
       throw new FloraInputError([{ inputId: input.id, text: message('inputUnsupportedType', input.type) }]);
     }
@@ -298,7 +302,11 @@ async function promptMedia(
       if (!choice) return;
       if (choice.problem) {
         // Keep the picker open: the reason is in the item's detail line, and the title says what to do.
-        picker.title = vscode.l10n.t('{0} — {1}', title, choice.problem);
+        picker.title = vscode.l10n.t({
+          message: '{0} — {1}',
+          args: [title, choice.problem],
+          comment: 'prompt title — why the value was refused',
+        });
         return;
       }
       finish(choice.value);
@@ -373,7 +381,16 @@ interface ConfirmItem extends vscode.QuickPickItem {
 }
 
 async function confirmRun(technique: TechniqueDetails, values: Record<string, string>): Promise<boolean> {
-  const summary = technique.inputs.map((input) => `${input.name ?? input.id}: ${shorten(values[input.id] ?? '')}`).join(' · ');
+  // A list of name: value pairs, one per input; each pair is translated whole.
+  const summary = technique.inputs
+    .map((input) =>
+      vscode.l10n.t({
+        message: '{0}: {1}',
+        args: [input.name ?? input.id, shorten(values[input.id] ?? '')],
+        comment: 'input name: input value',
+      }),
+    )
+    .join(' · ');
   const picked = await vscode.window.showQuickPick<ConfirmItem>(
     [
       {

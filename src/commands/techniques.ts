@@ -20,6 +20,7 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
     text = await vscode.window.showInputBox({
       title: vscode.l10n.t('FLORA: Add Technique'),
       prompt: vscode.l10n.t('A technique slug, or its URL from FLORA (e.g. https://app.flora.ai/techniques/portrait-enhancer)'),
+      // eslint-disable-next-line no-restricted-syntax -- an example value, not words to translate
       placeHolder: 'portrait-enhancer',
       ignoreFocusOut: true,
       validateInput: (value) => {

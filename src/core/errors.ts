@@ -120,6 +120,7 @@ export interface InputProblem {
   text: DisplayText;
 }
 
+/** Inputs refused before sending. `text` is the first problem only: show every one of `problems`. */
 export class FloraInputError extends FloraError {
   readonly kind = 'validation';
   readonly retryable = false;

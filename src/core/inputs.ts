@@ -2,7 +2,7 @@
 // mistake costs the user a message, not a request (flora-api.md, "Create run request fields" and
 // "Input media URL restrictions").
 import { FloraInputError, type InputProblem } from './errors';
-import { message, type DisplayText, type Message } from './messages';
+import { message, type Message } from './messages';
 import { isInputType, type RunInput } from './model';
 import type { TechniqueDetails, TechniqueInput } from './schemas';
 
@@ -138,8 +138,8 @@ export function buildRunInputs(
   return runInputs;
 }
 
-/** What an input of this type takes, as a noun phrase that stands alone ("Expected: …"). */
-export function describeType(type: string): DisplayText {
+/** What an input of this type takes, as a noun phrase that stands alone ("Expected: …"); a type the document does not list is named as FLORA sent it. */
+export function describeType(type: string): Message | string {
   switch (type) {
     case 'imageUrl':
       return message('typeImageUrl');

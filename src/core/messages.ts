@@ -1,7 +1,7 @@
 // The sentences core code hands to users (errors, input problems), kept as an id with arguments rather
 // than finished English, so the extension can translate them with vscode.l10n while core stays free of
 // vscode. Each template is also its own translation key, as vscode.l10n.t expects, and `npm run l10n`
-// writes all of them into l10n/bundle.l10n.json for translators. Logs and tests read the English.
+// writes all of them into media/l10n/bundle.l10n.json for translators. Logs, scripts and tests read the English.
 //
 // A template is one whole sentence (or a few), never a fragment: a translator must be able to reorder
 // everything in it. A placeholder holds a value (a URL, a slug, a number) or another whole message.
@@ -146,14 +146,21 @@ export function renderMessage(value: Message, translate: Translate = fillTemplat
 }
 
 /**
- * What an error or problem says: a Message from core, or a string the extension has already translated
- * (vscode.l10n.t) for a problem only it can see, such as "Open a file first". Core never makes strings.
+ * Text the extension translated itself (vscode.l10n.t) for a problem only it can see, such as "Open a file
+ * first", with the English kept beside it for logs and scripts. Core never makes one.
  */
-export type DisplayText = Message | string;
+export interface TranslatedText {
+  readonly english: string;
+  readonly translated: string;
+}
 
-/** The text in the user's language (through `translate`), or in English when none is given. */
-export function renderText(text: DisplayText, translate: Translate = fillTemplate): string {
-  return typeof text === 'string' ? text : renderMessage(text, translate);
+/** What an error or problem says: a Message from core, or text the extension translated. */
+export type DisplayText = Message | TranslatedText;
+
+/** The text in the user's language when given the translator, in English when not. */
+export function renderText(text: DisplayText, translate?: Translate): string {
+  if ('translated' in text) return translate ? text.translated : text.english;
+  return renderMessage(text, translate);
 }
 
 export function englishText(value: DisplayText): string {

@@ -1,4 +1,5 @@
 // The run record every view displays, and the rules for keeping a bounded history.
+import type { Message } from './messages';
 import type { RunInput, RunOutput, RunStatus } from './schemas';
 
 /** "creating": the intent is recorded but FLORA has not answered the create request yet. */
@@ -22,8 +23,12 @@ export interface RunRecord {
   chargedCost?: number;
   outputs?: RunOutput[];
   errorCode?: string;
+  /** FLORA's message, or the extension's English explanation: what scripts and logs get. */
   errorMessage?: string;
+  /** When the extension, not FLORA, explained the failure: the explanation, translated when shown. */
+  errorText?: Message;
   connection?: RunConnection;
+  /** Why polling has trouble, in the user's language (never stored). */
   connectionMessage?: string;
   /** The window that started the run; it tells the user when the run finishes. */
   origin?: string;

@@ -18,7 +18,7 @@ import type { RunStatusReply, TechniqueDetails } from '../core/schemas';
 import { isLive, type RunRecord } from '../core/runs';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
-import { describeError, localize } from './messages';
+import { describeError, ExtensionError, explanationOf, l10nText } from './messages';
 import type { RunsStore } from './runsStore';
 import { onDidChangeSettings, readSettings, type FloraSettings } from './settings';
 
@@ -383,7 +383,7 @@ export class FloraService extends Disposable {
   /** Sends (or re-sends, with the same idempotency key) the create request of a recorded run. */
   async create(localId: string, signal?: AbortSignal): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
-    if (!record) throw new Error(vscode.l10n.t('No run {0} is recorded.', localId));
+    if (!record) throw new ExtensionError(l10nText('No run {0} is recorded.', localId));
     if (record.runId) return record;
     this.clearCreateRetry(localId);
     this.creating.add(localId);
@@ -401,6 +401,7 @@ export class FloraService extends Disposable {
           connectionMessage: undefined,
           errorCode: undefined,
           errorMessage: undefined,
+          errorText: undefined,
         },
         { durable: true },
       );
@@ -440,7 +441,8 @@ export class FloraService extends Disposable {
       {
         status: 'failed',
         errorCode: apiError?.code ?? (error instanceof FloraError ? error.kind : 'error'),
-        errorMessage: describeError(error),
+        errorMessage: error instanceof Error ? error.message : String(error),
+        errorText: explanationOf(error),
         connection: undefined,
         connectionMessage: undefined,
         completedAt: Date.now(),
@@ -468,10 +470,10 @@ export class FloraService extends Disposable {
   /** Retries a run that FLORA refused to create (e.g. after a new key), with the same idempotency key. */
   async retryCreate(localId: string): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
-    if (!record || record.runId) throw new Error(vscode.l10n.t('Only a run that was never created can be retried.'));
+    if (!record || record.runId) throw new ExtensionError(l10nText('Only a run that was never created can be retried.'));
     await this.options.runs.update(
       localId,
-      { status: 'creating', errorCode: undefined, errorMessage: undefined, completedAt: undefined },
+      { status: 'creating', errorCode: undefined, errorMessage: undefined, errorText: undefined, completedAt: undefined },
       { durable: true },
     );
     return this.create(localId);
@@ -484,7 +486,7 @@ export class FloraService extends Disposable {
         const record = this.options.runs.get(localId);
         if (!record) {
           cleanup();
-          reject(new Error(vscode.l10n.t('Run {0} is no longer recorded.', localId)));
+          reject(new ExtensionError(l10nText('Run {0} is no longer recorded.', localId)));
           return true;
         }
         if (!isLive(record)) {
@@ -559,7 +561,7 @@ export class FloraService extends Disposable {
       case 'failed': {
         const change = { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined };
         // The poller's own verdict (a run FLORA no longer knows) is shown in the user's language.
-        if (update.kind === 'failed' && update.explanation) change.errorMessage = localize(update.explanation);
+        if (update.kind === 'failed' && update.explanation) change.errorText = update.explanation;
         await runs.update(localId, change, { durable: true });
         this.options.log.info(
           `Run ${update.target.runId} ${update.reply.status}${update.reply.errorCode ? ` (${update.reply.errorCode}: ${update.reply.errorMessage ?? ''})` : ''}.`,

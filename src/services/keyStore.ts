@@ -2,15 +2,18 @@
 import * as vscode from 'vscode';
 import { ContextKey } from '../common/commandIds';
 import { Disposable } from '../common/lifecycle';
+import { FloraInputError } from '../core/errors';
+import type { TranslatedText } from '../core/messages';
+import { l10nText } from './messages';
 
 const SECRET_NAME = 'flora.apiKey';
 
 /** Why a key cannot be right, or undefined. Keys look like sk_live_… (flora-api.md, step 1). */
-export function checkKeyShape(key: string): string | undefined {
-  if (key.length === 0) return vscode.l10n.t('Paste your FLORA API key.');
-  if (/\s/.test(key)) return vscode.l10n.t('The key must not contain spaces or line breaks.');
-  if (!/^[\x21-\x7e]+$/.test(key)) return vscode.l10n.t('The key contains characters a FLORA key never has.');
-  if (key.length < 8) return vscode.l10n.t('That is too short to be a FLORA API key.');
+export function checkKeyShape(key: string): TranslatedText | undefined {
+  if (key.length === 0) return l10nText('Paste your FLORA API key.');
+  if (/\s/.test(key)) return l10nText('The key must not contain spaces or line breaks.');
+  if (!/^[\x21-\x7e]+$/.test(key)) return l10nText('The key contains characters a FLORA key never has.');
+  if (key.length < 8) return l10nText('That is too short to be a FLORA API key.');
   return undefined;
 }
 
@@ -50,7 +53,7 @@ export class KeyStore extends Disposable {
   async set(key: string): Promise<void> {
     const trimmed = key.trim();
     const problem = checkKeyShape(trimmed);
-    if (problem) throw new Error(problem);
+    if (problem) throw new FloraInputError([{ inputId: undefined, text: problem }]);
     await this.secrets.store(SECRET_NAME, trimmed);
     this.cached = trimmed;
     this.loaded = true;

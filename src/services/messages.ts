@@ -1,22 +1,55 @@
-// Where core's messages (errors, input problems) become text in the user's language. Core keeps them as
-// ids with arguments because it cannot import vscode; every one is translated here, through vscode.l10n.
+// Where the user's words are made: core's messages (errors, input problems) are ids with arguments because
+// core cannot import vscode, and they are translated here, through vscode.l10n; so is the text of the
+// errors the extension raises itself. Logs and scripts keep getting English (`error.message`).
 import * as vscode from 'vscode';
 import { FloraError, FloraInputError } from '../core/errors';
-import { renderText, type DisplayText } from '../core/messages';
+import { fillTemplate, isMessage, renderText, type DisplayText, type Message, type TranslatedText } from '../core/messages';
+import type { RunRecord } from '../core/runs';
 
 function translate(template: string, ...args: Array<string | number>): string {
-  // The template is the translation key: MESSAGE_TEMPLATES' values are in l10n/bundle.l10n.json.
+  // The template is the translation key: MESSAGE_TEMPLATES' values are in media/l10n/bundle.l10n.json.
   return vscode.l10n.t(template, ...args);
 }
 
-export function localize(text: DisplayText): string {
-  return renderText(text, translate);
+/** In the user's language; a plain string is a value (a slug, a type name FLORA sent) and shown as it is. */
+export function localize(text: DisplayText | string): string {
+  return typeof text === 'string' ? text : renderText(text, translate);
 }
 
-/** What to show the user for an error: FLORA's errors translated, any other error's own message. */
+/**
+ * vscode.l10n.t for the text of an error: the user sees the translation, the log and scripts the English.
+ * `npm run l10n` reads its template like a vscode.l10n.t key, so it must be a literal too.
+ */
+export function l10nText(template: string, ...args: Array<string | number>): TranslatedText {
+  return { english: fillTemplate(template, ...args), translated: vscode.l10n.t(template, ...args) };
+}
+
+/** An error the extension raises itself, not FLORA's: an English message, translated text for the user. */
+export class ExtensionError extends Error {
+  constructor(readonly text: TranslatedText) {
+    super(text.english);
+    this.name = 'ExtensionError';
+  }
+}
+
+/** What to show the user for an error: FLORA's and the extension's translated, any other error's own message. */
 export function describeError(error: unknown): string {
   // Every problem, not only the first; each is a whole sentence, so the list reads in any language.
   if (error instanceof FloraInputError) return error.problems.map((problem) => localize(problem.text)).join(' ');
-  if (error instanceof FloraError) return localize(error.text);
+  if (error instanceof FloraError || error instanceof ExtensionError) return localize(error.text);
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Core's explanation of an error, when it has one, for a run record (plain data, so it can be stored). */
+export function explanationOf(error: unknown): Message | undefined {
+  return error instanceof FloraError && !(error instanceof FloraInputError) && isMessage(error.text) ? error.text : undefined;
+}
+
+/** Why a run failed, in the user's language when the extension explained it, else as FLORA said it. */
+export function runErrorText(record: RunRecord): string {
+  const own = record.errorText && isMessage(record.errorText) ? localize(record.errorText) : undefined;
+  const message = own ?? record.errorMessage;
+  if (record.errorCode && message)
+    return vscode.l10n.t({ message: '{0}: {1}', args: [record.errorCode, message], comment: 'error code: error message' });
+  return record.errorCode || message || '';
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import type { RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
-import { describeError } from '../services/messages';
+import { describeError, runErrorText } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 
 export function watchRunNotifications(service: FloraService, runs: RunsStore): vscode.Disposable {
@@ -45,10 +45,7 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   }
   const runAgain = vscode.l10n.t('Run Again');
   const showLog = vscode.l10n.t('Show Log');
-  const reason =
-    record.errorCode && record.errorMessage
-      ? vscode.l10n.t('{0}: {1}', record.errorCode, record.errorMessage)
-      : record.errorCode || record.errorMessage || vscode.l10n.t('no reason given');
+  const reason = runErrorText(record) || vscode.l10n.t('no reason given');
   const choice = await vscode.window.showErrorMessage(
     vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason),
     runAgain,

@@ -7,6 +7,7 @@ import { Disposable } from '../common/lifecycle';
 import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
 import type { Log } from '../services/log';
+import { runErrorText } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 import { statusLabel } from './runsTree';
 
@@ -30,6 +31,8 @@ export interface PreviewModel {
   status: string;
   statusText: string;
   progress: number;
+  /** The progress as shown, e.g. "40%" (placed as the language places percent signs). */
+  progressText: string;
   cost: string;
   startedAt: string;
   completedAt: string;
@@ -221,6 +224,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       status: record.status,
       statusText: statusLabel(record),
       progress: record.progress,
+      progressText: vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }),
       cost:
         cost === undefined
           ? ''
@@ -237,17 +241,18 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       })),
       outputs: (record.outputs ?? []).map((output, index) => ({
         index,
-        title: vscode.l10n.t('{0} · {1}', output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type),
+        title: vscode.l10n.t({
+          message: '{0} · {1}',
+          args: [output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type],
+          comment: 'output id (or "Output 2") · output type as FLORA names it, e.g. imageUrl',
+        }),
         outputId: output.outputId ?? '',
         type: output.type,
         kind: outputKind(output.type),
         url: output.url,
         loadable: isLoadableUrl(output.url, extra),
       })),
-      errorText:
-        record.errorCode && record.errorMessage
-          ? vscode.l10n.t('{0}: {1}', record.errorCode, record.errorMessage)
-          : (record.errorCode ?? record.errorMessage ?? ''),
+      errorText: runErrorText(record),
       labels: previewLabels(),
     };
   }

@@ -4,6 +4,7 @@ import { CommandId } from '../common/commandIds';
 import { Disposable } from '../common/lifecycle';
 import { isLive, outputKind, type RunRecord } from '../core/runs';
 import type { RunOutput } from '../core/schemas';
+import { runErrorText } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 
 export interface RunNode {
@@ -125,11 +126,11 @@ function runItem(record: RunRecord): vscode.TreeItem {
 function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   const kind = outputKind(node.output.type);
   const item = new vscode.TreeItem(
-    vscode.l10n.t('Output {0}: {1}', node.index + 1, node.output.outputId ?? kind),
+    vscode.l10n.t('Output {0}: {1}', node.index + 1, node.output.outputId ?? outputKindLabel(kind)),
     vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}:output:${node.index}`;
-  item.description = kind;
+  item.description = outputKindLabel(kind);
   item.tooltip = node.output.url;
   item.iconPath = new vscode.ThemeIcon(kind === 'image' ? 'file-media' : kind === 'video' ? 'device-camera-video' : 'file');
   item.contextValue = `output;${node.output.type};`;
@@ -141,9 +142,24 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   return item;
 }
 
+function outputKindLabel(kind: ReturnType<typeof outputKind>): string {
+  switch (kind) {
+    case 'image':
+      return vscode.l10n.t('image');
+    case 'video':
+      return vscode.l10n.t('video');
+    case 'text':
+      return vscode.l10n.t('text');
+    case 'other':
+      return vscode.l10n.t('file');
+  }
+}
+
 export function describeRun(record: RunRecord, now = Date.now()): string {
   const parts: string[] = [statusLabel(record)];
-  if (isLive(record) && record.status !== 'creating') parts.push(`${record.progress}%`);
+  if (isLive(record) && record.status !== 'creating') {
+    parts.push(vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }));
+  }
   parts.push(formatAge(now - record.startedLocallyAt));
   const cost = record.chargedCost ?? record.runCost;
   if (cost !== undefined) {
@@ -186,12 +202,17 @@ function statusIcon(record: RunRecord): vscode.ThemeIcon {
 
 function runTooltip(record: RunRecord): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, false);
-  tooltip.appendText(`${record.techniqueName} (${record.slug})\n\n`);
+  tooltip.appendText(
+    `${vscode.l10n.t({ message: '{0} ({1})', args: [record.techniqueName, record.slug], comment: 'technique name (technique slug)' })}\n\n`,
+  );
   tooltip.appendText(vscode.l10n.t('Status: {0}', statusLabel(record)) + '\n\n');
   if (record.runId) tooltip.appendText(vscode.l10n.t('Run ID: {0}', record.runId) + '\n\n');
-  if (record.errorCode || record.errorMessage) tooltip.appendText(`${record.errorCode ?? ''} ${record.errorMessage ?? ''}\n\n`);
+  const error = runErrorText(record);
+  if (error) tooltip.appendText(`${error}\n\n`);
   if (record.connectionMessage && isLive(record)) tooltip.appendText(`${record.connectionMessage}\n\n`);
-  for (const input of record.inputs) tooltip.appendText(`${input.id}: ${input.value}\n\n`);
+  for (const input of record.inputs) {
+    tooltip.appendText(`${vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' })}\n\n`);
+  }
   return tooltip;
 }
 

@@ -40,7 +40,14 @@ export class RunsStatusBar extends Disposable {
     const [single] = live;
     let text: string;
     if (single && live.length === 1) {
-      text = single.status === 'creating' ? single.techniqueName : vscode.l10n.t('{0} {1}%', single.techniqueName, single.progress);
+      text =
+        single.status === 'creating'
+          ? single.techniqueName
+          : vscode.l10n.t({
+              message: '{0} {1}%',
+              args: [single.techniqueName, single.progress],
+              comment: 'technique name, progress in percent',
+            });
     } else {
       const average = Math.round(live.reduce((sum, record) => sum + record.progress, 0) / live.length);
       text = vscode.l10n.t('{0} FLORA runs {1}%', live.length, average);
@@ -51,8 +58,12 @@ export class RunsStatusBar extends Disposable {
     for (const record of live) {
       const line =
         record.status === 'creating'
-          ? vscode.l10n.t('{0}: {1}', record.techniqueName, statusLabel(record))
-          : vscode.l10n.t('{0}: {1} {2}%', record.techniqueName, statusLabel(record), record.progress);
+          ? vscode.l10n.t({ message: '{0}: {1}', args: [record.techniqueName, statusLabel(record)], comment: 'technique name: run status' })
+          : vscode.l10n.t({
+              message: '{0}: {1} {2}%',
+              args: [record.techniqueName, statusLabel(record), record.progress],
+              comment: 'technique name: run status, progress in percent',
+            });
       tooltip.appendText(`• ${line}\n\n`);
     }
     tooltip.appendText(vscode.l10n.t('Click to show the Runs view.'));

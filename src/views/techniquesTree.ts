@@ -156,14 +156,22 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
         kind: 'detail',
         id: id(`input:${index}`),
         label: input.name ?? input.id,
-        description: vscode.l10n.t('{0} · {1}', localize(describeType(input.type)), input.id),
+        description: vscode.l10n.t({
+          message: '{0} · {1}',
+          args: [localize(describeType(input.type)), input.id],
+          comment: 'what an input takes, e.g. "https:// image link" · the input id',
+        }),
         icon: input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
       }));
       const outputs: DetailNode[] = (details.outputs ?? []).map((output, index) => ({
         kind: 'detail',
         id: id(`output:${index}`),
         label: output.name ?? output.id,
-        description: `${output.type} · ${output.id}`,
+        description: vscode.l10n.t({
+          message: '{0} · {1}',
+          args: [localize(describeType(output.type)), output.id],
+          comment: 'what an output is, e.g. "https:// image link" · the output id',
+        }),
         icon: output.type === 'videoUrl' ? 'device-camera-video' : output.type === 'imageUrl' ? 'file-media' : 'output',
       }));
       return [

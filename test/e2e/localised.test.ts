@@ -4,11 +4,11 @@
 // every string becomes ⟦string⟧. A code-server with German as its display language (a stand-in language
 // pack: the workbench stays English, the extension host reports "de") then shows the manifest's titles,
 // runtime strings, core's validation messages and an error reply from the sandbox, each bracketed whole:
-// no English left over, nothing glued from untranslated pieces.
+// no English left over, nothing glued from untranslated pieces. The steps run in order, like a user's.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { removeDirectory } from '../harness/cleanup';
+import { onProcessExit, removeDirectory } from '../harness/cleanup';
 import { makeRunDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -19,9 +19,15 @@ function pseudo(text: string): string {
   return `⟦${text}⟧`;
 }
 
+/** Matches `text` as the whole of an element's text, so nothing glued around it passes. */
+function whole(text: string): RegExp {
+  return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
+/** A translation of a catalogue: every key mapped to its text in brackets (a translator's notes dropped, as in a real one). */
 function pseudoCatalogue(file: string): Record<string, string> {
-  const english = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
-  return Object.fromEntries(Object.entries(english).map(([key, text]) => [key, pseudo(text)]));
+  const english = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string | { message: string }>;
+  return Object.fromEntries(Object.entries(english).map(([key, text]) => [key, pseudo(typeof text === 'string' ? text : text.message)]));
 }
 
 /** The built extension's runtime files, as a .vsix would hold them, plus the pseudo-translations. */
@@ -45,11 +51,13 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
   let sandbox: Sandbox;
   let session: EditorSession;
   let extensionCopy: string;
+  let unregisterExitHook: (() => void) | undefined;
   const nls = JSON.parse(fs.readFileSync(path.join(repositoryRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
 
   before(async () => {
     sandbox = await startSandbox({ runDurationMs: 2_000, credits: 0 });
     extensionCopy = makeRunDirectory('translated-extension');
+    unregisterExitHook = onProcessExit(() => removeDirectory(extensionCopy));
     copyTranslatedExtension(extensionCopy);
     session = await openEditorSession({
       extensionDevelopmentPath: extensionCopy,
@@ -70,6 +78,7 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
     await session?.close();
     await sandbox?.close();
     if (extensionCopy) removeDirectory(extensionCopy);
+    unregisterExitHook?.();
   });
 
   it('shows the manifest in the display language: view titles and command titles', async () => {
@@ -82,7 +91,7 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
     // The launcher's key is stored during start-up; the technique list replaces the welcome once it is.
     await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 60_000 });
     await workbench.runCommand(`${pseudo(category)}: ${pseudo(runTitle)}`);
-    await workbench.quickInput().waitForTitle(pseudo('FLORA: Run Technique'));
+    await workbench.quickInput().waitForTitle(whole(pseudo('FLORA: Run Technique')));
   });
 
   it('shows runtime strings and core validation messages translated whole', async () => {
@@ -90,11 +99,12 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
     const quickInput = workbench.quickInput();
     await quickInput.fill('studio shot');
     await quickInput.pickItem('Studio Shot');
-    await quickInput.waitForTitle(pseudo('Studio Shot: Product Image (1/1)'));
+    await quickInput.waitForTitle(whole(pseudo('Studio Shot: Product Image (1/1)')));
     await quickInput.fill('http://example.com/sneaker.png');
     // checkInputValue's Message, rendered through vscode.l10n.t with the pseudo bundle.
+    // Whole: the element holds the bracketed sentence and nothing else.
     await quickInput.widget
-      .getByText(pseudo('FLORA only accepts https:// links, not http://. Use the https:// form of the link.'))
+      .getByText(pseudo('FLORA only accepts https:// links, not http://. Use the https:// form of the link.'), { exact: true })
       .first()
       .waitFor();
     await workbench.screenshot('localised-01-validation');

@@ -17,15 +17,28 @@ export interface Place {
   line: number;
 }
 
+/** One translatable string: its template, and the translator's note when the template alone is ambiguous. */
+export interface Entry {
+  message: string;
+  comment: string[] | undefined;
+}
+
 export interface SourceStrings {
-  /** Literal keys of vscode.l10n.t calls, with where each is used. */
-  literals: Map<string, Place[]>;
-  /** vscode.l10n.t calls whose key is not a literal (outside the one allowed place). */
+  /** Keys of vscode.l10n.t (and l10nText) calls — `message/comment` when there is a comment — with where each is used. */
+  literals: Map<string, { entry: Entry; places: Place[] }>;
+  /** Calls whose key is not a literal (outside the one allowed place). */
   dynamicKeys: Place[];
   /** Calls whose argument count does not match their template's placeholders. */
   argumentMismatches: Array<Place & { key: string; placeholders: number; args: number }>;
   /** Core message ids passed to message() somewhere in src. */
   usedMessageIds: Set<MessageId>;
+  /** Words written into a message() call as an argument: English that would escape translation. */
+  proseArguments: Array<Place & { text: string }>;
+}
+
+/** The key vscode.l10n.t looks a translation up by (VS Code's extension host does the same). */
+export function keyOf(entry: Entry): string {
+  return entry.comment && entry.comment.length > 0 ? `${entry.message}/${entry.comment.join('')}` : entry.message;
 }
 
 function sourceFiles(directory: string): string[] {
@@ -43,8 +56,38 @@ export function placeholderCount(template: string): number {
   return count;
 }
 
+function stringOf(node: ts.Node | undefined): string | undefined {
+  return node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) ? node.text : undefined;
+}
+
+/** `{ message: '…', args: [...], comment: '…' | ['…'] }`, the other form of vscode.l10n.t. */
+function readOptions(node: ts.ObjectLiteralExpression): { entry: Entry; args: ts.Expression | undefined } | undefined {
+  let message: string | undefined;
+  let comment: string[] | undefined;
+  let args: ts.Expression | undefined;
+  for (const property of node.properties) {
+    if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) return undefined;
+    const name = property.name.text;
+    if (name === 'message') message = stringOf(property.initializer);
+    else if (name === 'args') args = property.initializer;
+    else if (name === 'comment') {
+      const single = stringOf(property.initializer);
+      if (single !== undefined) comment = [single];
+      else if (ts.isArrayLiteralExpression(property.initializer))
+        comment = property.initializer.elements.map((element) => stringOf(element) ?? '');
+    }
+  }
+  return message === undefined ? undefined : { entry: { message, comment }, args };
+}
+
 export function readSourceStrings(): SourceStrings {
-  const result: SourceStrings = { literals: new Map(), dynamicKeys: [], argumentMismatches: [], usedMessageIds: new Set() };
+  const result: SourceStrings = {
+    literals: new Map(),
+    dynamicKeys: [],
+    argumentMismatches: [],
+    usedMessageIds: new Set(),
+    proseArguments: [],
+  };
   for (const file of sourceFiles(path.join(repositoryRoot, 'src'))) {
     const relative = path.relative(repositoryRoot, file).split(path.sep).join('/');
     const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
@@ -52,26 +95,41 @@ export function readSourceStrings(): SourceStrings {
       file: relative,
       line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
     });
+    const record = (node: ts.CallExpression, entry: Entry, argumentCount: number | undefined): void => {
+      const key = keyOf(entry);
+      const known = result.literals.get(key) ?? { entry, places: [] };
+      known.places.push(placeOf(node));
+      result.literals.set(key, known);
+      const placeholders = placeholderCount(entry.message);
+      if (argumentCount !== undefined && placeholders !== argumentCount) {
+        result.argumentMismatches.push({ ...placeOf(node), key, placeholders, args: argumentCount });
+      }
+    };
     const visit = (node: ts.Node): void => {
       if (ts.isCallExpression(node)) {
         const callee = node.expression.getText(source);
-        const [first] = node.arguments;
-        if (/(^|\.)l10n\.t$/.test(callee) && first) {
-          if (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first)) {
-            const places = result.literals.get(first.text) ?? [];
-            places.push(placeOf(node));
-            result.literals.set(first.text, places);
-            const spread = node.arguments.some((argument) => ts.isSpreadElement(argument));
-            const placeholders = placeholderCount(first.text);
-            if (!spread && placeholders !== node.arguments.length - 1) {
-              result.argumentMismatches.push({ ...placeOf(node), key: first.text, placeholders, args: node.arguments.length - 1 });
-            }
+        const [first, ...rest] = node.arguments;
+        const spread = rest.some((argument) => ts.isSpreadElement(argument));
+        if (/(^|\.)l10n\.t$|^l10nText$/.test(callee) && first) {
+          const literal = stringOf(first);
+          const options = ts.isObjectLiteralExpression(first) ? readOptions(first) : undefined;
+          if (literal !== undefined) {
+            record(node, { message: literal, comment: undefined }, spread ? undefined : rest.length);
+          } else if (options) {
+            const args = options.args;
+            const count = args === undefined ? 0 : ts.isArrayLiteralExpression(args) ? args.elements.length : undefined;
+            record(node, options.entry, count);
           } else if (relative !== DYNAMIC_KEY_FILE) {
             result.dynamicKeys.push(placeOf(node));
           }
         }
-        if (callee === 'message' && first && ts.isStringLiteral(first) && Object.hasOwn(MESSAGE_TEMPLATES, first.text)) {
-          result.usedMessageIds.add(first.text as MessageId);
+        const id = stringOf(first);
+        if (callee === 'message' && id !== undefined && Object.hasOwn(MESSAGE_TEMPLATES, id)) {
+          result.usedMessageIds.add(id as MessageId);
+          for (const argument of rest) {
+            const text = stringOf(argument) ?? (ts.isTemplateExpression(argument) ? argument.getText(source) : undefined);
+            if (text !== undefined && /[A-Za-z]{2,}/.test(text)) result.proseArguments.push({ ...placeOf(argument), text });
+          }
         }
       }
       ts.forEachChild(node, visit);
@@ -81,13 +139,23 @@ export function readSourceStrings(): SourceStrings {
   return result;
 }
 
-/** The English bundle: every key mapped to itself, sorted so that the file's diffs stay readable. */
-export function buildBundle(strings: SourceStrings = readSourceStrings()): Record<string, string> {
-  const keys = new Set([...strings.literals.keys(), ...Object.values(MESSAGE_TEMPLATES)]);
-  return Object.fromEntries([...keys].sort().map((key) => [key, key]));
+/** A bundle entry: the English itself, or `{ message, comment }` where a translator needs the note. */
+export type BundleValue = string | { message: string; comment: string[] };
+
+/**
+ * The English bundle in the form @vscode/l10n-dev writes it: every key mapped to its English (with the
+ * translator's note where there is one), sorted so that the file's diffs stay readable.
+ */
+export function buildBundle(strings: SourceStrings = readSourceStrings()): Record<string, BundleValue> {
+  const entries = new Map<string, BundleValue>();
+  for (const template of Object.values(MESSAGE_TEMPLATES)) entries.set(template, template);
+  for (const [key, { entry }] of strings.literals) {
+    entries.set(key, entry.comment && entry.comment.length > 0 ? { message: entry.message, comment: entry.comment } : entry.message);
+  }
+  return Object.fromEntries([...entries].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
 }
 
-export function serializeBundle(bundle: Record<string, string>): string {
+export function serializeBundle(bundle: Record<string, BundleValue>): string {
   return `${JSON.stringify(bundle, null, 2)}\n`;
 }
 

@@ -17,7 +17,11 @@ describe('localisation (vscode.l10n and media/l10n)', () => {
   it('finds the strings it reads (the reader itself works)', () => {
     assert.ok(strings.literals.size > 100, `only ${strings.literals.size} vscode.l10n.t keys found`);
     assert.ok(strings.literals.has('Set API Key'));
-    assert.deepEqual(strings.literals.get('Downloading FLORA output…')?.[0]?.file, 'src/commands/outputs.ts');
+    assert.deepEqual(strings.literals.get('Downloading FLORA output…')?.places[0]?.file, 'src/commands/outputs.ts');
+    // The object form, with a translator's note, is keyed as VS Code looks it up: message/comment.
+    assert.deepEqual(strings.literals.get('{0}%/progress in percent')?.entry, { message: '{0}%', comment: ['progress in percent'] });
+    // The extension's own error texts are read like vscode.l10n.t keys.
+    assert.ok(strings.literals.has('The editor did not accept the edit.'));
   });
 
   it('gives vscode.l10n.t only literal keys, outside the one place that translates core messages', () => {
@@ -28,10 +32,22 @@ describe('localisation (vscode.l10n and media/l10n)', () => {
     assert.deepEqual(strings.argumentMismatches, []);
   });
 
+  it('gives core messages values as arguments, never words that would stay English', () => {
+    assert.deepEqual(strings.proseArguments, []);
+  });
+
+  it("adds a translator's note to every template that is nothing but placeholders and punctuation", () => {
+    // "{0}: {1}" means something different in each place; only a note tells the translator which.
+    const bare = [...strings.literals.values()]
+      .filter(({ entry }) => !/[A-Za-z]{2,}/.test(entry.message.replace(/\{\d+\}/g, '')) && !entry.comment)
+      .map(({ entry, places }) => `${entry.message} at ${places.map((place) => `${place.file}:${place.line}`).join(', ')}`);
+    assert.deepEqual(bare, []);
+  });
+
   it('keeps media/l10n/bundle.l10n.json equal to the strings in the source (run `npm run l10n` after changing one)', () => {
     const committed = fs.readFileSync(BUNDLE_PATH, 'utf8');
     const current = buildBundle(strings);
-    const onDisk = JSON.parse(committed) as Record<string, string>;
+    const onDisk = JSON.parse(committed) as Record<string, unknown>;
     assert.deepEqual(
       Object.keys(current).filter((key) => !(key in onDisk)),
       [],

@@ -1,16 +1,16 @@
 /**
  * Core's messages can be translated whole. Real errors, made by the client against the sandbox over HTTP
- * and by the input checks, are rendered through a pseudo-translator standing in for vscode.l10n.t: every
- * template it is handed must be one of core's templates (so it is in the translators' bundle), and the
- * rendered text must be nothing but translated templates and their values, with no English glue around
- * them. The English rendering is the error's own message.
+ * and by the input checks, must be Messages (not finished English), their English rendering must be the
+ * error's own message, and a translator must see every word: rendering through a stand-in for
+ * vscode.l10n.t that drops each template's words leaves only the values the message carries (a slug, a
+ * URL, FLORA's own words), and the test fails on any other text that would reach the user untranslated.
  */
 import * as assert from 'node:assert/strict';
 import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
 import { createDispatcher } from '../../../src/core/dispatcher';
-import { FloraError, FloraInputError } from '../../../src/core/errors';
+import { FloraApiError, FloraError, FloraInputError, FloraProtocolError } from '../../../src/core/errors';
 import { parseBaseUrl } from '../../../src/core/http';
 import { buildRunInputs, checkInputValue, describeType } from '../../../src/core/inputs';
 import {
@@ -24,29 +24,38 @@ import {
   type DisplayText,
   type Translate,
 } from '../../../src/core/messages';
+import { DEFAULT_BASE_URL } from '../../../src/core/model';
 import { parseTechniqueReference } from '../../../src/core/techniqueReference';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { closedPort, makeClient, PHOTO } from './helpers';
 
-const TEMPLATES = new Set<string>(Object.values(MESSAGE_TEMPLATES));
+const DROPPED = '\u0000';
 
-/** A stand-in for vscode.l10n.t that brackets each translated template and records what it was asked. */
-function pseudoTranslator(): { translate: Translate; asked: string[] } {
-  const asked: string[] = [];
-  const translate: Translate = (template, ...args) => {
-    asked.push(template);
-    return fillTemplate(`⟦${template}⟧`, ...args);
+/** The values a message carries: what is left when a translator drops every template's own words. */
+function valuesIn(text: DisplayText): string[] {
+  const values: string[] = [];
+  const dropWords: Translate = (_template, ...args) => {
+    for (const argument of args) if (String(argument) !== DROPPED) values.push(String(argument));
+    return DROPPED;
   };
-  return { translate, asked };
+  assert.equal(renderText(text, dropWords), DROPPED);
+  return values;
 }
 
-function assertTranslatesWhole(text: DisplayText, label: string): void {
-  const { translate, asked } = pseudoTranslator();
-  const rendered = renderText(text, translate);
-  assert.ok(isMessage(text), `${label}: core made a plain string, which cannot be translated`);
-  assert.ok(rendered.startsWith('⟦') && rendered.endsWith('⟧'), `${label}: text outside any template: ${rendered}`);
-  for (const template of asked) assert.ok(TEMPLATES.has(template), `${label}: "${template}" is not a core template`);
+/** `text` is a Message whose only untranslated parts are numbers and the `allowed` values. */
+function assertTranslatesWhole(text: DisplayText | string, label: string, allowed: ReadonlyArray<string | undefined> = []): void {
+  assert.ok(typeof text !== 'string' && isMessage(text), `${label}: core made text that is not a Message, which cannot be translated`);
+  for (const value of valuesIn(text)) {
+    assert.ok(/^\d+$/.test(value) || allowed.includes(value), `${label}: "${value}" would reach the user untranslated`);
+  }
+}
+
+/** What an error may carry untranslated besides the scenario's values: FLORA's words, a reply's technical detail. */
+function carried(error: FloraError): Array<string | undefined> {
+  if (error instanceof FloraApiError) return [error.serverMessage];
+  if (error instanceof FloraProtocolError) return [error.detail];
+  return [];
 }
 
 async function errorOf(operation: () => Promise<unknown>): Promise<FloraError> {
@@ -84,15 +93,28 @@ describe('core/messages', () => {
     it('renders inner messages first, each through the translator', () => {
       const nested = message('inputProblem', message('inputLabelNamed', 'Product photo', 'product_image'), message('urlEmpty'));
       assert.equal(englishText(nested), 'Input "Product photo" (product_image): Enter a URL.');
-      const { translate, asked } = pseudoTranslator();
-      assert.equal(renderMessage(nested, translate), '⟦Input ⟦"Product photo" (product_image)⟧: ⟦Enter a URL.⟧⟧');
+      const asked: string[] = [];
+      const bracket: Translate = (template, ...args) => {
+        asked.push(template);
+        return fillTemplate(`⟦${template}⟧`, ...args);
+      };
+      assert.equal(renderMessage(nested, bracket), '⟦Input ⟦"Product photo" (product_image)⟧: ⟦Enter a URL.⟧⟧');
       assert.deepEqual(asked, [MESSAGE_TEMPLATES.inputLabelNamed, MESSAGE_TEMPLATES.urlEmpty, MESSAGE_TEMPLATES.inputProblem]);
+      assert.deepEqual(valuesIn(nested), ['Product photo', 'product_image']);
     });
 
-    it('passes text the extension already translated through untouched', () => {
-      const { translate, asked } = pseudoTranslator();
-      assert.equal(renderText('Öffnen Sie eine Datei.', translate), 'Öffnen Sie eine Datei.');
-      assert.deepEqual(asked, []);
+    it("shows the extension's own translated text to the user, and its English to logs", () => {
+      const text = { english: 'Open a file first.', translated: 'Öffnen Sie zuerst eine Datei.' };
+      assert.equal(renderText(text, fillTemplate), 'Öffnen Sie zuerst eine Datei.');
+      assert.equal(englishText(text), 'Open a file first.');
+    });
+
+    it('catches a word smuggled in as a value (the check below can fail)', () => {
+      assert.throws(
+        () => assertTranslatesWhole(message('inputMissing', message('inputLabel', 'x'), 'image link'), 'smuggled', ['x']),
+        /"image link"/,
+      );
+      assert.throws(() => assertTranslatesWhole('Enter a URL.', 'plain string'), /not a Message/);
     });
   });
 
@@ -117,21 +139,26 @@ describe('core/messages', () => {
       target.createRun(slug, [{ id: 'product_image', type: 'imageUrl', value }], { idempotencyKey: newIdempotencyKey() });
 
     it('for every documented error code, English message included', async () => {
-      const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
+      const cases: Array<[string, () => Promise<unknown>, RegExp, string[]?]> = [
         ['unauthorized', () => makeClient(sandbox, dispatcher, { getApiKey: () => undefined }).getTechnique('studio-shot'), /no API key/],
         [
           'invalid_api_key',
           () => makeClient(sandbox, dispatcher, { getApiKey: () => 'sk_live_wrong' }).getTechnique('studio-shot'),
           /rejected the API key/,
         ],
-        ['not_found (technique)', () => client.getTechnique('no-such-technique'), /does not know the technique "no-such-technique"/],
-        ['not_found (run)', () => client.getRun('studio-shot', 'run_missing'), /does not know the run run_missing/],
+        [
+          'not_found (technique)',
+          () => client.getTechnique('no-such-technique'),
+          /does not know the technique "no-such-technique"/,
+          ['no-such-technique'],
+        ],
+        ['not_found (run)', () => client.getRun('studio-shot', 'run_missing'), /does not know the run run_missing/, ['run_missing']],
         ['input_validation_error', () => create(client, 'studio-shot', 'https://example.com/a.png'), /rejected the inputs.*FLORA said: "/],
-        ['invalid slug', () => client.getTechnique('../etc'), /is not a technique slug/],
+        ['invalid slug', () => client.getTechnique('../etc'), /is not a technique slug/, ['../etc']],
       ];
-      for (const [label, operation, english] of cases) {
+      for (const [label, operation, english, values = []] of cases) {
         const error = await errorOf(operation);
-        assertTranslatesWhole(error.text, label);
+        assertTranslatesWhole(error.text, label, [...values, ...carried(error)]);
         assert.equal(englishText(error.text), error.message, label);
         assert.match(error.message, english, label);
       }
@@ -139,7 +166,7 @@ describe('core/messages', () => {
       sandbox.credits = 0;
       try {
         const error = await errorOf(() => create(client, 'studio-shot'));
-        assertTranslatesWhole(error.text, 'insufficient_credits');
+        assertTranslatesWhole(error.text, 'insufficient_credits', carried(error));
         assert.match(error.message, /out of FLORA credits.*FLORA said: ".*credits/);
       } finally {
         sandbox.credits = credits;
@@ -157,14 +184,15 @@ describe('core/messages', () => {
       for (const [label, fault, english] of faults) {
         sandbox.faults.inject('details', fault);
         const error = await errorOf(() => client.getTechnique('studio-shot'));
-        assertTranslatesWhole(error.text, label);
+        assertTranslatesWhole(error.text, label, ['studio-shot', ...carried(error)]);
         assert.match(error.message, english, label);
       }
-      const unreachable = makeClient({ url: `http://127.0.0.1:${await closedPort()}`, apiKey: sandbox.apiKey }, dispatcher, {
+      const origin = `http://127.0.0.1:${await closedPort()}`;
+      const unreachable = makeClient({ url: origin, apiKey: sandbox.apiKey }, dispatcher, {
         retry: { attempts: 1 },
       });
       const refused = await errorOf(() => unreachable.getTechnique('studio-shot'));
-      assertTranslatesWhole(refused.text, 'refused');
+      assertTranslatesWhole(refused.text, 'refused', [origin]);
       assert.match(refused.message, /connection was refused/);
     });
   });
@@ -185,18 +213,19 @@ describe('core/messages', () => {
       ]) {
         const problem = checkInputValue(image, value);
         assert.ok(problem, value);
-        assertTranslatesWhole(problem, value);
+        assertTranslatesWhole(problem, value, [value, 'ftp:', 'example.com']);
       }
       const unsupported = checkInputValue({ id: 'clip', type: 'audioUrl' }, 'x');
       assert.ok(unsupported);
-      assertTranslatesWhole(unsupported, 'unsupported type');
+      assertTranslatesWhole(unsupported, 'unsupported type', ['audioUrl']);
       try {
         buildRunInputs(ANIMATOR, { product_image: 42, bogus: 'x' });
         assert.fail('accepted');
       } catch (error) {
         assert.ok(error instanceof FloraInputError);
         assert.equal(error.problems.length, 3);
-        for (const problem of error.problems) assertTranslatesWhole(problem.text, `problem with ${problem.inputId}`);
+        const values = ['Product photo', 'product_image', 'motion_prompt', 'bogus', 'Product Animator', 'product_image, motion_prompt'];
+        for (const problem of error.problems) assertTranslatesWhole(problem.text, `problem with ${problem.inputId}`, values);
         assert.equal(error.message, error.problems.map((problem) => englishText(problem.text)).join(' '));
       }
       const noInputs = { ...ANIMATOR, inputs: [] };
@@ -216,7 +245,7 @@ describe('core/messages', () => {
       for (const reference of ['', 'https://', 'https://app.flora.ai/other/x', 'https://app.flora.ai/techniques/%zz', 'bad slug!']) {
         const parsed = parseTechniqueReference(reference);
         assert.ok('problem' in parsed, reference);
-        assertTranslatesWhole(parsed.problem, reference);
+        assertTranslatesWhole(parsed.problem, reference, ['%zz']);
       }
       for (const base of ['not a url', 'http://flora.example', 'https://user:pass@flora.example']) {
         try {
@@ -224,7 +253,7 @@ describe('core/messages', () => {
           assert.fail(`accepted ${base}`);
         } catch (error) {
           assert.ok(error instanceof FloraError, String(error));
-          assertTranslatesWhole(error.text, base);
+          assertTranslatesWhole(error.text, base, [base, DEFAULT_BASE_URL, 'http://flora.example']);
         }
       }
     });
