@@ -45,11 +45,14 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     lease: new FileLease(path.join(storage, 'poller.lease')),
     windowKey: windowKey(context),
   });
-  const techniquesTree = new TechniquesTree(service, keys);
+  const techniquesTree = new TechniquesTree(service, keys, 'catalogue');
+  const addedTechniquesTree = new TechniquesTree(service, keys, 'added');
   const runsTree = new RunsTree(runs);
   const previews = new PreviewPanels(context.extensionUri, runs, service, log);
   const techniquesView = vscode.window.createTreeView(ViewId.techniques, { treeDataProvider: techniquesTree, showCollapseAll: true });
   techniquesTree.view = techniquesView;
+  const addedTechniquesView = vscode.window.createTreeView(ViewId.addedTechniques, { treeDataProvider: addedTechniquesTree });
+  addedTechniquesTree.view = addedTechniquesView;
   const runsView = vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree });
 
   let lastTextEditor = vscode.window.activeTextEditor;
@@ -58,9 +61,11 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     runs,
     service,
     techniquesTree,
+    addedTechniquesTree,
     runsTree,
     previews,
     techniquesView,
+    addedTechniquesView,
     runsView,
     new RunsStatusBar(runs),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -73,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       runs,
       log,
       techniquesTree,
+      addedTechniquesTree,
       previews,
       lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
     }),

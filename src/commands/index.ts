@@ -27,15 +27,16 @@ export interface CommandServices {
   runs: RunsStore;
   log: Log;
   techniquesTree: TechniquesTree;
+  addedTechniquesTree: TechniquesTree;
   previews: PreviewPanels;
   lastTextEditor: () => vscode.TextEditor | undefined;
 }
 
 export function registerAllCommands(services: CommandServices): vscode.Disposable[] {
-  const { service, keys, runs, log, techniquesTree: tree, previews, lastTextEditor } = services;
+  const { service, keys, runs, log, techniquesTree: tree, addedTechniquesTree: addedTree, previews, lastTextEditor } = services;
   const runContext = { service, runs, keys, lastTextEditor };
   const outputContext = { service, runs, previews, log, lastTextEditor };
-  const techniqueContext = { service, tree };
+  const techniqueContext = { service, tree, addedTree };
   const handlers: Record<CommandId, CommandHandler> = {
     [CommandId.setApiKey]: (argument) => setApiKey({ keys, service, log }, argument),
     [CommandId.removeApiKey]: () => removeApiKey({ keys, service, log }),

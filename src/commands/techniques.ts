@@ -1,5 +1,6 @@
 // Commands of the Techniques view: add/remove a slug, refresh, filter, open in FLORA, copy the slug.
 import * as vscode from 'vscode';
+import { ViewId } from '../common/commandIds';
 import { findDocumentedTechnique } from '../core/catalog';
 import { FloraInputError } from '../core/errors';
 import { parseTechniqueReference } from '../core/techniqueReference';
@@ -10,7 +11,15 @@ import { isTechniqueNode, type TechniquesTree } from '../views/techniquesTree';
 
 export interface TechniqueCommandContext {
   service: FloraService;
+  /** The Techniques view (FLORA's catalogue), which the filter applies to. */
   tree: TechniquesTree;
+  /** The Your Techniques view. */
+  addedTree: TechniquesTree;
+}
+
+function refreshViews(context: TechniqueCommandContext): void {
+  context.tree.refresh();
+  context.addedTree.refresh();
 }
 
 /** Takes a slug or a pasted technique URL (a string argument skips the prompt). Returns the slug added. */
@@ -39,11 +48,13 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
   }
   const current = readSettings().techniques;
   if (!current.includes(slug)) await updateAddedTechniques([slug, ...current]);
-  context.tree.refresh();
+  context.addedTree.refresh();
+  // Shown where it went, unless a script added it: a script's caller keeps the focus.
+  if (typeof argument !== 'string') await vscode.commands.executeCommand(`${ViewId.addedTechniques}.focus`);
   // Fetch the details now so a wrong slug is reported at once, not when the user first runs it.
   context.service.getTechnique(slug).then(
-    () => context.tree.refresh(),
-    () => context.tree.refresh(),
+    () => context.addedTree.refresh(),
+    () => context.addedTree.refresh(),
   );
   return slug;
 }
@@ -52,7 +63,7 @@ export async function removeTechnique(context: TechniqueCommandContext, argument
   const slug = isTechniqueNode(argument) ? argument.slug : typeof argument === 'string' ? argument : await pickAdded();
   if (!slug) return;
   await updateAddedTechniques(readSettings().techniques.filter((item) => item !== slug));
-  context.tree.refresh();
+  context.addedTree.refresh();
 }
 
 async function pickAdded(): Promise<string | undefined> {
@@ -66,7 +77,7 @@ async function pickAdded(): Promise<string | undefined> {
 
 export function refreshTechniques(context: TechniqueCommandContext): void {
   context.service.clearDetails();
-  context.tree.refresh();
+  refreshViews(context);
 }
 
 export async function filterTechniques(context: TechniqueCommandContext, argument?: unknown): Promise<void> {

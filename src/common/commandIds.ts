@@ -35,6 +35,7 @@ export const ContextKey = {
 export const ViewId = {
   container: 'flora',
   techniques: 'flora.techniques',
+  addedTechniques: 'flora.addedTechniques',
   runs: 'flora.runs',
 } as const;
 

@@ -1,5 +1,7 @@
-// The Techniques view: the documented techniques plus the slugs the user added. Expanding one fetches its
-// details once (cached by the service) and shows its inputs, outputs and cost.
+// The technique views: Techniques (FLORA's documented techniques, filterable) and Your Techniques (the
+// slugs the user added, e.g. a team's private techniques; empty until one is added, when the view shows its
+// welcome). Expanding a technique fetches its details once (cached by the service) and shows its inputs,
+// outputs and cost.
 import * as vscode from 'vscode';
 import { CommandId, ContextKey } from '../common/commandIds';
 import { Disposable } from '../common/lifecycle';
@@ -39,6 +41,9 @@ export function isTechniqueNode(value: unknown): value is TechniqueNode {
   );
 }
 
+/** Which techniques a view lists: FLORA's documented catalogue, or the ones the user added. */
+export type TechniqueScope = 'catalogue' | 'added';
+
 export class TechniquesTree extends Disposable implements vscode.TreeDataProvider<TechniquesTreeNode> {
   private readonly changed = this.register(new vscode.EventEmitter<TechniquesTreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
@@ -50,6 +55,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   constructor(
     private readonly service: FloraService,
     keys: KeyStore,
+    readonly scope: TechniqueScope,
   ) {
     super();
     // Without a key the list stays empty, so the view shows its welcome ("Set an API key to start").
@@ -66,11 +72,11 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     this.register(
       onDidChangeSettings((settings) => {
         this.addedSlugs = settings.techniques;
-        void this.updateAddedContext();
+        if (scope === 'added') void this.updateAddedContext();
         this.refresh();
       }),
     );
-    void this.updateAddedContext();
+    if (scope === 'added') void this.updateAddedContext();
     this.register(
       service.onDidChangeDetails((slug) => {
         // A fetch for one technique re-renders the whole list only when the cache was cleared.
@@ -95,21 +101,25 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     this.filter = text.trim();
     await vscode.commands.executeCommand('setContext', ContextKey.techniqueFilterActive, this.filter.length > 0);
     if (this.view) {
-      this.view.message = this.filter ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
+      // No message when nothing matches: VS Code hides a view's welcome ("No technique matches…") behind one.
+      const matches = this.filter.length > 0 && this.techniques().length > 0;
+      this.view.message = matches ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
     }
     this.refresh();
   }
 
-  /** Every technique, the user's own first, filtered by the current filter text. */
+  /** The view's techniques: the added ones, newest first; or the documented ones, filtered by the filter text. */
   techniques(): TechniqueNode[] {
-    const documented = new Set(DOCUMENTED_TECHNIQUES.map((technique) => technique.slug));
-    const added: TechniqueNode[] = this.addedSlugs
-      .filter((slug) => !documented.has(slug))
-      .map((slug) => {
-        const details = this.service.cachedTechnique(slug);
-        return { kind: 'technique', slug, name: details?.name ?? slug, description: details?.description ?? '', added: true };
-      });
-    const all = [...added, ...DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false }))];
+    if (this.scope === 'added') {
+      const documented = new Set(DOCUMENTED_TECHNIQUES.map((technique) => technique.slug));
+      return this.addedSlugs
+        .filter((slug) => !documented.has(slug))
+        .map((slug) => {
+          const details = this.service.cachedTechnique(slug);
+          return { kind: 'technique', slug, name: details?.name ?? slug, description: details?.description ?? '', added: true };
+        });
+    }
+    const all = DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false }));
     const needle = this.filter.toLowerCase();
     if (!needle) return all;
     return all.filter((technique) =>
@@ -121,7 +131,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     if (node.kind === 'technique') {
       const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `technique:${node.slug}`;
-      item.description = node.added ? vscode.l10n.t('{0} · added', node.slug) : node.slug;
+      item.description = node.slug;
       item.tooltip = new vscode.MarkdownString(undefined, false);
       item.tooltip.appendText(`${node.name}\n\n${node.description}\n\n`);
       item.tooltip.appendText(vscode.l10n.t('Slug: {0}', node.slug));

@@ -84,8 +84,10 @@ describe('the FLORA journey in the browser', function () {
     await quickInput.fill(sandbox.apiKey);
     await quickInput.accept();
     await quickInput.waitForClosed();
-    // The welcome gives way to the technique list once the key is stored.
+    // The welcome gives way to the technique list once the key is stored; Your Techniques, still empty,
+    // explains what goes there.
     await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 30_000 });
+    await workbench.viewPane('Your Techniques').getByText('Techniques you add by slug or link appear here').waitFor({ timeout: 30_000 });
     await workbench.notification('FLORA API key saved.');
     await workbench.screenshot('02-key-saved');
     const checks = sandbox.requests.filter((request) => request.method === 'GET' && request.authorization === `Bearer ${sandbox.apiKey}`);
@@ -107,6 +109,13 @@ describe('the FLORA journey in the browser', function () {
     await workbench.treeRow('Product Image').waitFor();
     assert.strictEqual(await workbench.treeRow('Icon Pack').isVisible(), false, 'the filter hides other techniques');
     await workbench.screenshot('03-technique-details');
+    // A filter that matches nothing says so, and clears from the welcome's button.
+    await workbench.runCommand('FLORA: Filter Techniques…');
+    await quickInput.fill('no such technique anywhere');
+    await quickInput.accept();
+    await workbench.sideBar.getByText('No technique matches the filter.').waitFor({ timeout: 30_000 });
+    await workbench.sideBar.getByRole('button', { name: 'Clear Filter' }).click();
+    await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 30_000 });
   });
 
   it('runs a technique from the palette, answering each prompt, and shows progress in the status bar', async () => {
@@ -239,8 +248,11 @@ describe('the FLORA journey in the browser', function () {
     await quickInput.fill('sandbox-hostile');
     await quickInput.accept();
     await workbench.openViewContainer('FLORA');
-    // The tree shows the markup as literal text.
-    await workbench.treeRow(hostileName).waitFor({ timeout: 30_000 });
+    // It lands in Your Techniques, whose welcome gives way to it; the tree shows the markup as literal text.
+    const yours = workbench.viewPane('Your Techniques');
+    await yours.locator('.monaco-list-row').filter({ hasText: hostileName }).waitFor({ timeout: 30_000 });
+    assert.strictEqual(await yours.getByText('Techniques you add by slug or link appear here').isVisible(), false);
+    assert.strictEqual(await workbench.viewPane('Techniques').getByText(hostileName).count(), 0, 'not in the catalogue');
     await workbench.runCommand('FLORA: Run Technique…');
     await quickInput.fill('sandbox-hostile');
     await quickInput.pickItem(/Hostile/);

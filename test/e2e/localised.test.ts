@@ -11,17 +11,13 @@ import * as path from 'path';
 import { onProcessExit, removeDirectory } from '../harness/cleanup';
 import { makeRunDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
+import { exactly } from '../harness/workbench';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
 const LANGUAGE = 'de';
 
 function pseudo(text: string): string {
   return `⟦${text}⟧`;
-}
-
-/** Matches `text` as the whole of an element's text, so nothing glued around it passes. */
-function whole(text: string): RegExp {
-  return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
 /** A translation of a catalogue: every key mapped to its text in brackets (a translator's notes dropped, as in a real one). */
@@ -91,7 +87,7 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
     // The launcher's key is stored during start-up; the technique list replaces the welcome once it is.
     await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 60_000 });
     await workbench.runCommand(`${pseudo(category)}: ${pseudo(runTitle)}`);
-    await workbench.quickInput().waitForTitle(whole(pseudo('FLORA: Run Technique')));
+    await workbench.quickInput().waitForTitle(exactly(pseudo('FLORA: Run Technique')));
   });
 
   it('shows runtime strings and core validation messages translated whole', async () => {
@@ -99,7 +95,7 @@ describe('a translated FLORA (pseudo-German) in the browser', function () {
     const quickInput = workbench.quickInput();
     await quickInput.fill('studio shot');
     await quickInput.pickItem('Studio Shot');
-    await quickInput.waitForTitle(whole(pseudo('Studio Shot: Product Image (1/1)')));
+    await quickInput.waitForTitle(exactly(pseudo('Studio Shot: Product Image (1/1)')));
     await quickInput.fill('http://example.com/sneaker.png');
     // checkInputValue's Message, rendered through vscode.l10n.t with the pseudo bundle.
     // Whole: the element holds the bracketed sentence and nothing else.

@@ -26,7 +26,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** A whole-text matcher: a string must equal the element's trimmed text; a RegExp is used as given. */
-function exactly(text: TextMatch): RegExp {
+export function exactly(text: TextMatch): RegExp {
   return typeof text === 'string' ? new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) : text;
 }
 
@@ -216,6 +216,12 @@ export class Workbench {
   /** The first side bar tree/list row containing `text` (a substring for strings; use a RegExp for exact). */
   treeRow(text: TextMatch): Locator {
     return this.sideBar.locator('.monaco-list-row').filter({ hasText: text }).first();
+  }
+
+  /** One view of the side bar by its exact title (e.g. `Your Techniques`, not every view ending in "Techniques"). */
+  viewPane(title: string): Locator {
+    const header = this.page.locator('.pane-header h3.title').filter({ hasText: exactly(title) });
+    return this.sideBar.locator('.pane').filter({ has: header }).first();
   }
 
   /**
