@@ -590,8 +590,9 @@ function fromReply(reply: RunStatusReply): Partial<RunRecord> {
   return change;
 }
 
-// The HTTP client, its schemas and undici make up most of the bundle. Required on first use rather than
-// imported, so activating the extension does not evaluate them (esbuild keeps required modules lazy).
+// The HTTP client, its schemas and undici make up most of the code. Required on first use rather than
+// imported, so activating the extension does not evaluate them (esbuild keeps required modules lazy);
+// undici is a file of its own (dist/undici.js, see esbuild.mjs), so activation does not even parse it.
 /* eslint-disable @typescript-eslint/no-require-imports */
 function loadClientModule(): typeof import('../core/api') {
   return require('../core/api') as typeof import('../core/api');

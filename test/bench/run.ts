@@ -60,8 +60,9 @@ function addSizeRows(report: Report, size: SizeResults): void {
   });
   report.rows.push({
     item: 2,
-    figure: 'production bundle (minified; what the .vsix ships)',
-    ours: `${formatBytes(size.production.bytes)}: ${contributionText(size.production)}`,
+    figure:
+      'production bundles (minified; what the .vsix ships): dist/extension.js, parsed at activation; dist/undici.js, at the first request',
+    ours: `${formatBytes(size.production.bytes)}: ${contributionText(size.production)}; undici.js ${formatBytes(size.production.undiciBytes)}`,
     baseline: `hello-world extension.js: ${formatBytes(size.hello.extensionBytes)}`,
     goal: '–',
     met: undefined,
@@ -69,12 +70,13 @@ function addSizeRows(report: Report, size: SizeResults): void {
   const vsix = size.vsix;
   const helloVsix = size.hello.vsix;
   if ('bytes' in vsix) {
-    const bundleEntry = vsix.entries.find((entry) => entry.name === 'extension/dist/extension.js');
-    const rest = vsix.entries.filter((entry) => entry !== bundleEntry).slice(0, 2);
+    const bundleEntries = vsix.entries.filter((entry) => entry.name.startsWith('extension/dist/'));
+    const bundleEntry = { compressedBytes: bundleEntries.reduce((total, entry) => total + entry.compressedBytes, 0) };
+    const rest = vsix.entries.filter((entry) => !bundleEntries.includes(entry)).slice(0, 2);
     report.rows.push({
       item: 2,
       figure: '.vsix (vsce package --no-dependencies)',
-      ours: `${formatBytes(vsix.bytes)}: dist/extension.js ${formatBytes(bundleEntry?.compressedBytes ?? 0)} compressed (${Math.round((100 * (bundleEntry?.compressedBytes ?? 0)) / vsix.bytes)}%); then ${rest.map((entry) => `${entry.name.replace(/^extension\//, '')} ${formatBytes(entry.compressedBytes)}`).join(', ')}`,
+      ours: `${formatBytes(vsix.bytes)}: the two bundles ${formatBytes(bundleEntry.compressedBytes)} compressed (${Math.round((100 * bundleEntry.compressedBytes) / vsix.bytes)}%); then ${rest.map((entry) => `${entry.name.replace(/^extension\//, '')} ${formatBytes(entry.compressedBytes)}`).join(', ')}`,
       baseline: `hello-world .vsix: ${'bytes' in helloVsix ? formatBytes(helloVsix.bytes) : helloVsix.error}`,
       goal: '–',
       met: undefined,

@@ -1,6 +1,7 @@
-// Item 2: the bundle and the packaged .vsix, in bytes, with what dominates them. The bundle is analysed
-// with esbuild's metafile (same options as esbuild.mjs, nothing written); the .vsix is packaged by vsce
-// in a scratch copy of the repository, so this checkout's dist/ is never rewritten.
+// Item 2: the bundles and the packaged .vsix, in bytes, with what dominates them. The bundles are analysed
+// with esbuild's metafile, written by esbuild.mjs itself (`--no-write --metafile`), so the figures are of
+// exactly what the build makes; the .vsix is packaged by vsce in a scratch copy of the repository, so this
+// checkout's dist/ is never rewritten.
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,8 +16,11 @@ export interface Contribution {
 }
 
 export interface BundleFigures {
+  /** dist/extension.js: what activation loads. */
   bytes: number;
   contributions: Contribution[];
+  /** dist/undici.js: loaded at the first request. */
+  undiciBytes: number;
 }
 
 export interface SizeResults {
@@ -40,34 +44,30 @@ function ownerOf(input: string): string {
   return parts[0] ?? input;
 }
 
-async function bundle(minify: boolean): Promise<BundleFigures> {
-  const esbuild = await import('esbuild');
-  const result = await esbuild.build({
-    absWorkingDir: repositoryRoot,
-    entryPoints: ['src/extension.ts'],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node18',
-    outfile: 'dist/extension.js',
-    external: ['vscode'],
-    minify,
-    sourcemap: false,
-    metafile: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  const output = Object.entries(result.metafile?.outputs ?? {}).find(([name]) => name.endsWith('extension.js'))?.[1];
-  if (!output) throw new Error('esbuild produced no extension.js');
+interface Metafile {
+  outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+async function bundle(production: boolean, scratch: string): Promise<BundleFigures> {
+  const metafilePath = path.join(scratch, `metafile-${production ? 'production' : 'development'}.json`);
+  const flags = [...(production ? ['--production'] : []), '--no-write', '--metafile', metafilePath];
+  await run(process.execPath, [path.join(repositoryRoot, 'esbuild.mjs'), ...flags], repositoryRoot);
+  const metafile = JSON.parse(fs.readFileSync(metafilePath, 'utf8')) as Metafile;
+  const outputOf = (name: string) => {
+    const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith(name))?.[1];
+    if (!output) throw new Error(`esbuild.mjs produced no ${name}`);
+    return output;
+  };
+  const extension = outputOf('dist/extension.js');
   const byOwner = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+  for (const [input, { bytesInOutput }] of Object.entries(extension.inputs)) {
     const owner = ownerOf(input);
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
   }
   const contributions = [...byOwner.entries()]
-    .map(([name, bytes]) => ({ name, bytes, share: bytes / output.bytes }))
+    .map(([name, bytes]) => ({ name, bytes, share: bytes / extension.bytes }))
     .sort((a, b) => b.bytes - a.bytes);
-  return { bytes: output.bytes, contributions };
+  return { bytes: extension.bytes, contributions, undiciBytes: outputOf('dist/undici.js').bytes };
 }
 
 function run(command: string, args: string[], cwd: string): Promise<string> {
@@ -129,9 +129,9 @@ async function packageHello(scratch: string): Promise<string> {
  */
 export async function measureSize(scratch: string): Promise<SizeResults> {
   const distFile = path.join(repositoryRoot, 'dist', 'extension.js');
-  const [development, production] = [await bundle(false), await bundle(true)];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-bench-package-'));
   try {
+    const [development, production] = [await bundle(false, work), await bundle(true, work)];
     let vsix: SizeResults['vsix'];
     try {
       const file = path.join(scratch, 'flora-vscode.vsix');

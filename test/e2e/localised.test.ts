@@ -28,7 +28,7 @@ function pseudoCatalogue(file: string): Record<string, string> {
 
 /** The built extension's runtime files, as a .vsix would hold them, plus the pseudo-translations. */
 function copyTranslatedExtension(target: string): void {
-  for (const file of ['package.json', 'package.nls.json', 'dist/extension.js']) {
+  for (const file of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/undici.js']) {
     fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     fs.copyFileSync(path.join(repositoryRoot, file), path.join(target, file));
   }

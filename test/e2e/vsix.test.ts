@@ -163,11 +163,16 @@ describe('the packaged extension (.vsix) installed into code-server', function (
       'extension/changelog.md',
       'extension/LICENSE.txt',
       'extension/dist/extension.js',
+      'extension/dist/undici.js',
       ...media,
     ].sort();
     assert.deepStrictEqual([...vsixEntries.keys()].sort(), expected);
-    const bundle = vsixEntries.get('extension/dist/extension.js')?.toString('utf8') ?? '';
-    assert.ok(bundle.length > 0 && !bundle.includes('sourceMappingURL'), 'the bundle is the production build, without a source map');
+    for (const file of ['extension/dist/extension.js', 'extension/dist/undici.js']) {
+      const bundle = vsixEntries.get(file)?.toString('utf8') ?? '';
+      assert.ok(bundle.length > 0 && !bundle.includes('sourceMappingURL'), `${file} is the production build, without a source map`);
+    }
+    // undici is loaded at the first request, from the file beside the extension's.
+    assert.match(vsixEntries.get('extension/dist/extension.js')?.toString('utf8') ?? '', /require\("\.\/undici\.js"\)/);
     // The marketplace reads the display name and description from the vsixmanifest: resolved, not %keys%.
     const vsixManifest = vsixEntries.get('extension.vsixmanifest')?.toString('utf8') ?? '';
     assert.match(vsixManifest, /<DisplayName>FLORA<\/DisplayName>/);

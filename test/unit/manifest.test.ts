@@ -366,7 +366,7 @@ describe('package contents (vsce, .vscodeignore)', function () {
 
   /** Exactly what may ship: the bundle, media, manifest and its strings, README, CHANGELOG, LICENSE. */
   const isAllowed = (file: string): boolean =>
-    ['dist/extension.js', 'package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE'].includes(file) ||
+    ['dist/extension.js', 'dist/undici.js', 'package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE'].includes(file) ||
     (file.startsWith('media/') && !file.endsWith('.map'));
 
   const list = async (cwd: string): Promise<string[]> =>
@@ -384,7 +384,7 @@ describe('package contents (vsce, .vscodeignore)', function () {
       .map((entry) => entry.value)
       .filter((value) => value.startsWith('media/'));
     // The bundle exists only after a build; the next test checks the ignore rules without one.
-    if (fs.existsSync(path.join(repositoryRoot, 'dist', 'extension.js'))) required.push('dist/extension.js');
+    if (fs.existsSync(path.join(repositoryRoot, 'dist', 'extension.js'))) required.push('dist/extension.js', 'dist/undici.js');
     for (const file of [...required, ...referenced]) assert.ok(files.includes(file), `${file} is not packaged`);
   });
 
@@ -400,6 +400,8 @@ describe('package contents (vsce, .vscodeignore)', function () {
       const clutter = [
         'dist/extension.js',
         'dist/extension.js.map',
+        'dist/undici.js',
+        'dist/undici.js.map',
         'dist/flora-vscode.vsix',
         'src/extension.ts',
         'test/unit/manifest.test.ts',
@@ -428,7 +430,16 @@ describe('package contents (vsce, .vscodeignore)', function () {
         .map((entry) => path.relative(repositoryRoot, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
         // The README's pictures are shown from the repository, never shipped.
         .filter((file) => !file.startsWith('media/readme/'));
-      const expected = ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/extension.js', 'package.json', 'package.nls.json', ...media].sort();
+      const expected = [
+        'CHANGELOG.md',
+        'LICENSE',
+        'README.md',
+        'dist/extension.js',
+        'dist/undici.js',
+        'package.json',
+        'package.nls.json',
+        ...media,
+      ].sort();
       assert.deepEqual(files, expected);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
