@@ -9,20 +9,25 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-/** Prints esbuild's problems in the form VS Code's $esbuild-watch problem matcher understands. */
-const problemReporter = {
-  name: 'problem-reporter',
-  setup(build) {
-    build.onStart(() => console.log('[watch] build started'));
-    build.onEnd((result) => {
-      for (const { text, location } of result.errors) {
-        console.error(`✘ [ERROR] ${text}`);
-        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
-      }
-      console.log('[watch] build finished');
-    });
-  },
-};
+/**
+ * Prints esbuild's problems in the form VS Code's $esbuild-watch problem matcher understands. Only the
+ * extension's build announces start and finish, so the matcher sees one build, not two interleaved.
+ */
+function problemReporter({ announce }) {
+  return {
+    name: 'problem-reporter',
+    setup(build) {
+      if (announce) build.onStart(() => console.log('[watch] build started'));
+      build.onEnd((result) => {
+        for (const { text, location } of result.errors) {
+          console.error(`✘ [ERROR] ${text}`);
+          if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+        }
+        if (announce) console.log('[watch] build finished');
+      });
+    },
+  };
+}
 
 /** `import … from 'undici'` in the extension becomes `require('./undici.js')`: the sibling bundle. */
 const undiciBeside = {
@@ -52,9 +57,9 @@ function bundleOptions({ production = false, write = true } = {}) {
       entryPoints: ['src/extension.ts'],
       outfile: 'dist/extension.js',
       external: ['vscode'],
-      plugins: [undiciBeside, problemReporter],
+      plugins: [undiciBeside, problemReporter({ announce: true })],
     },
-    { ...common, entryPoints: [require.resolve('undici')], outfile: 'dist/undici.js' },
+    { ...common, entryPoints: [require.resolve('undici')], outfile: 'dist/undici.js', plugins: [problemReporter({ announce: false })] },
   ];
 }
 

@@ -62,11 +62,13 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     this.register(
       keys.onDidChange((hasKey) => {
         this.hasKey = hasKey;
+        this.updateMessage();
         this.refresh();
       }),
     );
     void keys.has().then((hasKey) => {
       this.hasKey = hasKey;
+      this.updateMessage();
       this.refresh();
     });
     this.register(
@@ -90,7 +92,8 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   }
 
   private async updateAddedContext(): Promise<void> {
-    await vscode.commands.executeCommand('setContext', ContextKey.hasAddedTechniques, this.addedSlugs.length > 0);
+    // What the view lists: a documented slug in the setting is shown in Techniques, not here.
+    await vscode.commands.executeCommand('setContext', ContextKey.hasAddedTechniques, this.techniques().length > 0);
   }
 
   get filterText(): string {
@@ -100,12 +103,15 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   async setFilter(text: string): Promise<void> {
     this.filter = text.trim();
     await vscode.commands.executeCommand('setContext', ContextKey.techniqueFilterActive, this.filter.length > 0);
-    if (this.view) {
-      // No message when nothing matches: VS Code hides a view's welcome ("No technique matches…") behind one.
-      const matches = this.filter.length > 0 && this.techniques().length > 0;
-      this.view.message = matches ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
-    }
+    this.updateMessage();
     this.refresh();
+  }
+
+  private updateMessage(): void {
+    if (!this.view) return;
+    // Only while something is listed: VS Code hides a view's welcome (no key, no match) behind a message.
+    const listed = this.hasKey && this.filter.length > 0 && this.techniques().length > 0;
+    this.view.message = listed ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
   }
 
   /** The view's techniques: the added ones, newest first; or the documented ones, filtered by the filter text. */

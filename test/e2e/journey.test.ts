@@ -243,11 +243,12 @@ describe('the FLORA journey in the browser', function () {
   it('shows hostile server strings as text everywhere and never loads unsafe output URLs', async () => {
     const { workbench } = session;
     const hostileName = `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`;
+    // From another side bar: adding brings Your Techniques into view by itself.
+    await workbench.openViewContainer('Explorer');
     await workbench.runCommand('FLORA: Add Technique…');
     const quickInput = workbench.quickInput();
     await quickInput.fill('sandbox-hostile');
     await quickInput.accept();
-    await workbench.openViewContainer('FLORA');
     // It lands in Your Techniques, whose welcome gives way to it; the tree shows the markup as literal text.
     const yours = workbench.viewPane('Your Techniques');
     await yours.locator('.monaco-list-row').filter({ hasText: hostileName }).waitFor({ timeout: 30_000 });
