@@ -6,8 +6,20 @@ import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey, type FloraClientOptions } from '../../../src/core/api';
 import type { RunFetcher } from '../../../src/core/poller';
-import type { CreateRunReply, RunStatusReply } from '../../../src/core/schemas';
+import type { CreateRunReply, RunStatusReply, TechniqueDetails } from '../../../src/core/schemas';
 import type { RecordedRequest, Sandbox } from '../../sandbox/server';
+
+/** The shape of product-animator in the sandbox: an image and a text input. */
+export const ANIMATOR: TechniqueDetails = {
+  techniqueId: 'animator',
+  name: 'Product Animator',
+  runCost: 20,
+  inputs: [
+    { id: 'product_image', name: 'Product Image', type: 'imageUrl' },
+    { id: 'motion_prompt', name: 'Motion Prompt', type: 'text' },
+  ],
+  outputs: [{ id: 'product_video', name: 'Product Video', type: 'videoUrl' }],
+};
 
 export const USER_AGENT = 'flora-vscode-unit-tests/1.0';
 export const PHOTO = 'https://media.flora.ai/uploads/photo.jpg';

@@ -13,7 +13,7 @@ import { englishText } from '../../../src/core/messages';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import { checkMediaUrl as sandboxCheckMediaUrl } from '../../sandbox/hosts';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { makeClient } from './helpers';
+import { ANIMATOR, makeClient } from './helpers';
 
 /** Every host form the document lists, as a hostname and a URL on it. */
 const ACCEPTED_URLS: readonly string[] = [
@@ -64,18 +64,6 @@ const REJECTED_URLS: readonly { url: string; reason: RegExp }[] = [
   { url: 'https://media.flora.ai\\@evil.com/a.png', reason: /\\/ },
   { url: 'not a url', reason: /not a URL/ },
 ];
-
-/** The shape of product-animator in the sandbox: an image and a text input. */
-const ANIMATOR: TechniqueDetails = {
-  techniqueId: 'animator',
-  name: 'Product Animator',
-  runCost: 20,
-  inputs: [
-    { id: 'product_image', name: 'Product Image', type: 'imageUrl' },
-    { id: 'motion_prompt', name: 'Motion Prompt', type: 'text' },
-  ],
-  outputs: [{ id: 'product_video', name: 'Product Video', type: 'videoUrl' }],
-};
 
 /** The English text of one of the error's problems. */
 function problemText(error: FloraInputError, index: number): string {

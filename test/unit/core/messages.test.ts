@@ -26,9 +26,8 @@ import {
 } from '../../../src/core/messages';
 import { DEFAULT_BASE_URL } from '../../../src/core/model';
 import { parseTechniqueReference } from '../../../src/core/techniqueReference';
-import type { TechniqueDetails } from '../../../src/core/schemas';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { closedPort, makeClient, PHOTO } from './helpers';
+import { ANIMATOR, closedPort, makeClient, PHOTO } from './helpers';
 
 const DROPPED = '\u0000';
 
@@ -67,16 +66,6 @@ async function errorOf(operation: () => Promise<unknown>): Promise<FloraError> {
   }
   assert.fail('the operation succeeded');
 }
-
-const ANIMATOR: TechniqueDetails = {
-  techniqueId: 'animator',
-  name: 'Product Animator',
-  runCost: 20,
-  inputs: [
-    { id: 'product_image', name: 'Product photo', type: 'imageUrl' },
-    { id: 'motion_prompt', type: 'text' },
-  ],
-};
 
 describe('core/messages', () => {
   describe('filling templates', () => {
@@ -224,7 +213,15 @@ describe('core/messages', () => {
       } catch (error) {
         assert.ok(error instanceof FloraInputError);
         assert.equal(error.problems.length, 3);
-        const values = ['Product photo', 'product_image', 'motion_prompt', 'bogus', 'Product Animator', 'product_image, motion_prompt'];
+        const values = [
+          'Product Image',
+          'Motion Prompt',
+          'product_image',
+          'motion_prompt',
+          'bogus',
+          'Product Animator',
+          'product_image, motion_prompt',
+        ];
         for (const problem of error.problems) assertTranslatesWhole(problem.text, `problem with ${problem.inputId}`, values);
         assert.equal(error.message, error.problems.map((problem) => englishText(problem.text)).join(' '));
       }
