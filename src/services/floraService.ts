@@ -1,8 +1,6 @@
 // Runs techniques: the one place that turns a request into a FLORA run and follows it to its end. It owns
 // the client (rebuilt when the base URL changes), the technique-details cache and the poller, and writes
 // every change to the runs store, which the views display.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Dispatcher } from 'undici';
 import { ContextKey } from '../common/commandIds';
@@ -21,6 +19,7 @@ import type { Log } from './log';
 import { describeError, ExtensionError, explanationOf, l10nText } from './messages';
 import type { RunsStore } from './runsStore';
 import { onDidChangeSettings, readSettings, type FloraSettings } from './settings';
+import { WindowCoordinator } from './windowCoordinator';
 
 export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
 
@@ -64,7 +63,7 @@ export class FloraService extends Disposable {
   private readonly creating = new Set<string>();
   /** Runs whose create request this activation sends itself (resuming must not send it a second time). */
   private readonly createdHere = new Set<string>();
-  private pollingHere = false;
+  private readonly coordinator: WindowCoordinator;
   private readonly authProblem = this.register(new vscode.EventEmitter<FloraError>());
   /** FLORA refused the key while following a run; polling waits for a new key. */
   readonly onAuthProblem = this.authProblem.event;
@@ -81,6 +80,19 @@ export class FloraService extends Disposable {
       strategy: 'eta',
     });
     this.register(this.poller);
+    this.coordinator = this.register(
+      new WindowCoordinator({
+        lease: options.lease,
+        checkMs: options.leaseCheckMs,
+        windowKey: options.windowKey,
+        log: options.log,
+        hasLiveRuns: () => options.runs.live().length > 0,
+        onStartPolling: () => this.resumeLiveRuns(),
+        onStopPolling: () => {
+          for (const record of options.runs.live()) if (record.runId) this.poller.untrack(record.runId);
+        },
+      }),
+    );
     this.register(
       onDidChangeSettings((settings) => {
         const baseChanged = settings.baseUrl !== this.settings.baseUrl;
@@ -111,47 +123,20 @@ export class FloraService extends Disposable {
       options.runs.onDidFinish((record) => {
         // The window that started the run tells the user; if it has gone (closed, reloaded), the polling one does.
         const mine = record.origin === undefined || record.origin === this.windowId;
-        if (mine || (this.pollingHere && !this.isWindowAlive(record.origin))) this.finished.fire(record);
+        if (mine || (this.coordinator.isPolling && !this.coordinator.isWindowAlive(record.origin))) this.finished.fire(record);
       }),
     );
     // Runs another window started show up through the journal; the polling window follows them.
     this.register(options.runs.onDidChange((record) => record && this.adopt(record)));
-    this.register(toDisposable(() => options.lease.release()));
-    this.register(toDisposable(() => fs.rmSync(this.heartbeatFile(this.windowId), { force: true })));
-  }
-
-  /** Each window keeps a heartbeat next to the lease, so others can tell whether it is still open. */
-  private heartbeatFile(windowId: string): string {
-    return path.join(path.dirname(this.options.lease.file), 'windows', `${windowId}.json`);
-  }
-
-  private beat(): void {
-    try {
-      const file = this.heartbeatFile(this.windowId);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, JSON.stringify({ expiresAt: Date.now() + 3 * (this.options.leaseCheckMs ?? 3_000) }));
-    } catch {
-      // Without a heartbeat the polling window also notifies; nothing is lost.
-    }
-  }
-
-  private isWindowAlive(windowId: string | undefined): boolean {
-    if (!windowId) return false;
-    try {
-      const { expiresAt } = JSON.parse(fs.readFileSync(this.heartbeatFile(windowId), 'utf8')) as { expiresAt?: unknown };
-      return typeof expiresAt === 'number' && expiresAt > Date.now();
-    } catch {
-      return false;
-    }
   }
 
   get windowId(): string {
-    return this.options.windowKey ?? this.options.lease.owner;
+    return this.coordinator.windowId;
   }
 
   /** Whether this window is the one polling FLORA for every window's runs. */
   get isPollingWindow(): boolean {
-    return this.pollingHere;
+    return this.coordinator.isPolling;
   }
 
   /**
@@ -160,9 +145,7 @@ export class FloraService extends Disposable {
    */
   start(): void {
     this.renotifyUnseen();
-    this.checkLease();
-    const timer = setInterval(() => this.checkLease(), this.options.leaseCheckMs ?? 3_000);
-    this.register(toDisposable(() => clearInterval(timer)));
+    this.coordinator.start();
   }
 
   /**
@@ -178,42 +161,12 @@ export class FloraService extends Disposable {
     }
   }
 
-  private checkLease(): void {
-    if (this.isDisposed) return;
-    // With nothing to poll there is nothing to coordinate: no lease, no heartbeat, no writes.
-    if (this.options.runs.live().length === 0) {
-      if (this.pollingHere) {
-        this.options.lease.release();
-        this.pollingHere = false;
-      }
-      return;
-    }
-    this.beat();
-    let held: boolean;
-    try {
-      held = this.options.lease.acquireOrRenew();
-    } catch (error) {
-      // Global storage unwritable: poll here rather than not at all.
-      this.options.log.warn(`The polling lease is unavailable (${String(error)}); this window polls its runs itself.`);
-      held = true;
-    }
-    if (held && !this.pollingHere) {
-      this.pollingHere = true;
-      this.options.log.info('This window now polls FLORA for the runs of every window.');
-      this.resumeLiveRuns();
-    } else if (!held && this.pollingHere) {
-      this.pollingHere = false;
-      this.options.log.info('Another window polls FLORA now; this one follows the shared run journal.');
-      for (const record of this.options.runs.live()) if (record.runId) this.poller.untrack(record.runId);
-    }
-  }
-
   /** A run changed in the store: the polling window follows live runs it is not following yet. */
   private adopt(record: RunRecord): void {
     if (this.isDisposed || !isLive(record)) return;
     // A new live run and nobody polling here yet: try for the lease now rather than at the next check.
-    if (!this.pollingHere) this.checkLease();
-    if (!this.pollingHere) return;
+    if (!this.coordinator.isPolling) this.coordinator.check();
+    if (!this.coordinator.isPolling) return;
     if (record.runId) {
       if (!this.poller.isTracking(record.runId)) this.follow(record, false);
       return;
@@ -526,7 +479,7 @@ export class FloraService extends Disposable {
   }
 
   private follow(record: RunRecord, immediate: boolean): void {
-    if (!this.pollingHere || !record.runId || this.poller.isTracking(record.runId)) return;
+    if (!this.coordinator.isPolling || !record.runId || this.poller.isTracking(record.runId)) return;
     const localId = record.localId;
     this.poller
       .track(
