@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { ViewId } from './common/commandIds';
 import { registerAllCommands } from './commands';
 import { RunJournal } from './core/journal';
+import { messageOf } from './core/errors';
 import { FileLease } from './core/lease';
 import { toPublicRecord, type PublicRunRecord } from './core/runs';
 import { FloraService } from './services/floraService';
@@ -130,7 +131,7 @@ async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: R
     await runs.ready;
     service.start();
   } catch (error) {
-    log.error(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+    log.error(`Start-up failed: ${messageOf(error)}`);
   }
 }
 

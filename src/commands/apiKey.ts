@@ -1,7 +1,6 @@
 // FLORA: Set API Key / Remove API Key. The key goes only to SecretStorage, and is checked against FLORA on save.
 import * as vscode from 'vscode';
 import { API_KEYS_URL } from '../common/commandIds';
-import { FloraInputError } from '../core/errors';
 import type { FloraService, KeyVerdict } from '../services/floraService';
 import { checkKeyShape, type KeyStore } from '../services/keyStore';
 import type { Log } from '../services/log';
@@ -15,8 +14,7 @@ export interface KeyCommandContext {
 /** With a string argument the key is stored without prompting (the automation contract). */
 export async function setApiKey(context: KeyCommandContext, argument?: unknown): Promise<boolean> {
   if (typeof argument === 'string') {
-    const problem = checkKeyShape(argument.trim());
-    if (problem) throw new FloraInputError([{ inputId: undefined, text: problem }]);
+    // set() refuses a key of the wrong shape with the same message the prompt shows.
     await context.keys.set(argument);
     context.log.info('API key stored (from a command argument).');
     return true;

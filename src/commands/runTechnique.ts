@@ -13,7 +13,7 @@ import type { FloraService } from '../services/floraService';
 import type { KeyStore } from '../services/keyStore';
 import { describeError, localize } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
-import { isTechniqueNode } from '../views/techniquesTree';
+import { isTechniqueNode, techniqueSlugOf } from '../views/techniquesTree';
 
 export interface RunRequest {
   slug: string;
@@ -43,7 +43,7 @@ export async function runTechnique(context: RunCommandContext, argument?: unknow
     return runRequest(context, argument);
   }
   if (!(await ensureKey(context))) return undefined;
-  const slug = isTechniqueNode(argument) ? argument.slug : typeof argument === 'string' ? argument : await pickTechnique(context.service);
+  const slug = techniqueSlugOf(argument) ?? (await pickTechnique(context.service));
   if (!slug) return undefined;
   const technique = await loadTechnique(context, slug);
   if (!technique) return undefined;

@@ -7,7 +7,7 @@ import { parseTechniqueReference } from '../core/techniqueReference';
 import type { FloraService } from '../services/floraService';
 import { localize } from '../services/messages';
 import { readSettings, updateAddedTechniques } from '../services/settings';
-import { isTechniqueNode, type TechniquesTree } from '../views/techniquesTree';
+import { techniqueSlugOf, type TechniquesTree } from '../views/techniquesTree';
 
 export interface TechniqueCommandContext {
   service: FloraService;
@@ -15,11 +15,6 @@ export interface TechniqueCommandContext {
   tree: TechniquesTree;
   /** The Your Techniques view. */
   addedTree: TechniquesTree;
-}
-
-function refreshViews(context: TechniqueCommandContext): void {
-  context.tree.refresh();
-  context.addedTree.refresh();
 }
 
 /** Takes a slug or a pasted technique URL (a string argument skips the prompt). Returns the slug added. */
@@ -60,7 +55,7 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
 }
 
 export async function removeTechnique(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
-  const slug = isTechniqueNode(argument) ? argument.slug : typeof argument === 'string' ? argument : await pickAdded();
+  const slug = techniqueSlugOf(argument) ?? (await pickAdded());
   if (!slug) return;
   await updateAddedTechniques(readSettings().techniques.filter((item) => item !== slug));
   context.addedTree.refresh();
@@ -76,8 +71,8 @@ async function pickAdded(): Promise<string | undefined> {
 }
 
 export function refreshTechniques(context: TechniqueCommandContext): void {
+  // Both technique views listen for the cleared cache and refresh themselves.
   context.service.clearDetails();
-  refreshViews(context);
 }
 
 export async function filterTechniques(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
@@ -97,19 +92,14 @@ export async function clearTechniqueFilter(context: TechniqueCommandContext): Pr
   await context.tree.setFilter('');
 }
 
-function slugOf(argument: unknown): string | undefined {
-  if (isTechniqueNode(argument)) return argument.slug;
-  return typeof argument === 'string' ? argument : undefined;
-}
-
 export async function openTechniqueInFlora(argument?: unknown): Promise<void> {
-  const slug = slugOf(argument);
+  const slug = techniqueSlugOf(argument);
   if (!slug) return;
   await vscode.env.openExternal(vscode.Uri.parse(`https://app.flora.ai/techniques/${encodeURIComponent(slug)}`));
 }
 
 export async function copyTechniqueSlug(argument?: unknown): Promise<void> {
-  const slug = slugOf(argument);
+  const slug = techniqueSlugOf(argument);
   if (!slug) return;
   await vscode.env.clipboard.writeText(slug);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied "{0}"', slug), 3000);

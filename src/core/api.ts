@@ -11,6 +11,7 @@ import {
   FloraRateLimitError,
   FloraServerError,
   messageForApiError,
+  retryAfterOf,
   type Subject,
 } from './errors';
 import { message } from './messages';
@@ -32,8 +33,7 @@ import {
 /** The largest reply body read; FLORA's replies are a few kilobytes. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export { isValidSlug, newIdempotencyKey } from './model';
-export type { Logger, LogLevel } from './model';
+export { newIdempotencyKey } from './model';
 
 export interface FloraClientOptions {
   baseUrl: string;
@@ -74,10 +74,6 @@ export class FloraClient {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.log = options.log ?? (() => undefined);
-  }
-
-  get origin(): string {
-    return this.baseUrl.origin;
   }
 
   // async, so a bad slug rejects the returned promise instead of throwing synchronously.
@@ -147,8 +143,7 @@ export class FloraClient {
         return await operation();
       } catch (error) {
         if (!(error instanceof FloraError) || !error.retryable || attempt >= attempts || signal?.aborted) throw error;
-        const retryAfterMs = error instanceof FloraRateLimitError || error instanceof FloraServerError ? error.retryAfterMs : undefined;
-        const delay = backoffDelay(attempt - 1, this.retryPolicy, retryAfterMs, this.options.random);
+        const delay = backoffDelay(attempt - 1, this.retryPolicy, retryAfterOf(error), this.options.random);
         this.log('info', `Retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts}): ${error.message}`);
         await sleep(delay, signal);
       }

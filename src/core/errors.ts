@@ -3,21 +3,6 @@
 // `retryable` tells the client and the poller whether trying again could help.
 import { englishText, message, type DisplayText, type Message } from './messages';
 
-/** The error codes flora-api.md documents, with their HTTP statuses. */
-export const DOCUMENTED_ERROR_CODES = {
-  unauthorized: 401,
-  invalid_api_key: 401,
-  invalid_json: 400,
-  input_validation_error: 400,
-  not_found: 404,
-  insufficient_credits: 402,
-} as const;
-export type DocumentedErrorCode = keyof typeof DOCUMENTED_ERROR_CODES;
-
-export function isDocumentedErrorCode(code: string): code is DocumentedErrorCode {
-  return Object.prototype.hasOwnProperty.call(DOCUMENTED_ERROR_CODES, code);
-}
-
 export type FloraErrorKind =
   | 'api' // a documented (or other 4xx) error reply
   | 'rateLimited' // 429
@@ -150,8 +135,14 @@ export class FloraCancelledError extends FloraError {
   }
 }
 
-export function isFloraError(error: unknown): error is FloraError {
-  return error instanceof FloraError;
+/** An error's own message, or the thrown value as text (anything can be thrown). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** How long the server asked us to wait before trying again (Retry-After on a 429 or 5xx), if it said. */
+export function retryAfterOf(error: FloraError): number | undefined {
+  return error instanceof FloraRateLimitError || error instanceof FloraServerError ? error.retryAfterMs : undefined;
 }
 
 export function isAuthError(error: unknown): boolean {

@@ -1,6 +1,6 @@
 // The HTTP rules under the FLORA client: timeouts, base-URL rules, Retry-After, and the mapping of
 // low-level failures to typed errors. (The undici dispatcher itself is in dispatcher.ts.)
-import { FloraCancelledError, FloraConfigurationError, FloraTransportError, type TransportFailure } from './errors';
+import { FloraCancelledError, FloraConfigurationError, FloraTransportError, messageOf, type TransportFailure } from './errors';
 import { message, type Message } from './messages';
 
 import { DEFAULT_BASE_URL, isLoopbackHost } from './model';
@@ -56,7 +56,7 @@ export function toTransportError(error: unknown, origin: string): FloraTransport
     timeout: message('transportTimeout', origin),
     dns: message('transportDns', origin),
     tls: message('transportTls', origin),
-    other: message('transportOther', origin, error instanceof Error ? error.message : String(error)),
+    other: message('transportOther', origin, messageOf(error)),
   };
   return new FloraTransportError(failure, reason[failure], { cause: error });
 }

@@ -1,7 +1,7 @@
 // One scheduler for every live run: a single timer set for the earliest due poll, never a timer per run.
 // A failed poll backs off and tries again — a run is never dropped because a poll failed; it ends only when
 // FLORA says completed or failed (or, after repeated 404s, that the run is gone).
-import { FloraApiError, FloraCancelledError, FloraError, FloraRateLimitError, FloraServerError } from './errors';
+import { FloraApiError, FloraCancelledError, FloraError, FloraServerError, messageOf, retryAfterOf } from './errors';
 import { englishText, message, type Message } from './messages';
 import { backoffDelay } from './retry';
 import { clampProgress, isFinalStatus } from './model';
@@ -250,12 +250,8 @@ export class Poller {
       }
     }
     entry.consecutiveFailures++;
-    const floraError =
-      error instanceof FloraError
-        ? error
-        : new FloraServerError(0, message('serverUnexpected', error instanceof Error ? error.message : String(error)));
-    const retryAfterMs =
-      floraError instanceof FloraRateLimitError || floraError instanceof FloraServerError ? floraError.retryAfterMs : undefined;
+    const floraError = error instanceof FloraError ? error : new FloraServerError(0, message('serverUnexpected', messageOf(error)));
+    const retryAfterMs = retryAfterOf(floraError);
     const backoff = backoffDelay(
       entry.consecutiveFailures - 1,
       { baseDelayMs: this.intervalMs, maxDelayMs: this.options.maxBackoffMs ?? 30_000, maxRetryAfterMs: 60_000 },

@@ -1,5 +1,6 @@
 // The run record every view displays, and the rules for keeping a bounded history.
 import type { Message } from './messages';
+import { RUN_STATUSES } from './model';
 import type { RunInput, RunOutput, RunStatus } from './schemas';
 
 /** "creating": the intent is recorded but FLORA has not answered the create request yet. */
@@ -117,7 +118,7 @@ export function isRunRecord(value: unknown): value is RunRecord {
     typeof record.slug === 'string' &&
     typeof record.techniqueName === 'string' &&
     typeof record.status === 'string' &&
-    ['creating', 'pending', 'running', 'completed', 'failed'].includes(record.status) &&
+    ['creating', ...RUN_STATUSES].includes(record.status) &&
     typeof record.progress === 'number' &&
     typeof record.startedLocallyAt === 'number' &&
     typeof record.updatedAt === 'number' &&

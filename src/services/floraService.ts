@@ -5,9 +5,9 @@ import * as vscode from 'vscode';
 import type { Dispatcher } from 'undici';
 import { ContextKey } from '../common/commandIds';
 import { Disposable, toDisposable } from '../common/lifecycle';
-import type { FloraClient } from '../core/api';
+import type { FloraClient, FloraClientOptions } from '../core/api';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
-import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError } from '../core/errors';
+import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError, messageOf } from '../core/errors';
 import { clampProgress, isLoopbackHost, newIdempotencyKey } from '../core/model';
 import { buildRunInputs, type MediaUrlOptions } from '../core/inputs';
 import type { FileLease } from '../core/lease';
@@ -86,7 +86,7 @@ export class FloraService extends Disposable {
         checkMs: options.leaseCheckMs,
         windowKey: options.windowKey,
         log: options.log,
-        hasLiveRuns: () => options.runs.live().length > 0,
+        hasLiveRuns: () => options.runs.hasLive(),
         onStartPolling: () => this.resumeLiveRuns(),
         onStopPolling: () => {
           for (const record of options.runs.live()) if (record.runId) this.poller.untrack(record.runId);
@@ -164,8 +164,9 @@ export class FloraService extends Disposable {
   /** A run changed in the store: the polling window follows live runs it is not following yet. */
   private adopt(record: RunRecord): void {
     if (this.isDisposed || !isLive(record)) return;
-    // A new live run and nobody polling here yet: try for the lease now rather than at the next check.
-    if (!this.coordinator.isPolling) this.coordinator.check();
+    // A run this window just started and nobody polling here yet: try for the lease now rather than at the
+    // next tick. Other windows' runs wait for the tick, so their every journal write costs no lease check here.
+    if (!this.coordinator.isPolling && record.origin === this.windowId) this.coordinator.check();
     if (!this.coordinator.isPolling) return;
     if (record.runId) {
       if (!this.poller.isTracking(record.runId)) this.follow(record, false);
@@ -193,17 +194,19 @@ export class FloraService extends Disposable {
 
   /** Throws FloraConfigurationError when flora.baseUrl may not carry the key. */
   client(): FloraClient {
-    if (!this.currentClient) {
-      const { FloraClient } = loadClientModule();
-      this.currentClient = new FloraClient({
-        baseUrl: this.settings.baseUrl,
-        getApiKey: () => this.options.keys.get(),
-        dispatcher: this.dispatcher,
-        userAgent: this.options.userAgent,
-        log: this.options.log.write,
-      });
-    }
+    this.currentClient ??= this.newClient({ getApiKey: () => this.options.keys.get() });
     return this.currentClient;
+  }
+
+  private newClient(options: Pick<FloraClientOptions, 'getApiKey' | 'retry'>): FloraClient {
+    const { FloraClient } = loadClientModule();
+    return new FloraClient({
+      baseUrl: this.settings.baseUrl,
+      dispatcher: this.dispatcher,
+      userAgent: this.options.userAgent,
+      log: this.options.log.write,
+      ...options,
+    });
   }
 
   /**
@@ -213,17 +216,9 @@ export class FloraService extends Disposable {
   async checkKey(key: string): Promise<KeyVerdict> {
     let client: FloraClient;
     try {
-      const { FloraClient } = loadClientModule();
-      client = new FloraClient({
-        baseUrl: this.settings.baseUrl,
-        getApiKey: () => key,
-        dispatcher: this.dispatcher,
-        userAgent: this.options.userAgent,
-        log: this.options.log.write,
-        retry: { attempts: 2 },
-      });
+      client = this.newClient({ getApiKey: () => key, retry: { attempts: 2 } });
     } catch (error) {
-      this.options.log.warn(`Could not check the key: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.log.warn(`Could not check the key: ${messageOf(error)}`);
       return 'unknown';
     }
     try {
@@ -394,7 +389,7 @@ export class FloraService extends Disposable {
       {
         status: 'failed',
         errorCode: apiError?.code ?? (error instanceof FloraError ? error.kind : 'error'),
-        errorMessage: error instanceof Error ? error.message : String(error),
+        errorMessage: messageOf(error),
         errorText: explanationOf(error),
         connection: undefined,
         connectionMessage: undefined,
@@ -402,7 +397,7 @@ export class FloraService extends Disposable {
       },
       { durable: true },
     );
-    this.options.log.error(`Creating ${record.slug} failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.options.log.error(`Creating ${record.slug} failed: ${messageOf(error)}`);
   }
 
   private scheduleCreateRetry(localId: string): void {

@@ -2,7 +2,7 @@
 // core cannot import vscode, and they are translated here, through vscode.l10n; so is the text of the
 // errors the extension raises itself. Logs and scripts keep getting English (`error.message`).
 import * as vscode from 'vscode';
-import { FloraError, FloraInputError } from '../core/errors';
+import { FloraError, FloraInputError, messageOf } from '../core/errors';
 import { fillTemplate, isMessage, renderText, type DisplayText, type Message, type TranslatedText } from '../core/messages';
 import type { RunRecord } from '../core/runs';
 
@@ -37,7 +37,7 @@ export function describeError(error: unknown): string {
   // Every problem, not only the first; each is a whole sentence, so the list reads in any language.
   if (error instanceof FloraInputError) return error.problems.map((problem) => localize(problem.text)).join(' ');
   if (error instanceof FloraError || error instanceof ExtensionError) return localize(error.text);
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** Core's explanation of an error, when it has one, for a run record (plain data, so it can be stored). */

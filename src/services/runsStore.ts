@@ -69,7 +69,13 @@ export class RunsStore extends Disposable {
   }
 
   live(): RunRecord[] {
-    return this.all().filter(isLive);
+    return [...this.records.values()].filter(isLive).sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
+  }
+
+  /** Whether any run is live, without sorting the history (checked on every lease tick). */
+  hasLive(): boolean {
+    for (const record of this.records.values()) if (isLive(record)) return true;
+    return false;
   }
 
   get(localId: string): RunRecord | undefined {
@@ -82,13 +88,13 @@ export class RunsStore extends Disposable {
   }
 
   /** Adds or replaces a record. `durable` writes it to the journal before resolving. */
-  async put(record: RunRecord, options: { durable?: boolean } = {}): Promise<void> {
+  async put(record: RunRecord, options: { durable?: boolean; persist?: boolean } = {}): Promise<void> {
     const previous = this.records.get(record.localId);
     this.records.set(record.localId, record);
     this.changed.fire(record);
     if (previous && isLive(previous) && !isLive(record)) this.finished.fire(record);
     if (options.durable) await this.write(record.localId);
-    else this.scheduleWrite(record.localId);
+    else if (options.persist !== false) this.scheduleWrite(record.localId);
     if (!isLive(record)) await this.prune();
   }
 
@@ -97,7 +103,9 @@ export class RunsStore extends Disposable {
     const current = this.records.get(localId);
     if (!current) return undefined;
     const next: RunRecord = { ...current, ...change, updatedAt: Math.max(Date.now(), current.updatedAt + 1) };
-    await this.put(next, options);
+    // The connection state is never stored (write() drops it): a change to it alone writes nothing.
+    const transientOnly = Object.keys(change).every((key) => key === 'connection' || key === 'connectionMessage');
+    await this.put(next, { ...options, persist: !transientOnly });
     return next;
   }
 
@@ -110,6 +118,7 @@ export class RunsStore extends Disposable {
   }
 
   setMaxHistory(limit: number): void {
+    if (limit === this.maxHistory) return;
     this.maxHistory = limit;
     void this.prune();
   }

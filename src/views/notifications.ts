@@ -40,7 +40,7 @@ async function notifyFinished(record: RunRecord): Promise<void> {
         : vscode.l10n.t('FLORA: {0} completed.', record.techniqueName);
     const choice = await vscode.window.showInformationMessage(message, openPreview, insert);
     if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
-    if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, { ...argument, kind: 'run' });
+    if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, argument);
     return;
   }
   const runAgain = vscode.l10n.t('Run Again');

@@ -113,10 +113,6 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     return panel;
   }
 
-  isOpen(localId: string): boolean {
-    return this.panels.has(localId);
-  }
-
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PreviewState | undefined): Promise<void> {
     const localId = state?.localId;
     if (!localId || !this.runs.get(localId) || this.panels.has(localId)) {

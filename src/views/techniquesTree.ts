@@ -41,6 +41,12 @@ export function isTechniqueNode(value: unknown): value is TechniqueNode {
   );
 }
 
+/** The slug a command was given: a technique's tree node, or the slug itself from a script. */
+export function techniqueSlugOf(argument: unknown): string | undefined {
+  if (isTechniqueNode(argument)) return argument.slug;
+  return typeof argument === 'string' ? argument : undefined;
+}
+
 /** Which techniques a view lists: FLORA's documented catalogue, or the ones the user added. */
 export type TechniqueScope = 'catalogue' | 'added';
 
@@ -168,28 +174,37 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     const id = (suffix: string) => `${node.slug}:${suffix}`;
     try {
       const details = await this.service.getTechnique(node.slug);
-      const inputs: DetailNode[] = details.inputs.map((input, index) => ({
+      const port = (name: string, entry: { id: string; name?: string }, description: string, icon: string): DetailNode => ({
         kind: 'detail',
-        id: id(`input:${index}`),
-        label: input.name ?? input.id,
-        description: vscode.l10n.t({
-          message: '{0} · {1}',
-          args: [localize(describeType(input.type)), input.id],
-          comment: 'what an input takes, e.g. "https:// image link" · the input id',
-        }),
-        icon: input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
-      }));
-      const outputs: DetailNode[] = (details.outputs ?? []).map((output, index) => ({
-        kind: 'detail',
-        id: id(`output:${index}`),
-        label: output.name ?? output.id,
-        description: vscode.l10n.t({
-          message: '{0} · {1}',
-          args: [localize(describeType(output.type)), output.id],
-          comment: 'what an output is, e.g. "https:// image link" · the output id',
-        }),
-        icon: output.type === 'videoUrl' ? 'device-camera-video' : output.type === 'imageUrl' ? 'file-media' : 'output',
-      }));
+        id: id(name),
+        label: entry.name ?? entry.id,
+        description,
+        icon,
+      });
+      const inputs = details.inputs.map((input, index) =>
+        port(
+          `input:${index}`,
+          input,
+          vscode.l10n.t({
+            message: '{0} · {1}',
+            args: [localize(describeType(input.type)), input.id],
+            comment: 'what an input takes, e.g. "https:// image link" · the input id',
+          }),
+          input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
+        ),
+      );
+      const outputs = (details.outputs ?? []).map((output, index) =>
+        port(
+          `output:${index}`,
+          output,
+          vscode.l10n.t({
+            message: '{0} · {1}',
+            args: [localize(describeType(output.type)), output.id],
+            comment: 'what an output is, e.g. "https:// image link" · the output id',
+          }),
+          output.type === 'videoUrl' ? 'device-camera-video' : output.type === 'imageUrl' ? 'file-media' : 'output',
+        ),
+      );
       return [
         {
           kind: 'detail',
