@@ -21,8 +21,8 @@ export class KeyStore extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<boolean>());
   /** Fires with whether a key is now set. */
   readonly onDidChange = this.changed.event;
-  private cached: string | undefined;
-  private loaded = false;
+  /** The key as last read or set; one read of SecretStorage serves every caller until the secret changes. */
+  private current: Promise<string | undefined> | undefined;
 
   constructor(private readonly secrets: vscode.SecretStorage) {
     super();
@@ -30,20 +30,31 @@ export class KeyStore extends Disposable {
       secrets.onDidChange(async (event) => {
         // Another window changed the key: re-read it so every window uses the same one.
         if (event.key !== SECRET_NAME) return;
-        this.loaded = false;
+        this.current = undefined;
         const key = await this.get();
         this.changed.fire(key !== undefined);
       }),
     );
   }
 
-  async get(): Promise<string | undefined> {
-    if (!this.loaded) {
-      this.cached = (await this.secrets.get(SECRET_NAME)) || undefined;
-      this.loaded = true;
-      await this.updateContext();
-    }
-    return this.cached;
+  get(): Promise<string | undefined> {
+    // Both technique views and start-up ask at activation: they share one read.
+    this.current ??= this.load();
+    return this.current;
+  }
+
+  private load(): Promise<string | undefined> {
+    const loading: Promise<string | undefined> = Promise.resolve(this.secrets.get(SECRET_NAME)).then(async (stored) => {
+      const key = stored || undefined;
+      // A set() or remove() while this read was out has the last word on the context key.
+      if (this.current === loading) await this.updateContext(key !== undefined);
+      return key;
+    });
+    // A failed read is not kept: the next call reads again.
+    loading.catch(() => {
+      if (this.current === loading) this.current = undefined;
+    });
+    return loading;
   }
 
   async has(): Promise<boolean> {
@@ -55,21 +66,19 @@ export class KeyStore extends Disposable {
     const problem = checkKeyShape(trimmed);
     if (problem) throw new FloraInputError([{ inputId: undefined, text: problem }]);
     await this.secrets.store(SECRET_NAME, trimmed);
-    this.cached = trimmed;
-    this.loaded = true;
-    await this.updateContext();
+    this.current = Promise.resolve(trimmed);
+    await this.updateContext(true);
     this.changed.fire(true);
   }
 
   async remove(): Promise<void> {
     await this.secrets.delete(SECRET_NAME);
-    this.cached = undefined;
-    this.loaded = true;
-    await this.updateContext();
+    this.current = Promise.resolve(undefined);
+    await this.updateContext(false);
     this.changed.fire(false);
   }
 
-  private async updateContext(): Promise<void> {
-    await vscode.commands.executeCommand('setContext', ContextKey.hasApiKey, this.cached !== undefined);
+  private async updateContext(hasKey: boolean): Promise<void> {
+    await vscode.commands.executeCommand('setContext', ContextKey.hasApiKey, hasKey);
   }
 }

@@ -289,8 +289,11 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   }
 }
 
+/** Made once: the display language cannot change without restarting the extension host. */
+let labels: PreviewLabels | undefined;
+
 function previewLabels(): PreviewLabels {
-  return {
+  return (labels ??= {
     technique: vscode.l10n.t('Technique'),
     runId: vscode.l10n.t('Run ID'),
     started: vscode.l10n.t('Started'),
@@ -303,7 +306,7 @@ function previewLabels(): PreviewLabels {
     insert: vscode.l10n.t('Insert into Editor'),
     download: vscode.l10n.t('Download'),
     openExternal: vscode.l10n.t('Open in Browser'),
-  };
+  });
 }
 
 /** For the few translated words written into the HTML shell: a translation must not be able to add markup. */

@@ -54,7 +54,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
   private readonly changed = this.register(new vscode.EventEmitter<TechniquesTreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private filter = '';
-  private addedSlugs = readSettings().techniques;
+  private addedSlugs: readonly string[] = [];
   private hasKey = false;
   view: vscode.TreeView<TechniquesTreeNode> | undefined;
 
@@ -77,14 +77,18 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       this.updateMessage();
       this.refresh();
     });
-    this.register(
-      onDidChangeSettings((settings) => {
-        this.addedSlugs = settings.techniques;
-        if (scope === 'added') void this.updateAddedContext();
-        this.refresh();
-      }),
-    );
-    if (scope === 'added') void this.updateAddedContext();
+    // Only Your Techniques depends on the settings (the slugs added).
+    if (scope === 'added') {
+      this.addedSlugs = readSettings().techniques;
+      this.register(
+        onDidChangeSettings((settings) => {
+          this.addedSlugs = settings.techniques;
+          void this.updateAddedContext();
+          this.refresh();
+        }),
+      );
+      void this.updateAddedContext();
+    }
     this.register(
       service.onDidChangeDetails((slug) => {
         // A fetch for one technique re-renders the whole list only when the cache was cleared.
