@@ -56,8 +56,27 @@ export default tseslint.config(
           selector: "NewExpression[callee.property.name='TreeItem'] > Literal.arguments:first-child",
           message: 'Label tree items with vscode.l10n.t(...) so the text can be translated.',
         },
+        {
+          selector: 'CallExpression[callee.name=/^notify(Information|Warning|Error)$/] > Literal.arguments:first-child',
+          message: 'Pass vscode.l10n.t(...) so the text can be translated.',
+        },
+        {
+          selector: 'CallExpression[callee.name=/^notify(Information|Warning|Error)$/] > TemplateLiteral.arguments:first-child',
+          message: 'Pass one vscode.l10n.t template with placeholders rather than text glued from pieces.',
+        },
+        {
+          // A notification's text turns [label](command:…) into a link that runs a command.
+          selector: 'MemberExpression[property.name=/^show(Information|Warning|Error)Message$/]',
+          message: 'Use notifyInformation/notifyWarning/notifyError (src/common/notify.ts): they make server text inert.',
+        },
       ],
     },
+  },
+  {
+    // The one place that calls VS Code's notification functions, with text made inert.
+    basePath: root,
+    files: ['src/common/notify.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     // src/core is plain Node: it must never import vscode.

@@ -1,5 +1,6 @@
 // FLORA: Set API Key / Remove API Key. The key goes only to SecretStorage, and is checked against FLORA on save.
 import * as vscode from 'vscode';
+import { notifyError, notifyInformation } from '../common/notify';
 import { API_KEYS_URL } from '../common/commandIds';
 import type { FloraService, KeyVerdict } from '../services/floraService';
 import { checkKeyShape, type KeyStore } from '../services/keyStore';
@@ -43,14 +44,14 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
   const trimmed = key.trim();
   const problem = checkKeyShape(trimmed);
   if (problem) {
-    const choice = await vscode.window.showErrorMessage(problem.translated, openKeys);
+    const choice = await notifyError(problem.translated, openKeys);
     if (choice === openKeys) await vscode.env.openExternal(vscode.Uri.parse(API_KEYS_URL));
     return false;
   }
   const verdict = await verifyKey(context, trimmed);
   if (verdict === 'rejected') {
     const tryAgain = vscode.l10n.t('Try Again');
-    const choice = await vscode.window.showErrorMessage(
+    const choice = await notifyError(
       vscode.l10n.t('FLORA rejected this API key: it is wrong or has been revoked. The key was not saved.'),
       tryAgain,
       openKeys,
@@ -63,7 +64,7 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
   context.log.info(
     verdict === 'accepted' ? 'API key stored; FLORA accepted it.' : 'API key stored; FLORA could not be reached to check it.',
   );
-  void vscode.window.showInformationMessage(
+  void notifyInformation(
     verdict === 'accepted'
       ? vscode.l10n.t('FLORA API key saved.')
       : vscode.l10n.t('FLORA API key saved. FLORA could not be reached to check it; it will be used on the next request.'),
@@ -81,5 +82,5 @@ async function verifyKey(context: KeyCommandContext, key: string): Promise<KeyVe
 export async function removeApiKey(context: KeyCommandContext): Promise<void> {
   await context.keys.remove();
   context.log.info('API key removed.');
-  void vscode.window.showInformationMessage(vscode.l10n.t('FLORA API key removed from this machine.'));
+  void notifyInformation(vscode.l10n.t('FLORA API key removed from this machine.'));
 }

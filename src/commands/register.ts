@@ -1,6 +1,7 @@
 // One guard around every command: log the details, show a message with the action that fixes it, stay
 // silent when the user cancelled, and hand the error back to programmatic callers.
 import * as vscode from 'vscode';
+import { notifyError } from '../common/notify';
 import { CommandId } from '../common/commandIds';
 import { FloraApiError, FloraCancelledError, FloraConfigurationError, FloraInputError, isAuthError } from '../core/errors';
 import type { Log } from '../services/log';
@@ -56,7 +57,7 @@ export async function showError(error: unknown): Promise<void> {
   else if (error instanceof FloraConfigurationError) actions = [openSettings];
   else if (error instanceof FloraInputError) actions = [];
   else actions = [showLog];
-  const choice = await vscode.window.showErrorMessage(message, ...actions);
+  const choice = await notifyError(message, ...actions);
   if (choice === setKey) await vscode.commands.executeCommand(CommandId.setApiKey);
   else if (choice === openFlora) await vscode.env.openExternal(vscode.Uri.parse('https://app.flora.ai'));
   else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'flora.baseUrl');

@@ -1,6 +1,8 @@
 // FLORA: Run Technique… — pick a technique, answer one prompt per input, confirm the cost, start the run.
 // Also the automation entry point: `{ slug, inputs, confirm? }` runs without prompting.
 import * as vscode from 'vscode';
+import { labelText } from '../common/inert';
+import { notifyError, notifyWarning } from '../common/notify';
 import { CommandId } from '../common/commandIds';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, FloraCancelledError, FloraInputError, isAuthError } from '../core/errors';
@@ -82,7 +84,7 @@ export async function runAgain(context: RunCommandContext, record: RunRecord): P
 async function ensureKey(context: RunCommandContext): Promise<boolean> {
   if (await context.keys.has()) return true;
   const setKey = vscode.l10n.t('Set API Key');
-  const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Set your FLORA API key before running a technique.'), setKey);
+  const choice = await notifyWarning(vscode.l10n.t('Set your FLORA API key before running a technique.'), setKey);
   if (choice !== setKey) return false;
   await vscode.commands.executeCommand(CommandId.setApiKey);
   return context.keys.has();
@@ -93,7 +95,11 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
   const load = () =>
     context.service.cachedTechnique(slug) ??
     vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Loading technique "{0}"…', slug), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Loading technique "{0}"…', labelText(slug)),
+        cancellable: true,
+      },
       (_progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
@@ -115,7 +121,7 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
 /** An added slug FLORA does not know: say so, and offer to take it off the list. */
 async function offerRemoval(slug: string, text: string): Promise<void> {
   const remove = vscode.l10n.t('Remove Technique');
-  const choice = await vscode.window.showErrorMessage(text, remove);
+  const choice = await notifyError(text, remove);
   if (choice === remove) await vscode.commands.executeCommand(CommandId.removeTechnique, slug);
 }
 
@@ -131,7 +137,7 @@ async function createWithKeyRecovery(context: RunCommandContext, record: RunReco
 
 async function recoverKey(context: RunCommandContext, error: unknown): Promise<boolean> {
   const setKey = vscode.l10n.t('Set API Key');
-  const choice = await vscode.window.showErrorMessage(describeError(error), setKey);
+  const choice = await notifyError(describeError(error), setKey);
   if (choice !== setKey) throw new FloraCancelledError();
   const before = await context.keys.get();
   await vscode.commands.executeCommand(CommandId.setApiKey);
@@ -147,11 +153,12 @@ async function pickTechnique(service: FloraService): Promise<string | undefined>
   const recent = service.recentTechniques();
   const added = service.currentSettings.techniques;
   const bySlug = new Map<string, TechniquePickItem>();
+  // Names and descriptions of added techniques come from FLORA (and slugs from settings): labels, made inert.
   const item = (slug: string, name: string, description: string): TechniquePickItem => ({
     slug,
-    label: name,
-    description: slug,
-    detail: description,
+    label: labelText(name),
+    description: labelText(slug),
+    detail: labelText(description),
   });
   for (const technique of DOCUMENTED_TECHNIQUES) bySlug.set(technique.slug, item(technique.slug, technique.name, technique.description));
   for (const slug of added) {
@@ -188,7 +195,7 @@ async function promptForInputs(context: RunCommandContext, technique: TechniqueD
     if (!input) break;
     const title = vscode.l10n.t({
       message: '{0}: {1} ({2}/{3})',
-      args: [technique.name, input.name ?? input.id, index + 1, total],
+      args: [labelText(technique.name), labelText(input.name ?? input.id), index + 1, total],
       comment: 'technique name: input name (step number/number of steps)',
     });
     if (!isInputType(input.type)) {
@@ -213,7 +220,7 @@ function promptText(input: TechniqueInput, title: string, canGoBack: boolean, pr
   return new Promise<StepResult>((resolve) => {
     const box = vscode.window.createInputBox();
     box.title = title;
-    box.prompt = vscode.l10n.t('Enter {0} ({1})', input.name ?? input.id, localize(describeType(input.type)));
+    box.prompt = vscode.l10n.t('Enter {0} ({1})', labelText(input.name ?? input.id), localize(describeType(input.type)));
     box.value = previous ?? '';
     box.ignoreFocusOut = true;
     if (canGoBack) box.buttons = [vscode.QuickInputButtons.Back];
@@ -226,13 +233,13 @@ function promptText(input: TechniqueInput, title: string, canGoBack: boolean, pr
     };
     box.onDidChangeValue((value) => {
       const problem = value.length > 0 ? checkInputValue(input, value) : undefined;
-      box.validationMessage = problem && localize(problem);
+      box.validationMessage = problem && labelText(localize(problem));
     });
     box.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && finish(BACK));
     box.onDidAccept(() => {
       const problem = checkInputValue(input, box.value);
       if (problem) {
-        box.validationMessage = localize(problem);
+        box.validationMessage = labelText(localize(problem));
         return;
       }
       finish(box.value);
@@ -267,13 +274,15 @@ async function promptMedia(
     picker.ignoreFocusOut = true;
     picker.matchOnDescription = true;
     if (canGoBack) picker.buttons = [vscode.QuickInputButtons.Back];
+    // Values (a typed or pasted URL, an earlier output's URL) and sources (a runId) are not ours: inert labels.
+    // Labels are ours, with icons; what they quote is made inert where they are made.
     const toItem = (label: string, value: string, source: string): MediaPickItem => {
       const found = checkInputValue(input, value, options);
-      const problem = found && localize(found);
+      const problem = found && labelText(localize(found));
       return {
         label,
-        description: source,
-        detail: problem ? `$(error) ${problem}` : value,
+        description: labelText(source),
+        detail: problem ? `$(error) ${problem}` : labelText(value),
         value,
         problem,
         alwaysShow: true,
@@ -282,7 +291,7 @@ async function promptMedia(
     const baseItems = candidates.map((candidate) => toItem(candidate.label, candidate.value, candidate.source));
     const refresh = () => {
       const typed = picker.value.trim();
-      const typedItem = typed ? [toItem(vscode.l10n.t('$(edit) Use "{0}"', shorten(typed)), typed, vscode.l10n.t('typed'))] : [];
+      const typedItem = typed ? [toItem(vscode.l10n.t('$(edit) Use "{0}"', labelText(shorten(typed))), typed, vscode.l10n.t('typed'))] : [];
       picker.items = [...typedItem, ...baseItems];
     };
     refresh();
@@ -298,7 +307,7 @@ async function promptMedia(
     picker.onDidAccept(() => {
       const [selected] = picker.selectedItems;
       const typed = picker.value.trim();
-      const choice = selected ?? (typed ? toItem(typed, typed, '') : undefined);
+      const choice = selected ?? (typed ? toItem(labelText(typed), typed, '') : undefined);
       if (!choice) return;
       if (choice.problem) {
         // Keep the picker open: the reason is in the item's detail line, and the title says what to do.
@@ -354,7 +363,7 @@ async function mediaCandidates(context: RunCommandContext, input: TechniqueInput
   for (const record of context.runs.all()) {
     for (const output of record.outputs ?? []) {
       if (output.type === input.type && candidates.length < 15) {
-        add(vscode.l10n.t('$(sparkle) Output of {0}', record.techniqueName), output.url, record.runId ?? '');
+        add(vscode.l10n.t('$(sparkle) Output of {0}', labelText(record.techniqueName)), output.url, record.runId ?? '');
       }
     }
   }
@@ -386,7 +395,7 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
     .map((input) =>
       vscode.l10n.t({
         message: '{0}: {1}',
-        args: [input.name ?? input.id, shorten(values[input.id] ?? '')],
+        args: [labelText(input.name ?? input.id), labelText(shorten(values[input.id] ?? ''))],
         comment: 'input name: input value',
       }),
     )
@@ -401,7 +410,7 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
       { label: vscode.l10n.t('$(close) Cancel'), run: false },
     ],
     {
-      title: vscode.l10n.t('{0}: confirm the run', technique.name),
+      title: vscode.l10n.t('{0}: confirm the run', labelText(technique.name)),
       placeHolder: vscode.l10n.t('This run costs {0} credits', technique.runCost),
       ignoreFocusOut: true,
     },

@@ -1,5 +1,7 @@
 // Commands of the Techniques view: add/remove a slug, refresh, filter, open in FLORA, copy the slug.
 import * as vscode from 'vscode';
+import { labelText } from '../common/inert';
+import { notifyInformation } from '../common/notify';
 import { ViewId } from '../common/commandIds';
 import { findDocumentedTechnique } from '../core/catalog';
 import { FloraInputError } from '../core/errors';
@@ -38,7 +40,7 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
   if ('problem' in parsed) throw new FloraInputError([{ inputId: undefined, text: parsed.problem }]);
   const { slug } = parsed;
   if (findDocumentedTechnique(slug)) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is already in the list of techniques.', slug));
+    void notifyInformation(vscode.l10n.t('"{0}" is already in the list of techniques.', slug));
     return slug;
   }
   const current = readSettings().techniques;
@@ -64,10 +66,15 @@ export async function removeTechnique(context: TechniqueCommandContext, argument
 async function pickAdded(): Promise<string | undefined> {
   const added = readSettings().techniques;
   if (added.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('You have not added any techniques.'));
+    void notifyInformation(vscode.l10n.t('You have not added any techniques.'));
     return undefined;
   }
-  return vscode.window.showQuickPick(added, { title: vscode.l10n.t('FLORA: Remove Technique') });
+  // The list comes from settings, which a settings file may fill with anything: inert labels.
+  const picked = await vscode.window.showQuickPick(
+    added.map((slug) => ({ label: labelText(slug), slug })),
+    { title: vscode.l10n.t('FLORA: Remove Technique') },
+  );
+  return picked?.slug;
 }
 
 export function refreshTechniques(context: TechniqueCommandContext): void {
@@ -102,5 +109,5 @@ export async function copyTechniqueSlug(argument?: unknown): Promise<void> {
   const slug = techniqueSlugOf(argument);
   if (!slug) return;
   await vscode.env.clipboard.writeText(slug);
-  vscode.window.setStatusBarMessage(vscode.l10n.t('Copied "{0}"', slug), 3000);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('Copied "{0}"', labelText(slug)), 3000);
 }

@@ -1,5 +1,6 @@
 // Tells the user when a run finishes (with the next useful actions), and when polling waits for a new key.
 import * as vscode from 'vscode';
+import { notifyError, notifyInformation, notifyWarning } from '../common/notify';
 import { CommandId } from '../common/commandIds';
 import type { RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
@@ -19,7 +20,7 @@ export function watchRunNotifications(service: FloraService, runs: RunsStore): v
       if (authPromptOpen) return;
       authPromptOpen = true;
       const setKey = vscode.l10n.t('Set API Key');
-      const choice = await vscode.window.showWarningMessage(
+      const choice = await notifyWarning(
         vscode.l10n.t('{0} Your runs are paused and continue once a valid key is set.', describeError(error)),
         setKey,
       );
@@ -38,7 +39,7 @@ async function notifyFinished(record: RunRecord): Promise<void> {
       record.chargedCost !== undefined
         ? vscode.l10n.t('FLORA: {0} completed ({1} credits).', record.techniqueName, record.chargedCost)
         : vscode.l10n.t('FLORA: {0} completed.', record.techniqueName);
-    const choice = await vscode.window.showInformationMessage(message, openPreview, insert);
+    const choice = await notifyInformation(message, openPreview, insert);
     if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
     if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, argument);
     return;
@@ -46,11 +47,7 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   const runAgain = vscode.l10n.t('Run Again');
   const showLog = vscode.l10n.t('Show Log');
   const reason = runErrorText(record) || vscode.l10n.t('no reason given');
-  const choice = await vscode.window.showErrorMessage(
-    vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason),
-    runAgain,
-    showLog,
-  );
+  const choice = await notifyError(vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason), runAgain, showLog);
   if (choice === runAgain) await vscode.commands.executeCommand(CommandId.runAgain, argument);
   if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
 }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CommandId, PREVIEW_VIEW_TYPE } from '../common/commandIds';
+import { cspOrigin, labelText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
@@ -105,7 +106,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     const record = this.runs.get(localId);
     const panel = vscode.window.createWebviewPanel(
       PREVIEW_VIEW_TYPE,
-      vscode.l10n.t('FLORA: {0}', record?.techniqueName ?? localId),
+      vscode.l10n.t('FLORA: {0}', labelText(record?.techniqueName ?? localId)),
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
       this.webviewOptions(),
     );
@@ -166,7 +167,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     const record = this.runs.get(localId);
     if (!entry || !record) return;
     entry.origins = this.allowedOrigins(record);
-    entry.panel.title = vscode.l10n.t('FLORA: {0}', record.techniqueName);
+    entry.panel.title = vscode.l10n.t('FLORA: {0}', labelText(record.techniqueName));
     entry.panel.webview.html = this.html(entry.panel.webview, entry.origins, localId);
   }
 
@@ -175,7 +176,8 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     const extra = this.service.mediaOptions().extraOrigins ?? [];
     const origins = new Set<string>();
     for (const output of record.outputs ?? []) {
-      if (isLoadableUrl(output.url, extra)) origins.add(new URL(output.url).origin);
+      const origin = loadableOrigin(output.url, extra);
+      if (origin) origins.add(origin);
     }
     return [...origins].sort().join(' ');
   }
@@ -246,7 +248,8 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         type: output.type,
         kind: outputKind(output.type),
         url: output.url,
-        loadable: isLoadableUrl(output.url, extra),
+        // The page loads exactly what the CSP allows.
+        loadable: loadableOrigin(output.url, extra) !== undefined,
       })),
       errorText: runErrorText(record),
       labels: previewLabels(),
@@ -287,6 +290,11 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       this.log.error(`Preview action ${message.type} failed: ${String(error)}`);
     }
   }
+}
+
+/** The origin the CSP lists for an output the page may load, or undefined when it may not load it. */
+function loadableOrigin(url: string, extraOrigins: readonly string[]): string | undefined {
+  return isLoadableUrl(url, extraOrigins) ? cspOrigin(url) : undefined;
 }
 
 /** Made once: the display language cannot change without restarting the extension host. */

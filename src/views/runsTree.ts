@@ -1,6 +1,7 @@
 // The Runs view: every run in the store, newest first, expanding to its outputs. It only displays the store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
+import { labelText, messageText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { isLive, outputKind, type RunRecord } from '../core/runs';
 import type { RunOutput } from '../core/schemas';
@@ -104,12 +105,13 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
 
 function runItem(record: RunRecord): vscode.TreeItem {
   const hasOutputs = (record.outputs?.length ?? 0) > 0;
+  // The technique's name and the run's error are FLORA's: inert labels (the tooltip is escaped Markdown).
   const item = new vscode.TreeItem(
-    record.techniqueName,
+    labelText(record.techniqueName),
     hasOutputs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}`;
-  item.description = describeRun(record);
+  item.description = labelText(describeRun(record));
   item.iconPath = statusIcon(record);
   // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions.
   item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}`;
@@ -126,12 +128,12 @@ function runItem(record: RunRecord): vscode.TreeItem {
 function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   const kind = outputKind(node.output.type);
   const item = new vscode.TreeItem(
-    vscode.l10n.t('Output {0}: {1}', node.index + 1, node.output.outputId ?? outputKindLabel(kind)),
+    vscode.l10n.t('Output {0}: {1}', node.index + 1, labelText(node.output.outputId ?? outputKindLabel(kind))),
     vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}:output:${node.index}`;
   item.description = outputKindLabel(kind);
-  item.tooltip = node.output.url;
+  item.tooltip = labelText(node.output.url);
   item.iconPath = new vscode.ThemeIcon(kind === 'image' ? 'file-media' : kind === 'video' ? 'device-camera-video' : 'file');
   item.contextValue = `output;${node.output.type};`;
   item.command = {
@@ -208,8 +210,8 @@ function runTooltip(record: RunRecord): vscode.MarkdownString {
   tooltip.appendText(vscode.l10n.t('Status: {0}', statusLabel(record)) + '\n\n');
   if (record.runId) tooltip.appendText(vscode.l10n.t('Run ID: {0}', record.runId) + '\n\n');
   const error = runErrorText(record);
-  if (error) tooltip.appendText(`${error}\n\n`);
-  if (record.connectionMessage && isLive(record)) tooltip.appendText(`${record.connectionMessage}\n\n`);
+  if (error) tooltip.appendText(`${messageText(error)}\n\n`);
+  if (record.connectionMessage && isLive(record)) tooltip.appendText(`${messageText(record.connectionMessage)}\n\n`);
   for (const input of record.inputs) {
     tooltip.appendText(`${vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' })}\n\n`);
   }

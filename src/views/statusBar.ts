@@ -2,6 +2,7 @@
 // nothing runs. It only displays the runs store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
+import { labelText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import type { RunsStore } from '../services/runsStore';
 import { statusLabel } from './runsTree';
@@ -42,10 +43,10 @@ export class RunsStatusBar extends Disposable {
     if (single && live.length === 1) {
       text =
         single.status === 'creating'
-          ? single.techniqueName
+          ? labelText(single.techniqueName)
           : vscode.l10n.t({
               message: '{0} {1}%',
-              args: [single.techniqueName, single.progress],
+              args: [labelText(single.techniqueName), single.progress],
               comment: 'technique name, progress in percent',
             });
     } else {

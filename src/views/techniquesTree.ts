@@ -4,6 +4,7 @@
 // outputs and cost.
 import * as vscode from 'vscode';
 import { CommandId, ContextKey } from '../common/commandIds';
+import { labelText, messageText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, isAuthError } from '../core/errors';
@@ -121,7 +122,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
     if (!this.view) return;
     // Only while something is listed: VS Code hides a view's welcome (no key, no match) behind a message.
     const listed = this.hasKey && this.filter.length > 0 && this.techniques().length > 0;
-    this.view.message = listed ? vscode.l10n.t('Showing techniques matching "{0}"', this.filter) : undefined;
+    this.view.message = listed ? vscode.l10n.t('Showing techniques matching "{0}"', labelText(this.filter)) : undefined;
   }
 
   /** The view's techniques: the added ones, newest first; or the documented ones, filtered by the filter text. */
@@ -145,16 +146,19 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
 
   getTreeItem(node: TechniquesTreeNode): vscode.TreeItem {
     if (node.kind === 'technique') {
-      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
+      // An added technique's name and description are FLORA's, its slug a setting's: inert labels. The
+      // tooltip is Markdown, and appendText escapes it.
+      const item = new vscode.TreeItem(labelText(node.name), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `technique:${node.slug}`;
-      item.description = node.slug;
+      item.description = labelText(node.slug);
       item.tooltip = new vscode.MarkdownString(undefined, false);
-      item.tooltip.appendText(`${node.name}\n\n${node.description}\n\n`);
-      item.tooltip.appendText(vscode.l10n.t('Slug: {0}', node.slug));
+      item.tooltip.appendText(`${messageText(node.name)}\n\n${messageText(node.description)}\n\n`);
+      item.tooltip.appendText(vscode.l10n.t('Slug: {0}', messageText(node.slug)));
       item.iconPath = new vscode.ThemeIcon(node.added ? 'star-empty' : 'sparkle');
       item.contextValue = node.added ? 'technique;added;' : 'technique;';
       return item;
     }
+    // Detail nodes are made inert where they are built (detailsOf), from FLORA's names, ids and errors.
     const item = new vscode.TreeItem(
       node.label,
       node.children && node.children.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
@@ -181,7 +185,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       const port = (name: string, entry: { id: string; name?: string }, description: string, icon: string): DetailNode => ({
         kind: 'detail',
         id: id(name),
-        label: entry.name ?? entry.id,
+        label: labelText(entry.name ?? entry.id),
         description,
         icon,
       });
@@ -191,7 +195,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
           input,
           vscode.l10n.t({
             message: '{0} · {1}',
-            args: [localize(describeType(input.type)), input.id],
+            args: [localize(describeType(input.type)), labelText(input.id)],
             comment: 'what an input takes, e.g. "https:// image link" · the input id',
           }),
           input.type === 'text' ? 'symbol-string' : input.type === 'videoUrl' ? 'device-camera-video' : 'file-media',
@@ -203,7 +207,7 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
           output,
           vscode.l10n.t({
             message: '{0} · {1}',
-            args: [localize(describeType(output.type)), output.id],
+            args: [localize(describeType(output.type)), labelText(output.id)],
             comment: 'what an output is, e.g. "https:// image link" · the output id',
           }),
           output.type === 'videoUrl' ? 'device-camera-video' : output.type === 'imageUrl' ? 'file-media' : 'output',
@@ -216,13 +220,13 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
           label: vscode.l10n.t('Cost: {0} credits per run', details.runCost),
           icon: 'credit-card',
           command: { command: CommandId.runTechnique, title: vscode.l10n.t('Run'), arguments: [node] },
-          tooltip: vscode.l10n.t('Click to run {0}', details.name),
+          tooltip: vscode.l10n.t('Click to run {0}', labelText(details.name)),
         },
         { kind: 'detail', id: id('inputs'), label: vscode.l10n.t('Inputs ({0})', inputs.length), icon: 'arrow-right', children: inputs },
         { kind: 'detail', id: id('outputs'), label: vscode.l10n.t('Outputs ({0})', outputs.length), icon: 'arrow-left', children: outputs },
       ];
     } catch (error) {
-      const message = describeError(error);
+      const message = labelText(describeError(error));
       const fix: vscode.Command | undefined = isAuthError(error)
         ? { command: CommandId.setApiKey, title: vscode.l10n.t('Set API Key') }
         : error instanceof FloraApiError && error.code === 'not_found' && node.added

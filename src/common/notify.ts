@@ -1,0 +1,17 @@
+// The one way the extension shows a notification. Its text often carries what FLORA sent (technique names,
+// error codes and messages), and VS Code would turn link syntax in it into a link that runs a command, so
+// every notification's text goes through messageText; the action buttons are the extension's own words.
+import * as vscode from 'vscode';
+import { messageText } from './inert';
+
+export function notifyInformation(text: string, ...actions: string[]): Thenable<string | undefined> {
+  return vscode.window.showInformationMessage(messageText(text), ...actions);
+}
+
+export function notifyWarning(text: string, ...actions: string[]): Thenable<string | undefined> {
+  return vscode.window.showWarningMessage(messageText(text), ...actions);
+}
+
+export function notifyError(text: string, ...actions: string[]): Thenable<string | undefined> {
+  return vscode.window.showErrorMessage(messageText(text), ...actions);
+}
