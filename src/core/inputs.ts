@@ -57,6 +57,33 @@ export interface MediaUrlOptions {
 
 /** Why a media URL would be refused, or undefined when FLORA accepts it. */
 export function checkMediaUrl(value: string, options: MediaUrlOptions = {}): Message | undefined {
+  return normaliseMediaUrl(value, options).problem;
+}
+
+export type MediaUrlVerdict =
+  { readonly url: string; readonly problem?: undefined } | { readonly url?: undefined; readonly problem: Message };
+
+/**
+ * The URL as it is sent (its WHATWG serialisation: host lower-cased and IDNA-mapped, default port, tabs
+ * and newlines dropped, dot segments resolved, non-ASCII percent-encoded), or why it is refused. The
+ * checks read that same form, so what FLORA receives is exactly what was checked, never a raw string its
+ * own parser might read as another host.
+ */
+export function normaliseMediaUrl(value: string, options: MediaUrlOptions = {}): MediaUrlVerdict {
+  const first = checkParsedMediaUrl(value, options);
+  if (first.problem) return first;
+  // The serialisation must pass the same check and serialise to itself, or it is not the form that was checked.
+  const again = checkParsedMediaUrl(first.url, options);
+  if (again.problem) return again;
+  return again.url === first.url ? again : { problem: message('urlInvalid', shorten(value.trim())) };
+}
+
+function checkParsedMediaUrl(value: string, options: MediaUrlOptions): MediaUrlVerdict {
+  const problem = checkUrlText(value, options);
+  return problem ? { problem } : { url: new URL(value.trim()).href };
+}
+
+function checkUrlText(value: string, options: MediaUrlOptions): Message | undefined {
   const text = value.trim();
   if (text.length === 0) return message('urlEmpty');
   // A WHATWG parser reads "\" as "/", other parsers as part of a user name: "https://media.flora.ai\@evil.com"
@@ -129,8 +156,11 @@ export function buildRunInputs(
       problems.push({ inputId: input.id, text: message('inputProblem', inputLabel(input), problem) });
       continue;
     }
-    if (isInputType(input.type)) {
-      runInputs.push({ id: input.id, type: input.type, value: input.type === 'text' ? value : value.trim() });
+    if (input.type === 'text') runInputs.push({ id: input.id, type: input.type, value });
+    else if (isInputType(input.type)) {
+      // Checked above, so the verdict carries the URL; sent in exactly the form the check read.
+      const { url } = normaliseMediaUrl(value, options);
+      if (url !== undefined) runInputs.push({ id: input.id, type: input.type, value: url });
     }
   }
   const [first, ...rest] = problems;

@@ -3,8 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CommandId, PREVIEW_VIEW_TYPE } from '../common/commandIds';
-import { cspOrigin, labelText } from '../common/inert';
+import { labelText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
+import { checkOutputUrl } from '../core/outputUrl';
 import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
 import type { Log } from '../services/log';
@@ -280,11 +281,13 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         case 'download':
           await vscode.commands.executeCommand(CommandId.downloadOutput, argument);
           return;
-        case 'openExternal':
-          if (isLoadableUrl(output.url, this.service.mediaOptions().extraOrigins ?? [])) {
-            await vscode.env.openExternal(vscode.Uri.parse(output.url, true));
-          }
+        case 'openExternal': {
+          // The checked, normalised form: VS Code's URI parser reads some raw URLs (`https://a\\@b/`) as
+          // another host than the URL parser that checked them.
+          const verdict = checkOutputUrl(output.url, this.service.mediaOptions().extraOrigins ?? []);
+          if (verdict.url) await vscode.env.openExternal(vscode.Uri.parse(verdict.url, true));
           return;
+        }
       }
     } catch (error) {
       this.log.error(`Preview action ${message.type} failed: ${String(error)}`);
@@ -292,9 +295,12 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   }
 }
 
-/** The origin the CSP lists for an output the page may load, or undefined when it may not load it. */
+/**
+ * The CSP source for an output the page may load, or undefined when it may not load it. The URL rule admits
+ * only plain host names, so the parser's serialised origin cannot end or widen a directive.
+ */
 function loadableOrigin(url: string, extraOrigins: readonly string[]): string | undefined {
-  return isLoadableUrl(url, extraOrigins) ? cspOrigin(url) : undefined;
+  return isLoadableUrl(url, extraOrigins) ? new URL(url).origin : undefined;
 }
 
 /** Made once: the display language cannot change without restarting the extension host. */

@@ -2,7 +2,7 @@
 // nothing runs. It only displays the runs store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
-import { labelText } from '../common/inert';
+import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import type { RunsStore } from '../services/runsStore';
 import { statusLabel } from './runsTree';
@@ -65,7 +65,7 @@ export class RunsStatusBar extends Disposable {
               args: [record.techniqueName, statusLabel(record), record.progress],
               comment: 'technique name: run status, progress in percent',
             });
-      tooltip.appendText(`• ${line}\n\n`);
+      tooltip.appendText(`• ${tooltipText(line)}\n\n`);
     }
     tooltip.appendText(vscode.l10n.t('Click to show the Runs view.'));
     this.item.tooltip = tooltip;

@@ -4,7 +4,7 @@
 // outputs and cost.
 import * as vscode from 'vscode';
 import { CommandId, ContextKey } from '../common/commandIds';
-import { labelText, messageText } from '../common/inert';
+import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import { FloraApiError, isAuthError } from '../core/errors';
@@ -152,8 +152,8 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       item.id = `technique:${node.slug}`;
       item.description = labelText(node.slug);
       item.tooltip = new vscode.MarkdownString(undefined, false);
-      item.tooltip.appendText(`${messageText(node.name)}\n\n${messageText(node.description)}\n\n`);
-      item.tooltip.appendText(vscode.l10n.t('Slug: {0}', messageText(node.slug)));
+      item.tooltip.appendText(`${tooltipText(node.name)}\n\n${tooltipText(node.description)}\n\n`);
+      item.tooltip.appendText(vscode.l10n.t('Slug: {0}', tooltipText(node.slug)));
       item.iconPath = new vscode.ThemeIcon(node.added ? 'star-empty' : 'sparkle');
       item.contextValue = node.added ? 'technique;added;' : 'technique;';
       return item;

@@ -9,6 +9,7 @@ import { decodePng, encodeGif, halve } from '../harness/gif';
 import { artifactsDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import { startSandbox, type Sandbox } from '../sandbox/server';
+import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../sandbox/techniques';
 
 const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
 /** The animation of a run in the README: frame name and how long it shows (hundredths of a second). */
@@ -31,6 +32,22 @@ const README_SHOTS = [
   '07-preview',
   '08-inserted-markdown',
 ];
+
+/**
+ * What a rendered piece of the workbench holds: links (elements with an href, which is how VS Code renders
+ * `[label](command:…)`), codicons rendered from `$(…)`, and whether the server's words are there as text.
+ */
+async function inertness(element: import('playwright-core').Locator): Promise<{ links: number; icons: number; text: boolean }> {
+  return element.evaluate((node: { querySelectorAll(selector: string): ArrayLike<unknown>; textContent: string | null }) => ({
+    // Labels are <a class="label-name"> elements themselves; a rendered link carries an href.
+    links: node.querySelectorAll('[href], .monaco-link').length,
+    // Icons rendered inside text (not the row's own icon, which is the extension's ThemeIcon).
+    icons: node.querySelectorAll(
+      '.monaco-highlighted-label .codicon, .label-description .codicon, .quick-input-list-detail .codicon, .notification-list-item-message .codicon',
+    ).length,
+    text: (node.textContent ?? '').includes('command:'),
+  }));
+}
 
 describe('the FLORA journey in the browser', function () {
   this.timeout(300_000);
@@ -242,25 +259,35 @@ describe('the FLORA journey in the browser', function () {
 
   it('shows hostile server strings as text everywhere and never loads unsafe output URLs', async () => {
     const { workbench } = session;
-    const hostileName = `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`;
+    const hostileName = HOSTILE_STRINGS.name;
+    // The name's markup, shown as text; its link and icon syntax is shown as text too (broken by an invisible joiner).
+    const markupShown = `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`;
     // From another side bar: adding brings Your Techniques into view by itself.
     await workbench.openViewContainer('Explorer');
     await workbench.runCommand('FLORA: Add Technique…');
     const quickInput = workbench.quickInput();
-    await quickInput.fill('sandbox-hostile');
+    await quickInput.fill(HOSTILE_SLUG);
     await quickInput.accept();
     // It lands in Your Techniques, whose welcome gives way to it; the tree shows the markup as literal text.
     const yours = workbench.viewPane('Your Techniques');
-    await yours.locator('.monaco-list-row').filter({ hasText: hostileName }).waitFor({ timeout: 30_000 });
+    const hostileRow = yours.locator('.monaco-list-row').filter({ hasText: markupShown }).first();
+    await hostileRow.waitFor({ timeout: 30_000 });
     assert.strictEqual(await yours.getByText('Techniques you add by slug or link appear here').isVisible(), false);
-    assert.strictEqual(await workbench.viewPane('Techniques').getByText(hostileName).count(), 0, 'not in the catalogue');
+    assert.strictEqual(await workbench.viewPane('Techniques').getByText(markupShown).count(), 0, 'not in the catalogue');
+    assert.deepStrictEqual(await inertness(hostileRow), { links: 0, icons: 0, text: true }, 'the tree row renders no link or icon');
     await workbench.runCommand('FLORA: Run Technique…');
-    await quickInput.fill('sandbox-hostile');
+    await quickInput.fill(HOSTILE_SLUG);
+    const pickRow = quickInput.row(/Hostile/);
+    await pickRow.waitFor({ timeout: 30_000 });
+    assert.deepStrictEqual(await inertness(pickRow), { links: 0, icons: 0, text: true }, 'the quick pick row renders no server icon');
     await quickInput.pickItem(/Hostile/);
-    await quickInput.waitForTitle('<i>Prompt</i><img src=x onerror=alert(3)> (1/1)');
+    await quickInput.waitForTitle(/onerror=alert\(3\)> \[x\].*\(1\/1\)/);
     await quickInput.fill('anything');
     await quickInput.accept();
     await quickInput.pickItem(/Run for 1 credits/);
+    // The notification shows the name as text: no link in it is VS Code's rendering of the server's syntax.
+    const completed = await workbench.notification(/Hostile .*completed/);
+    assert.deepStrictEqual(await inertness(completed.locator('.notification-list-item-message')), { links: 0, icons: 0, text: true });
     await workbench.clickNotificationButton(/Hostile .*completed/, 'Open Preview');
     const preview = workbench.webview();
     const title = preview.locator('h1.title');
@@ -311,6 +338,34 @@ describe('the FLORA journey in the browser', function () {
       `img-src ${imageSources}`,
     );
     await workbench.screenshot('10-hostile-preview');
+  });
+
+  it('shows a hostile failure with its code and message as text, with no link but its own buttons', async () => {
+    const { workbench } = session;
+    await workbench.runCommand('FLORA: Add Technique…');
+    const quickInput = workbench.quickInput();
+    await quickInput.fill(HOSTILE_FAILURE_SLUG);
+    await quickInput.accept();
+    // Listed under its name once FLORA's details for it are in.
+    await workbench
+      .viewPane('Your Techniques')
+      .locator('.monaco-list-row')
+      .filter({ hasText: '(fails)' })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await workbench.runCommand('FLORA: Run Technique…');
+    await quickInput.fill(HOSTILE_FAILURE_SLUG);
+    await quickInput.pickItem(/\(fails\)/);
+    await quickInput.fill('anything');
+    await quickInput.accept();
+    await quickInput.pickItem(/Run for 1 credits/);
+    const failed = await workbench.notification(/\(fails\) failed/);
+    const message = failed.locator('.notification-list-item-message');
+    assert.deepStrictEqual(await inertness(message), { links: 0, icons: 0, text: true });
+    const text = (await message.textContent()) ?? '';
+    assert.ok(text.includes('Click here') && text.includes('command:workbench.action.terminal.sendSequence'), text);
+    assert.ok(text.includes('bad_[x]'), 'the error code is shown as text');
+    await workbench.screenshot('11-hostile-failure');
   });
 
   it('leaves the key nowhere on disk: settings, storage, logs, workspace', async () => {

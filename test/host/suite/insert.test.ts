@@ -1,10 +1,21 @@
 // flora.insertOutputUrl writes the output at every cursor, formatted for the document's language.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { floraApi } from './helpers';
+import { floraApi, rejection } from './helpers';
 
 const IMAGE = { url: 'https://ik.imagekit.io/flora/out/a.png', type: 'imageUrl' };
 const VIDEO = { url: 'https://ik.imagekit.io/flora/out/b.webm', type: 'videoUrl' };
+const TEXT = { url: 'https://ik.imagekit.io/flora/out/c.txt', type: 'text' };
+
+/** Outputs whose URL the preview would not load either: none of them is inserted or copied. */
+const REFUSED = [
+  { url: 'javascript:alert(document.cookie)', type: 'imageUrl' },
+  { url: 'data:text/html,<script>alert(1)</script>', type: 'imageUrl' },
+  { url: 'http://ik.imagekit.io/flora/out/a.png', type: 'imageUrl' },
+  { url: 'https://user:secret@ik.imagekit.io/flora/out/a.png', type: 'imageUrl' },
+  { url: 'https://a"onerror="alert(1).example/a.png', type: 'imageUrl' },
+  { url: 'command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D', type: 'videoUrl' },
+];
 
 async function insertInto(language: string, output: { url: string; type: string }, content = ''): Promise<string> {
   const document = await vscode.workspace.openTextDocument({ language, content });
@@ -28,8 +39,52 @@ describe('inserting output URLs', () => {
     assert.strictEqual(await insertInto('markdown', IMAGE), '![FLORA output](https://ik.imagekit.io/flora/out/a.png)');
   });
 
-  it('writes a video element in Markdown', async () => {
-    assert.strictEqual(await insertInto('markdown', VIDEO), '<video src="https://ik.imagekit.io/flora/out/b.webm" controls></video>');
+  it('writes a link, not raw HTML, for a video in Markdown', async () => {
+    assert.strictEqual(await insertInto('markdown', VIDEO), '[FLORA output](https://ik.imagekit.io/flora/out/b.webm)');
+  });
+
+  it('writes a link for a non-media output in HTML', async () => {
+    assert.strictEqual(await insertInto('html', TEXT), '<a href="https://ik.imagekit.io/flora/out/c.txt">FLORA output</a>');
+  });
+
+  it('writes a hostile but https URL normalised and escaped, so it cannot end the snippet', async () => {
+    const hostile = { url: 'https://IK.imagekit.io/a).png\n<b>{{x}}', type: 'imageUrl' };
+    assert.strictEqual(await insertInto('markdown', hostile), '![FLORA output](https://ik.imagekit.io/a\\).png%3Cb%3E%7B%7Bx%7D%7D)');
+    assert.strictEqual(
+      await insertInto('css', { url: 'https://ik.imagekit.io/a".png#{x}', type: 'imageUrl' }, '.hero { background: '),
+      '.hero { background: url("https://ik.imagekit.io/a%22.png#%7Bx%7D")',
+    );
+  });
+
+  it('refuses an output whose URL the preview would not load, with a message, leaving the document unchanged', async () => {
+    for (const output of REFUSED) {
+      for (const language of ['markdown', 'html', 'css', 'plaintext']) {
+        const content = 'before\n';
+        const document = await vscode.workspace.openTextDocument({ language, content });
+        const editor = await vscode.window.showTextDocument(document);
+        editor.selection = new vscode.Selection(1, 0, 1, 0);
+        const refused = await rejection(vscode.commands.executeCommand('flora.insertOutputUrl', output));
+        assert.match(refused, /not inserted or copied/, `${language}: ${output.url}`);
+        assert.strictEqual(document.getText(), content, `${language}: ${output.url}`);
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      }
+    }
+  });
+
+  it('copies the checked, normalised URL, and leaves the clipboard alone for a refused one', async () => {
+    const copied = await vscode.commands.executeCommand('flora.copyOutputUrl', {
+      url: ' HTTPS://IK.ImageKit.IO:443/a b{c}.png',
+      type: 'imageUrl',
+    });
+    assert.strictEqual(copied, 'https://ik.imagekit.io/a%20b%7Bc%7D.png');
+    assert.strictEqual(await vscode.env.clipboard.readText(), 'https://ik.imagekit.io/a%20b%7Bc%7D.png');
+    const sentinel = `kept ${Date.now()}`;
+    await vscode.env.clipboard.writeText(sentinel);
+    for (const output of REFUSED) {
+      const refused = await rejection(vscode.commands.executeCommand('flora.copyOutputUrl', output));
+      assert.match(refused, /not inserted or copied/, output.url);
+      assert.strictEqual(await vscode.env.clipboard.readText(), sentinel, output.url);
+    }
   });
 
   it('writes <img> in HTML and a self-closing one in TSX', async () => {

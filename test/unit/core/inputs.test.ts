@@ -3,12 +3,13 @@
  * locally and cross-checked against the sandbox, an independent implementation of the same rules.
  */
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey } from '../../../src/core/api';
 import { FloraApiError, FloraInputError } from '../../../src/core/errors';
 import { createDispatcher } from '../../../src/core/dispatcher';
-import { buildRunInputs, checkMediaUrl, isSupportedMediaHost } from '../../../src/core/inputs';
+import { buildRunInputs, checkMediaUrl, isSupportedMediaHost, normaliseMediaUrl } from '../../../src/core/inputs';
 import { englishText } from '../../../src/core/messages';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import { checkMediaUrl as sandboxCheckMediaUrl } from '../../sandbox/hosts';
@@ -64,6 +65,43 @@ const REJECTED_URLS: readonly { url: string; reason: RegExp }[] = [
   { url: 'https://media.flora.ai\\@evil.com/a.png', reason: /\\/ },
   { url: 'not a url', reason: /not a URL/ },
 ];
+
+/** studio-shot in the sandbox: one image input. */
+const STUDIO_SHOT: TechniqueDetails = {
+  techniqueId: 'studio',
+  name: 'Studio Shot',
+  runCost: 5,
+  inputs: [{ id: 'product_image', name: 'Product Image', type: 'imageUrl' }],
+  outputs: [{ id: 'studio_shot', name: 'Studio Shot', type: 'imageUrl' }],
+};
+
+/** Typed forms of an accepted URL, each with the one form a WHATWG parser reads it as, which is what must be sent. */
+const UNNORMALISED_URLS: readonly { typed: string; sent: string }[] = [
+  { typed: '  https://MEDIA.Flora.AI:443/uploads/./x/../a.png  ', sent: 'https://media.flora.ai/uploads/a.png' },
+  // Tabs and newlines vanish for a WHATWG parser; another parser reads "media.flo\tra.ai" as another host.
+  { typed: 'https://media.flo\tra.ai/a\n.png', sent: 'https://media.flora.ai/a.png' },
+  // Leading C0 controls, which String.trim keeps and the WHATWG parser drops.
+  { typed: '\u0001https://ik.imagekit.io/flora/a.png', sent: 'https://ik.imagekit.io/flora/a.png' },
+  // A full-width letter and a percent-encoded dot are mapped to ASCII in the host.
+  { typed: 'https://\uff4dedia.flora.ai/a.png', sent: 'https://media.flora.ai/a.png' },
+  { typed: 'https://media%2Eflora.ai/a.png', sent: 'https://media.flora.ai/a.png' },
+  { typed: 'https://ik.imagekit.io/flora/ü b.png?q=ü"#ü', sent: 'https://ik.imagekit.io/flora/%C3%BC%20b.png?q=%C3%BC%22#%C3%BC' },
+  { typed: 'https://ik.imagekit.io/flora/%2e%2e/a.png', sent: 'https://ik.imagekit.io/a.png' },
+];
+
+/** Look like a supported host when read as typed; are another host once normalised. */
+const LOOK_ALIKES: readonly { typed: string; reason: RegExp }[] = [
+  { typed: 'https://media.flora.ai%2Eevil.com/a.png', reason: /media\.flora\.ai\.evil\.com/ },
+  { typed: 'https://media.flora.ai\u3002evil.com/a.png', reason: /media\.flora\.ai\.evil\.com/ },
+  { typed: 'https://media.flora.ai\t.evil.com/a.png', reason: /media\.flora\.ai\.evil\.com/ },
+  { typed: 'https://media.flora.ai\n@evil.com/a.png', reason: /user name or password/ },
+  { typed: 'https://ik.imagekit.io\uff0eevil.com/a.png', reason: /ik\.imagekit\.io\.evil\.com/ },
+];
+
+/** The host as a naive reader of the raw text sees it: everything between "//" and the first / ? or #. */
+function hostAsWritten(url: string): string {
+  return /^[a-z]+:\/\/([^/?#]*)/.exec(url)?.[1] ?? '';
+}
 
 /** The English text of one of the error's problems. */
 function problemText(error: FloraInputError, index: number): string {
@@ -181,6 +219,84 @@ describe('core/inputs', () => {
     });
   });
 
+  describe('what is sent is what was checked', () => {
+    for (const { typed, sent } of UNNORMALISED_URLS) {
+      it(`sends ${JSON.stringify(typed)} as ${sent}`, () => {
+        const inputs = buildRunInputs(STUDIO_SHOT, { product_image: typed });
+        assert.deepEqual(inputs, [{ id: 'product_image', type: 'imageUrl', value: sent }]);
+        assert.deepEqual(normaliseMediaUrl(typed), { url: sent });
+      });
+    }
+
+    for (const { typed, reason } of LOOK_ALIKES) {
+      it(`refuses the look-alike ${JSON.stringify(typed)}, naming what it normalises to`, () => {
+        const problem = checkMediaUrl(typed);
+        assert.ok(problem, 'accepted');
+        assert.match(englishText(problem), reason);
+        assert.throws(() => buildRunInputs(STUDIO_SHOT, { product_image: typed }), FloraInputError);
+      });
+    }
+
+    it('sends, for any typed form, its own normalised form: one that passes the check as sent and that any reader sees on the same host', () => {
+      const hostile = fc.constantFrom(
+        '\t',
+        '\n',
+        '\r',
+        ' ',
+        '\u0001',
+        '\u3002',
+        '\uff0e',
+        '%2E',
+        '@',
+        '\\',
+        '/./',
+        '/../',
+        ':443',
+        '#',
+        '?',
+      );
+      const typedUrl = fc
+        .record({
+          url: fc.constantFrom(...ACCEPTED_URLS, ...LOOK_ALIKES.map((entry) => entry.typed)),
+          upper: fc.array(fc.boolean(), { maxLength: 60 }),
+          insertions: fc.array(fc.tuple(fc.nat(), hostile), { maxLength: 3 }),
+          before: fc.constantFrom('', ' ', '\t', '\u0001'),
+          after: fc.constantFrom('', ' ', '\n'),
+        })
+        .map(({ url, upper, insertions, before, after }) => {
+          let typed = Array.from(url, (character, index) => (upper[index] ? character.toUpperCase() : character)).join('');
+          for (const [position, text] of insertions) {
+            const at = position % (typed.length + 1);
+            typed = typed.slice(0, at) + text + typed.slice(at);
+          }
+          return before + typed + after;
+        });
+      let sentCount = 0;
+      fc.assert(
+        fc.property(typedUrl, (typed) => {
+          let inputs: ReturnType<typeof buildRunInputs>;
+          try {
+            inputs = buildRunInputs(STUDIO_SHOT, { product_image: typed });
+          } catch (error) {
+            assert.ok(error instanceof FloraInputError, String(error));
+            return;
+          }
+          sentCount++;
+          const value = inputs[0]?.value ?? '';
+          assert.equal(value, new URL(typed.trim()).href, 'the WHATWG form of what was typed');
+          assert.equal(new URL(value).href, value, 'already normalised');
+          assert.equal(checkMediaUrl(value), undefined, 'passes the check as sent');
+          assert.match(value, /^[\x21-\x7e]+$/, 'printable ASCII: no whitespace or controls');
+          assert.equal(hostAsWritten(value), new URL(value).host, 'the host as written is the host parsed');
+          assert.ok(isSupportedMediaHost(hostAsWritten(value)), `sent on ${hostAsWritten(value)}`);
+          assert.equal(sandboxCheckMediaUrl(value, 'http://127.0.0.1:1').accepted, true, 'the sandbox accepts what is sent');
+        }),
+        { seed: 20261201, numRuns: 300 },
+      );
+      assert.ok(sentCount > 50, `only ${sentCount} typed forms were accepted`);
+    });
+  });
+
   describe('media URLs', () => {
     for (const url of ACCEPTED_URLS) {
       it(`accepts ${url}`, () => {
@@ -241,6 +357,19 @@ describe('core/inputs', () => {
         return false;
       }
     }
+
+    it('the create request carries each URL in the normalised form that was checked', async () => {
+      for (const { typed, sent } of UNNORMALISED_URLS) {
+        const from = sandbox.requests.length;
+        await client.createRun('studio-shot', buildRunInputs(STUDIO_SHOT, { product_image: typed }), {
+          idempotencyKey: newIdempotencyKey(),
+        });
+        const creates = sandbox.requests.slice(from).filter((request) => request.method === 'POST');
+        assert.equal(creates.length, 1);
+        const body = JSON.parse(creates[0]?.body ?? '{}') as { inputs?: unknown };
+        assert.deepEqual(body.inputs, [{ id: 'product_image', type: 'imageUrl', value: sent }], JSON.stringify(typed));
+      }
+    });
 
     for (const url of [...ACCEPTED_URLS, ...REJECTED_URLS.map((entry) => entry.url)]) {
       it(`agrees on ${JSON.stringify(url)}`, async () => {
