@@ -1,12 +1,14 @@
 // Commands on runs and their outputs: preview, insert into code, copy, download, clear history.
 import * as path from 'node:path';
-import type { Dispatcher } from 'undici';
 import * as vscode from 'vscode';
+import { labelText } from '../common/inert';
+import { notifyInformation } from '../common/notify';
 import { ContextKey } from '../common/commandIds';
 import { FloraInputError } from '../core/errors';
-import { toTransportError } from '../core/http';
 import { formatOutputForLanguage } from '../core/insertFormat';
-import { isLive, isLoadableUrl, type RunRecord } from '../core/runs';
+import { resolveOutputFolder } from '../core/outputFolder';
+import { safeOutputUrl } from '../core/outputUrl';
+import { isFinished, type RunRecord } from '../core/runs';
 import type { FloraService } from '../services/floraService';
 import type { Log } from '../services/log';
 import { ExtensionError, l10nText } from '../services/messages';
@@ -75,17 +77,22 @@ async function pickOutput(runs: RunsStore, title: string): Promise<OutputReferen
   for (const record of runs.all()) {
     (record.outputs ?? []).forEach((output, index) => {
       items.push({
+        // Names, ids, types and URLs are FLORA's: inert labels.
         label: output.outputId
-          ? vscode.l10n.t({ message: '{0} · {1}', args: [record.techniqueName, output.outputId], comment: 'technique name · output id' })
-          : vscode.l10n.t('{0} · output {1}', record.techniqueName, index + 1),
-        description: output.type,
-        detail: output.url,
+          ? vscode.l10n.t({
+              message: '{0} · {1}',
+              args: [labelText(record.techniqueName), labelText(output.outputId)],
+              comment: 'technique name · output id',
+            })
+          : vscode.l10n.t('{0} · output {1}', labelText(record.techniqueName), index + 1),
+        description: labelText(output.type),
+        detail: labelText(output.url),
         output: { url: output.url, type: output.type, record, index },
       });
     });
   }
   if (items.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No outputs yet. Run a technique first ("FLORA: Run Technique…").'));
+    void notifyInformation(vscode.l10n.t('No outputs yet. Run a technique first ("FLORA: Run Technique…").'));
     return undefined;
   }
   return (await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Pick an output'), matchOnDetail: true }))?.output;
@@ -121,16 +128,17 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   if (!remembered) {
     throw new FloraInputError([{ inputId: undefined, text: l10nText('Open a file to insert the output URL into, then try again.') }]);
   }
+  // Formatted first: a URL the check refuses throws here, before the document or the focus changes.
+  const text = formatOutputForLanguage(
+    remembered.document.languageId,
+    { url: output.url, type: output.type, alt: output.record?.techniqueName },
+    { format: context.service.currentSettings.insertFormat, extraOrigins: context.service.mediaOptions().extraOrigins ?? [] },
+  );
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
     vscode.window.activeTextEditor?.document === remembered.document
       ? vscode.window.activeTextEditor
       : await vscode.window.showTextDocument(remembered.document, { viewColumn: remembered.viewColumn, preserveFocus: false });
-  const text = formatOutputForLanguage(
-    editor.document.languageId,
-    { url: output.url, type: output.type, alt: output.record?.techniqueName },
-    context.service.currentSettings.insertFormat,
-  );
   const applied = await editor.edit((builder) => {
     for (const selection of editor.selections) builder.replace(selection, text);
   });
@@ -145,102 +153,78 @@ export async function copyOutputUrl(context: OutputCommandContext, argument?: un
     resolveOutput(context.runs, argument) ??
     (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Copy Output URL')) : undefined);
   if (!output) return undefined;
-  await vscode.env.clipboard.writeText(output.url);
+  // The same checked, normalised URL Insert writes; a refused one throws and the clipboard keeps what it had.
+  const url = safeOutputUrl(output.url, context.service.mediaOptions().extraOrigins ?? []);
+  await vscode.env.clipboard.writeText(url);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied the output URL'), 3000);
-  return output.url;
+  return url;
 }
 
-const EXTENSIONS_BY_TYPE: Record<string, string> = {
-  'image/png': '.png',
-  'image/jpeg': '.jpg',
-  'image/webp': '.webp',
-  'image/gif': '.gif',
-  'video/mp4': '.mp4',
-  'video/webm': '.webm',
-  'video/quicktime': '.mov',
-  'text/plain': '.txt',
-};
-const MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
-
-/** Saves an output into flora.outputFolder (relative to the first workspace folder); returns the file's URI. */
+/**
+ * Saves an output into flora.outputFolder and returns the new file's URI. The checks (URL and redirects,
+ * addresses, name, size) are core/download.ts's, the folder's core/outputFolder.ts's; this only picks the
+ * folder and tells the user.
+ */
 export async function downloadOutput(context: OutputCommandContext, argument?: unknown): Promise<vscode.Uri | undefined> {
   const output =
     resolveOutput(context.runs, argument) ??
     (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Download Output')) : undefined);
   if (!output) return undefined;
-  const extraOrigins = context.service.mediaOptions().extraOrigins ?? [];
-  if (!isLoadableUrl(output.url, extraOrigins)) {
-    throw new FloraInputError([
-      { inputId: undefined, text: l10nText('Only https:// outputs can be downloaded; this one is {0}', output.url.slice(0, 40)) },
-    ]);
-  }
+  // Refused before anything else happens (and before a folder is asked for). The download code is required
+  // here, on first use, so that activating the extension does not load it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { checkDownloadUrl } = require('../core/download') as typeof import('../core/download');
+  checkDownloadUrl(output.url, context.service.mediaOptions().extraOrigins ?? []);
+  const folder = await targetFolder(context);
+  if (folder === undefined) return undefined;
+  const stem = output.record
+    ? `${output.record.slug}-${output.record.runId ?? output.record.localId.slice(-8)}-${(output.index ?? 0) + 1}`
+    : path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '');
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading FLORA output…'), cancellable: true },
     async (_progress, token) => {
       const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      const origin = new URL(output.url).origin;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let response: Dispatcher.ResponseData;
+      const cancellation = token.onCancellationRequested(() => controller.abort());
       try {
-        response = await context.service.fetchOutput(output.url, controller.signal);
-        if (response.statusCode < 200 || response.statusCode >= 300) {
-          await response.body.dump();
-          throw new ExtensionError(
-            l10nText(
-              'The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.',
-              response.statusCode,
-            ),
-          );
-        }
-        for await (const chunk of response.body) {
-          size += (chunk as Buffer).length;
-          if (size > MAX_DOWNLOAD_BYTES)
-            throw new ExtensionError(l10nText('The output is larger than 1 GiB; open it in the browser instead.'));
-          chunks.push(chunk as Buffer);
-        }
-      } catch (error) {
-        if (error instanceof ExtensionError) throw error;
-        // A refused connection, a timeout or a cancel: the same typed, translated errors as the API's.
-        throw toTransportError(error, origin);
-      }
-      const contentType =
-        String(response.headers['content-type'] ?? '')
-          .split(';')[0]
-          ?.trim() ?? '';
-      const target = await targetUri(context, output, contentType);
-      if (!target) return undefined;
-      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(target, '..'));
-      await vscode.workspace.fs.writeFile(target, Buffer.concat(chunks));
-      context.log.info(`Saved output ${output.url} to ${target.fsPath} (${size} bytes).`);
-      const open = vscode.l10n.t('Open');
-      void vscode.window
-        .showInformationMessage(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), open)
-        .then((choice) => {
+        const saved = await context.service.fetchOutput(output.url, { folder, stem }, controller.signal);
+        const target = vscode.Uri.file(saved.file);
+        context.log.info(
+          `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
+        );
+        const open = vscode.l10n.t('Open');
+        void notifyInformation(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), open).then((choice) => {
           if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
         });
-      return target;
+        return target;
+      } finally {
+        cancellation.dispose();
+      }
     },
   );
 }
 
-async function targetUri(context: OutputCommandContext, output: OutputReference, contentType: string): Promise<vscode.Uri | undefined> {
-  const fromUrl = path.posix.basename(new URL(output.url).pathname);
-  const extension = path.posix.extname(fromUrl) || EXTENSIONS_BY_TYPE[contentType] || '';
-  const stem = output.record
-    ? `${output.record.slug}-${output.record.runId ?? output.record.localId.slice(-8)}-${(output.index ?? 0) + 1}`
-    : path.posix.basename(fromUrl, path.posix.extname(fromUrl)) || 'flora-output';
-  const fileName = `${stem.replace(/[^A-Za-z0-9._-]/g, '_')}${extension}`;
-  const folderSetting = context.service.currentSettings.outputFolder;
-  const workspace = vscode.workspace.workspaceFolders?.[0];
-  if (path.isAbsolute(folderSetting)) return vscode.Uri.joinPath(vscode.Uri.file(folderSetting), fileName);
-  if (workspace) return vscode.Uri.joinPath(workspace.uri, folderSetting, fileName);
-  return vscode.window.showSaveDialog({ title: vscode.l10n.t('Save FLORA output'), defaultUri: vscode.Uri.file(fileName) });
+/**
+ * The folder to save into, as a real path: flora.outputFolder resolved by core (inside the first workspace
+ * folder unless the user's own settings name an absolute one), or, with neither, a folder the user picks.
+ */
+async function targetFolder(context: OutputCommandContext): Promise<string | undefined> {
+  const workspace = vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
+  const resolved = await resolveOutputFolder(context.service.currentSettings.outputFolder, workspace?.uri.fsPath);
+  if (resolved !== undefined) return resolved;
+  const picked = await vscode.window.showOpenDialog({
+    title: vscode.l10n.t('Save FLORA output'),
+    openLabel: vscode.l10n.t('Save Here'),
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+  });
+  const chosen = picked?.[0];
+  // The user picked it themselves: any folder of theirs is fine, resolved to its real path like the others.
+  return chosen ? resolveOutputFolder({ value: chosen.fsPath, fromUser: true }, undefined) : undefined;
 }
 
 export async function clearFinishedRuns(context: OutputCommandContext): Promise<number> {
-  const finished = context.runs.all().filter((record) => !isLive(record)).length;
+  const finished = context.runs.all().filter(isFinished).length;
   if (finished === 0) return 0;
   return context.runs.removeFinished();
 }

@@ -3,7 +3,14 @@
 import * as vscode from 'vscode';
 import { notifyError } from '../common/notify';
 import { CommandId } from '../common/commandIds';
-import { FloraApiError, FloraCancelledError, FloraConfigurationError, FloraInputError, isAuthError } from '../core/errors';
+import {
+  DownloadRefusedError,
+  FloraApiError,
+  FloraCancelledError,
+  FloraConfigurationError,
+  FloraInputError,
+  isAuthError,
+} from '../core/errors';
 import type { Log } from '../services/log';
 import { describeError } from '../services/messages';
 
@@ -51,15 +58,23 @@ export async function showError(error: unknown): Promise<void> {
   const openFlora = vscode.l10n.t('Open FLORA');
   const openSettings = vscode.l10n.t('Open Settings');
   const showLog = vscode.l10n.t('Show Log');
+  // The setting the user should change, when the remedy is a setting: the base URL, or a download folder
+  // that leads outside the workspace.
+  const setting =
+    error instanceof FloraConfigurationError
+      ? 'flora.baseUrl'
+      : error instanceof DownloadRefusedError && error.reason === 'folder'
+        ? 'flora.outputFolder'
+        : undefined;
   let actions: string[];
   if (isAuthError(error)) actions = [setKey];
   else if (error instanceof FloraApiError && error.code === 'insufficient_credits') actions = [openFlora];
-  else if (error instanceof FloraConfigurationError) actions = [openSettings];
+  else if (setting !== undefined) actions = [openSettings];
   else if (error instanceof FloraInputError) actions = [];
   else actions = [showLog];
   const choice = await notifyError(message, ...actions);
   if (choice === setKey) await vscode.commands.executeCommand(CommandId.setApiKey);
   else if (choice === openFlora) await vscode.env.openExternal(vscode.Uri.parse('https://app.flora.ai'));
-  else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'flora.baseUrl');
+  else if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
   else if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { DEFAULT_BASE_URL } from '../core/model';
 import type { InsertFormat } from '../core/insertFormat';
+import { DEFAULT_OUTPUT_FOLDER, type OutputFolderSetting } from '../core/outputFolder';
 import { clampPollInterval } from '../core/poller';
 
 export interface FloraSettings {
@@ -10,7 +11,7 @@ export interface FloraSettings {
   techniques: string[];
   confirmBeforeRun: boolean;
   insertFormat: InsertFormat;
-  outputFolder: string;
+  outputFolder: OutputFolderSetting;
   maxHistory: number;
 }
 
@@ -23,7 +24,10 @@ export function readSettings(): FloraSettings {
   const baseUrlInspection = configuration.inspect<string>('baseUrl');
   const baseUrl = (baseUrlInspection?.globalValue ?? baseUrlInspection?.defaultValue ?? DEFAULT_BASE_URL).trim();
   const techniques = configuration.get<unknown>('techniques', []);
-  const history = configuration.get<number>('maxHistory', 200);
+  // The history is shared by every workspace of the profile, and pruning it deletes runs: only the user's
+  // own value decides how many are kept, never a repository's settings.
+  const historyInspection = configuration.inspect<number>('maxHistory');
+  const history = historyInspection?.globalValue ?? historyInspection?.defaultValue ?? 200;
   return {
     baseUrl: baseUrl.length > 0 ? baseUrl : DEFAULT_BASE_URL,
     pollIntervalMs: clampPollInterval(configuration.get<number>('pollIntervalSeconds', 3) * 1000),
@@ -34,11 +38,35 @@ export function readSettings(): FloraSettings {
           ),
         ]
       : [],
-    confirmBeforeRun: configuration.get<boolean>('confirmBeforeRun', true),
+    confirmBeforeRun: readConfirmBeforeRun(configuration),
     insertFormat: configuration.get<string>('insertFormat', 'auto') === 'plain' ? 'plain' : 'auto',
-    outputFolder: configuration.get<string>('outputFolder', 'flora-outputs').trim() || 'flora-outputs',
+    outputFolder: readOutputFolder(configuration),
     maxHistory: Number.isFinite(history) ? Math.min(10_000, Math.max(10, Math.round(history))) : 200,
   };
+}
+
+/**
+ * Whether to confirm (and show the cost) before a run. The user's own value decides; a workspace may turn
+ * confirmation on, never off: a repository someone cloned must not decide how much may be spent unasked.
+ */
+function readConfirmBeforeRun(configuration: vscode.WorkspaceConfiguration): boolean {
+  const inspection = configuration.inspect<boolean>('confirmBeforeRun');
+  const own = inspection?.globalValue ?? inspection?.defaultValue ?? true;
+  return own !== false || inspection?.workspaceValue === true || inspection?.workspaceFolderValue === true;
+}
+
+/**
+ * flora.outputFolder with who set it: only the user's own (global) value may name an absolute folder; a
+ * workspace's value, like the default, stays inside the workspace folder (core/outputFolder.ts checks it).
+ */
+function readOutputFolder(configuration: vscode.WorkspaceConfiguration): OutputFolderSetting {
+  const inspection = configuration.inspect<unknown>('outputFolder');
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined);
+  const fromWorkspace = text(inspection?.workspaceFolderValue) ?? text(inspection?.workspaceValue);
+  if (fromWorkspace !== undefined) return { value: fromWorkspace, fromUser: false };
+  const fromUser = text(inspection?.globalValue);
+  if (fromUser !== undefined) return { value: fromUser, fromUser: true };
+  return { value: text(inspection?.defaultValue) ?? DEFAULT_OUTPUT_FOLDER, fromUser: false };
 }
 
 export async function updateAddedTechniques(slugs: string[]): Promise<void> {

@@ -129,6 +129,17 @@ describe('manifest ↔ code', () => {
     assert.deepEqual([...read].sort(), [...declaredSettings].sort());
   });
 
+  it('restricts in untrusted workspaces every setting that decides where the key goes, where files land or what is spent', () => {
+    const trust = (manifest as { capabilities?: { untrustedWorkspaces?: { supported?: unknown; restrictedConfigurations?: unknown } } })
+      .capabilities?.untrustedWorkspaces;
+    assert.equal(trust?.supported, 'limited');
+    const restricted = Array.isArray(trust?.restrictedConfigurations) ? trust.restrictedConfigurations : [];
+    for (const name of ['flora.baseUrl', 'flora.outputFolder', 'flora.confirmBeforeRun', 'flora.maxHistory']) {
+      assert.ok(restricted.includes(name), `${name} is not in capabilities.untrustedWorkspaces.restrictedConfigurations`);
+      assert.ok(declaredSettings.includes(name), `${name} is restricted but not declared`);
+    }
+  });
+
   it('reads flora.* settings only through src/services/settings.ts', () => {
     for (const source of sources) {
       if (source.file === path.join('src', 'services', 'settings.ts')) continue;
