@@ -10,6 +10,7 @@ import type { TechniquesTree } from '../views/techniquesTree';
 import { removeApiKey, setApiKey } from './apiKey';
 import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, openPreview, resolveRun } from './outputs';
 import { registerCommand, type CommandHandler } from './register';
+import { resumeRun, stopFollowing } from './resumeRun';
 import { runAgain, runTechnique } from './runTechnique';
 import {
   addTechnique,
@@ -57,6 +58,8 @@ export function registerAllCommands(services: CommandServices): vscode.Disposabl
     [CommandId.copyOutputUrl]: (argument) => copyOutputUrl(outputContext, argument),
     [CommandId.downloadOutput]: (argument) => downloadOutput(outputContext, argument),
     [CommandId.clearFinishedRuns]: () => clearFinishedRuns(outputContext),
+    [CommandId.resumeRun]: (argument) => resumeRun({ service, runs }, argument),
+    [CommandId.stopFollowing]: (argument) => stopFollowing({ service, runs }, argument),
     [CommandId.showRuns]: () => vscode.commands.executeCommand(`${ViewId.runs}.focus`),
     [CommandId.showLog]: () => log.show(),
   };

@@ -1,5 +1,6 @@
 // FLORA: Run Technique… — pick a technique, answer one prompt per input, confirm the cost, start the run.
 // Also the automation entry point: `{ slug, inputs, confirm? }` runs without prompting.
+// Over the size we aim for: issue 11 moves its multi-step input and URL candidates into src/ui.
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyError, notifyWarning } from '../common/notify';

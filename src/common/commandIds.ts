@@ -16,6 +16,8 @@ export const CommandId = {
   copyOutputUrl: 'flora.copyOutputUrl',
   downloadOutput: 'flora.downloadOutput',
   runAgain: 'flora.runAgain',
+  resumeRun: 'flora.resumeRun',
+  stopFollowing: 'flora.stopFollowing',
   clearFinishedRuns: 'flora.clearFinishedRuns',
   showRuns: 'flora.showRuns',
   showLog: 'flora.showLog',

@@ -2,7 +2,6 @@
 // from outside, validates every reply, retries what is safe to retry, and never lets the key leave the
 // base URL's origin.
 import { request, type Dispatcher } from 'undici';
-import type * as z from 'zod/mini';
 import {
   FloraApiError,
   FloraCancelledError,
@@ -16,22 +15,26 @@ import {
 } from './errors';
 import { message } from './messages';
 import { DEFAULT_TIMEOUTS, parseBaseUrl, parseRetryAfter, toTransportError, type Timeouts } from './http';
-import { isValidSlug, type Logger } from './model';
+import { isValidSlug, type Logger, type RunInput } from './model';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry';
-import {
-  createRunReplySchema,
-  describeSchemaError,
-  errorBodySchema,
-  runStatusReplySchema,
-  techniqueDetailsSchema,
-  type CreateRunReply,
-  type RunInput,
-  type RunStatusReply,
-  type TechniqueDetails,
-} from './schemas';
+import { readCreateRunReply, readRunStatusReply, type CreateRunReply, type Reading, type RunStatusReply } from './runReplies';
+import { errorBodySchema, readTechniqueDetails, type TechniqueDetails } from './schemas';
 
-/** The largest reply body read; FLORA's replies are a few kilobytes. */
+/** The largest technique-details body read; FLORA's replies are a few kilobytes. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * The largest run reply read. A completed run may list thousands of outputs with long URLs, and a reply
+ * refused here is refused on every poll and every Resume: the paid result would never be recorded. So the
+ * cap is well above what the reader keeps (REPLY_LIMITS.maxOutputs outputs of URLs up to maxUrlLength:
+ * 1000 × 16 KiB = 16 MiB), leaving room for the outputs past that limit the reader drops (10 000 outputs
+ * with 1.7 KB URLs are 17 MB) and the other fields. Memory is fine at this size: a body is read once,
+ * parsed once, and all but the capped fields are garbage right after (a few hundred megabytes at the very
+ * worst, for a moment, in the extension host).
+ */
+export const MAX_RUN_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Reads a parsed JSON body into a value, noting what it could not use. */
+type Reader<T> = (json: unknown) => Reading<T>;
 
 export { newIdempotencyKey } from './model';
 
@@ -80,7 +83,7 @@ export class FloraClient {
   async getTechnique(slug: string, options: RequestOptions = {}): Promise<TechniqueDetails> {
     const path = this.techniquePath(slug);
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
-      this.send('GET', path, undefined, techniqueDetailsSchema, { kind: 'technique', slug }, options.signal),
+      this.send('GET', path, undefined, readTechniqueDetails, { kind: 'technique', slug }, options.signal, MAX_BODY_BYTES),
     );
   }
 
@@ -88,14 +91,14 @@ export class FloraClient {
     const path = `${this.techniquePath(slug)}/runs`;
     const body = JSON.stringify({ inputs, mode: 'async', idempotency_key: options.idempotencyKey });
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
-      this.send('POST', path, body, createRunReplySchema, { kind: 'technique', slug }, options.signal),
+      this.send('POST', path, body, readCreateRunReply, { kind: 'technique', slug }, options.signal, MAX_RUN_BODY_BYTES),
     );
   }
 
   async getRun(slug: string, runId: string, options: GetRunOptions = {}): Promise<RunStatusReply> {
     const path = this.runPath(slug, runId, options.pollUrl);
     return this.withRetries(options.attempts ?? 1, options.signal, async () => {
-      const reply = await this.send('GET', path, undefined, runStatusReplySchema, { kind: 'run', runId }, options.signal);
+      const reply = await this.send('GET', path, undefined, readRunStatusReply, { kind: 'run', runId }, options.signal, MAX_RUN_BODY_BYTES);
       if (reply.runId !== runId) {
         throw new FloraProtocolError(
           `runId ${reply.runId} in the reply to a poll of ${runId}`,
@@ -150,14 +153,15 @@ export class FloraClient {
     }
   }
 
-  private async send<Schema extends z.ZodMiniType>(
+  private async send<T>(
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
-    schema: Schema,
+    read: Reader<T>,
     subject: Subject,
     signal: AbortSignal | undefined,
-  ): Promise<z.infer<Schema>> {
+    maxBodyBytes: number,
+  ): Promise<T> {
     if (signal?.aborted) throw new FloraCancelledError();
     const apiKey = (await this.options.getApiKey())?.trim();
     if (!apiKey) {
@@ -195,7 +199,7 @@ export class FloraClient {
       });
       statusCode = response.statusCode;
       replyHeaders = response.headers;
-      text = await readBody(response.body);
+      text = await readBody(response.body, maxBodyBytes);
     } catch (error) {
       if (error instanceof FloraProtocolError) throw error;
       const mapped = toTransportError(error, this.baseUrl.origin);
@@ -206,31 +210,38 @@ export class FloraClient {
       throw mapped;
     }
     this.log('info', `${method} ${url.pathname} → ${statusCode} in ${Date.now() - started} ms`);
-    return this.interpret(statusCode, replyHeaders, text, schema, subject);
+    return this.interpret(statusCode, replyHeaders, text, read, subject);
   }
 
-  private interpret<Schema extends z.ZodMiniType>(
+  private interpret<T>(
     status: number,
     headers: Record<string, string | string[] | undefined>,
     text: string,
-    schema: Schema,
+    read: Reader<T>,
     subject: Subject,
-  ): z.infer<Schema> {
+  ): T {
     if (status >= 200 && status < 300) {
       const json = parseJson(text);
       if (json === undefined) {
         throw new FloraProtocolError(`HTTP ${status} body is not JSON: ${preview(text)}`, message('replyNotJson', status));
       }
-      const parsed = schema.safeParse(json, { reportInput: true });
-      if (!parsed.success) {
-        const detail = describeSchemaError(parsed.error);
+      const reading = read(json);
+      if (reading.value === undefined) {
+        const detail = reading.notes.slice(0, 5).join('; ');
         const explanation =
           subject.kind === 'technique'
             ? message('replyShapeTechnique', subject.slug, detail)
             : message('replyShapeRun', subject.runId, detail);
         throw new FloraProtocolError(detail, explanation);
       }
-      return parsed.data;
+      // Usable, with fields left out. A poll's notes travel on with the reply to the run's record (and
+      // are logged there when they change), so here they are only debug: a run polled for an hour would
+      // otherwise repeat them every few seconds.
+      if (reading.notes.length > 0) {
+        const about = subject.kind === 'technique' ? `about ${subject.slug}` : `about run ${subject.runId}`;
+        this.log(subject.kind === 'run' ? 'debug' : 'warn', `Reply ${about} read with fields left out: ${reading.notes.join('; ')}`);
+      }
+      return reading.value;
     }
     const retryAfterMs = parseRetryAfter(headers['retry-after']);
     if (status === 429) {
@@ -257,14 +268,14 @@ export class FloraClient {
   }
 }
 
-async function readBody(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }): Promise<string> {
+async function readBody(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       body.destroy?.();
-      throw new FloraProtocolError(`reply body larger than ${MAX_BODY_BYTES} bytes`, message('replyTooLarge'));
+      throw new FloraProtocolError(`reply body larger than ${maxBytes} bytes`, message('replyTooLarge'));
     }
     chunks.push(chunk);
   }

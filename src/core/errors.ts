@@ -2,6 +2,7 @@
 // translatable Message (`text`) and in English (`message`, for logs and programmatic callers);
 // `retryable` tells the client and the poller whether trying again could help.
 import { englishText, message, type DisplayText, type Message } from './messages';
+import type { StopReason } from './runs';
 
 export type FloraErrorKind =
   | 'api' // a documented (or other 4xx) error reply
@@ -11,6 +12,7 @@ export type FloraErrorKind =
   | 'protocol' // a reply of the wrong shape
   | 'validation' // inputs refused before anything was sent
   | 'configuration' // e.g. a base URL that may not carry the key
+  | 'stopped' // the extension stopped following a run after trying for a bounded time
   | 'cancelled';
 
 export abstract class FloraError extends Error {
@@ -132,6 +134,41 @@ export class FloraCancelledError extends FloraError {
   constructor(text: Message = message('cancelled')) {
     super(text);
     this.name = 'FloraCancelledError';
+  }
+}
+
+export type DownloadRefusal = 'url' | 'redirect' | 'address' | 'status' | 'tooLarge' | 'folder' | 'name';
+
+/**
+ * A download the extension refused (or could not finish) for a reason the user can act on; never retried.
+ * Here rather than in download.ts so that the dispatcher and the command guard can name it without loading
+ * the download code.
+ */
+export class DownloadRefusedError extends FloraError {
+  readonly kind = 'validation';
+  readonly retryable = false;
+  constructor(
+    readonly reason: DownloadRefusal,
+    text: Message,
+  ) {
+    super(text);
+    this.name = 'DownloadRefusedError';
+  }
+}
+
+/**
+ * The extension stopped following a run that had not finished, after its bound (replies unreadable, polls
+ * failing, a status it does not know). The run is kept as it was known; "Resume Following" picks it up.
+ */
+export class FloraStoppedError extends FloraError {
+  readonly kind = 'stopped';
+  readonly retryable = false;
+  constructor(
+    readonly reason: StopReason,
+    text: Message,
+  ) {
+    super(text);
+    this.name = 'FloraStoppedError';
   }
 }
 

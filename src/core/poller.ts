@@ -1,16 +1,51 @@
 // One scheduler for every live run: a single timer set for the earliest due poll, never a timer per run.
-// A failed poll backs off and tries again — a run is never dropped because a poll failed; it ends only when
-// FLORA says completed or failed (or, after repeated 404s, that the run is gone).
-import { FloraApiError, FloraCancelledError, FloraError, FloraServerError, messageOf, retryAfterOf } from './errors';
+// A failed poll backs off and tries again — a run is not dropped because a poll failed; it ends when FLORA
+// says completed or failed (or, after repeated 404s, that the run is gone). Nothing is retried for ever:
+// polls that keep failing (or replies that cannot be read) for failureLimitMs, or a status the document
+// does not list for unknownStatusLimitMs, or a run that has not finished liveLimitMs after it began (FLORA
+// may say "running" for ever), end in 'stopped', which the user can resume.
+// One piece although long: every limit and the ETA strategy decide when the one timer fires next.
+import {
+  FloraApiError,
+  FloraCancelledError,
+  FloraError,
+  FloraProtocolError,
+  FloraServerError,
+  FloraStoppedError,
+  messageOf,
+  retryAfterOf,
+} from './errors';
 import { englishText, message, type Message } from './messages';
 import { backoffDelay } from './retry';
 import { clampProgress, isFinalStatus } from './model';
-import type { RunStatusReply } from './schemas';
+import type { StopReason } from './runs';
+import type { RunStatusReply } from './runReplies';
 
 /** The document's window: "Poll every 2-5 seconds". */
 export const MIN_POLL_INTERVAL_MS = 2_000;
 export const MAX_POLL_INTERVAL_MS = 5_000;
 export const DEFAULT_POLL_INTERVAL_MS = 3_000;
+/** Polls failing (or replies unreadable) this long in a row stop the following of a run. */
+export const DEFAULT_FAILURE_LIMIT_MS = 30 * 60_000;
+/** A status the document does not list, reported this long in a row, stops the following of a run. */
+export const DEFAULT_UNKNOWN_STATUS_LIMIT_MS = 2 * 60 * 60_000;
+/**
+ * A run not finished this long after it began is stopped, whatever FLORA says: techniques take seconds to
+ * minutes, so a day of "running" means FLORA lost it, and polling it every few seconds would go on for ever.
+ */
+export const DEFAULT_LIVE_LIMIT_MS = 24 * 60 * 60_000;
+
+/** The timer functions the poller uses; tests pass their own so they can move time without waiting. */
+export interface PollerTimers {
+  setTimeout(callback: () => void, milliseconds: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real timers, for callers that take PollerTimers too and default to them. */
+export const SYSTEM_TIMERS: PollerTimers = {
+  setTimeout: (callback, milliseconds) => setTimeout(callback, milliseconds),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export function clampPollInterval(milliseconds: number): number {
   if (!Number.isFinite(milliseconds)) return DEFAULT_POLL_INTERVAL_MS;
@@ -31,7 +66,9 @@ export type PollUpdate =
   | { kind: 'paused'; target: PollTarget; error: FloraApiError }
   | { kind: 'completed'; target: PollTarget; reply: RunStatusReply }
   /** `explanation`: when the poller, not FLORA, decided the run failed, why, for the user's language. */
-  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply; explanation?: Message };
+  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply; explanation?: Message }
+  /** The poller gave up following the run (it had not finished); `error`: the last failure, if any. */
+  | { kind: 'stopped'; target: PollTarget; reason: StopReason; explanation: Message; error?: FloraError };
 
 export type PollStrategy = 'fixed' | 'eta';
 
@@ -53,8 +90,15 @@ export interface PollerOptions {
   maxBackoffMs?: number;
   /** How many 404s in a row mean the run is gone. */
   notFoundLimit?: number;
+  /** How long polls may keep failing (or replies stay unreadable) before the run is stopped; default 30 min. */
+  failureLimitMs?: number;
+  /** How long FLORA may report a status the document does not list before the run is stopped; default 2 h. */
+  unknownStatusLimitMs?: number;
+  /** How long after it began (TrackOptions.liveSince) a run that has not finished is stopped; default 24 h. */
+  liveLimitMs?: number;
   random?: () => number;
   now?: () => number;
+  timers?: PollerTimers;
 }
 
 export interface TrackOptions {
@@ -62,6 +106,11 @@ export interface TrackOptions {
   /** Poll at once (a run resumed after a reload) instead of one interval after creation. */
   immediate?: boolean;
   onUpdate?: (update: PollUpdate) => void;
+  /**
+   * When the run began, on the poller's clock, for the bound on its live time (liveLimitMs); kept by the
+   * caller so the bound holds across reloads. Default: now (the moment it is first tracked).
+   */
+  liveSince?: number;
 }
 
 interface Entry {
@@ -71,11 +120,17 @@ interface Entry {
   paused: boolean;
   consecutiveFailures: number;
   consecutiveNotFound: number;
+  /** When the current run of failed polls began (poller clock); undefined after a readable reply. */
+  failingSince: number | undefined;
+  /** When FLORA began reporting a status the document does not list; undefined after a known one. */
+  unknownStatusSince: number | undefined;
   lastPollAt: number | undefined;
   /** Progress samples (time, percent) for the ETA estimate. */
   firstSample: { at: number; progress: number } | undefined;
   /** When the run was created, local clock (track() follows the create reply); unknown for resumed runs. */
   createdLocallyAt: number | undefined;
+  /** When the run began (TrackOptions.liveSince): it is stopped liveLimitMs later if it has not finished. */
+  liveSince: number;
   onUpdate: ((update: PollUpdate) => void) | undefined;
   resolve: (reply: RunStatusReply) => void;
   reject: (error: unknown) => void;
@@ -85,15 +140,17 @@ interface Entry {
 export class Poller {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(update: PollUpdate) => void>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private timerDueAt = Number.POSITIVE_INFINITY;
   private intervalMs: number;
   private disposed = false;
   private readonly now: () => number;
+  private readonly timers: PollerTimers;
 
   constructor(private readonly options: PollerOptions) {
     this.intervalMs = clampPollInterval(options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? SYSTEM_TIMERS;
   }
 
   get size(): number {
@@ -130,9 +187,12 @@ export class Poller {
         paused: false,
         consecutiveFailures: 0,
         consecutiveNotFound: 0,
+        failingSince: undefined,
+        unknownStatusSince: undefined,
         lastPollAt: undefined,
         firstSample: undefined,
         createdLocallyAt: options.immediate ? undefined : this.now(),
+        liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
         onUpdate: options.onUpdate,
         resolve,
         reject,
@@ -155,6 +215,8 @@ export class Poller {
       if (entry.paused) {
         entry.paused = false;
         entry.dueAt = now;
+        // Waiting for a key is not failing: the bound starts again from the first poll with the new key.
+        entry.failingSince = undefined;
       }
     }
     this.schedule();
@@ -172,15 +234,15 @@ export class Poller {
     for (const entry of this.entries.values()) {
       if (!entry.paused && !entry.inFlight) earliest = Math.min(earliest, entry.dueAt);
     }
-    if (earliest === this.timerDueAt && this.timer) return;
+    if (earliest === this.timerDueAt && this.timer !== undefined) return;
     this.clearTimer();
     if (earliest === Number.POSITIVE_INFINITY) return;
     this.timerDueAt = earliest;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, earliest - this.now()));
+    this.timer = this.timers.setTimeout(() => this.tick(), Math.max(0, earliest - this.now()));
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDueAt = Number.POSITIVE_INFINITY;
   }
@@ -217,7 +279,26 @@ export class Poller {
   private onReply(entry: Entry, reply: RunStatusReply): void {
     entry.consecutiveFailures = 0;
     entry.consecutiveNotFound = 0;
-    if (isFinalStatus(reply.status)) {
+    entry.failingSince = undefined;
+    if (reply.unknownStatus !== undefined) {
+      // Still running as far as anyone knows (the reply's fields are recorded), but not for ever.
+      const now = this.now();
+      entry.unknownStatusSince ??= now;
+      const limitMs = this.options.unknownStatusLimitMs ?? DEFAULT_UNKNOWN_STATUS_LIMIT_MS;
+      if (now - entry.unknownStatusSince >= limitMs) {
+        this.emit(entry, { kind: 'status', target: entry.target, reply });
+        const status = JSON.stringify(reply.unknownStatus);
+        this.stop(
+          entry,
+          'unknownStatus',
+          message('stoppedUnknownStatus', entry.target.runId, status, minutesOf(now - entry.unknownStatusSince)),
+        );
+        return;
+      }
+    } else {
+      entry.unknownStatusSince = undefined;
+    }
+    if (reply.unknownStatus === undefined && isFinalStatus(reply.status)) {
       const update: PollUpdate =
         reply.status === 'completed' ? { kind: 'completed', target: entry.target, reply } : { kind: 'failed', target: entry.target, reply };
       this.emit(entry, update);
@@ -225,6 +306,7 @@ export class Poller {
       return;
     }
     this.emit(entry, { kind: 'status', target: entry.target, reply });
+    if (this.stopIfTooLong(entry)) return;
     entry.dueAt = this.now() + this.nextDelay(entry, reply);
   }
 
@@ -251,6 +333,18 @@ export class Poller {
     }
     entry.consecutiveFailures++;
     const floraError = error instanceof FloraError ? error : new FloraServerError(0, message('serverUnexpected', messageOf(error)));
+    const now = this.now();
+    entry.failingSince ??= entry.lastPollAt ?? now;
+    const failingForMs = now - entry.failingSince;
+    if (failingForMs >= (this.options.failureLimitMs ?? DEFAULT_FAILURE_LIMIT_MS)) {
+      const minutes = minutesOf(failingForMs);
+      const runId = entry.target.runId;
+      if (floraError instanceof FloraProtocolError)
+        this.stop(entry, 'unreadable', message('stoppedUnreadable', runId, minutes), floraError);
+      else this.stop(entry, 'failing', message('stoppedFailing', runId, minutes), floraError);
+      return;
+    }
+    if (this.stopIfTooLong(entry, floraError)) return;
     const retryAfterMs = retryAfterOf(floraError);
     const backoff = backoffDelay(
       entry.consecutiveFailures - 1,
@@ -311,6 +405,23 @@ export class Poller {
     return now + ((100 - progress) * elapsed) / gained;
   }
 
+  /** Stops a run that has not finished liveLimitMs after it began; true when it did. */
+  private stopIfTooLong(entry: Entry, error?: FloraError): boolean {
+    const liveForMs = this.now() - entry.liveSince;
+    const limitMs = this.options.liveLimitMs ?? DEFAULT_LIVE_LIMIT_MS;
+    if (liveForMs < limitMs) return false;
+    this.stop(entry, 'tooLong', message('stoppedTooLong', entry.target.runId, hoursOf(liveForMs)), error);
+    return true;
+  }
+
+  /** Gives up following a run that has not finished: its promise rejects with FloraStoppedError. */
+  private stop(entry: Entry, reason: StopReason, explanation: Message, error?: FloraError): void {
+    const update: PollUpdate = { kind: 'stopped', target: entry.target, reason, explanation };
+    if (error) update.error = error;
+    this.emit(entry, update);
+    this.finish(entry.target.runId, undefined, new FloraStoppedError(reason, explanation));
+  }
+
   private emit(entry: Entry, update: PollUpdate): void {
     entry.onUpdate?.(update);
     for (const listener of this.listeners) listener(update);
@@ -326,6 +437,16 @@ export class Poller {
     else entry.reject(error ?? new FloraCancelledError());
     this.schedule();
   }
+}
+
+/** Whole minutes, at least 1, for the stop messages (the poller's and the create's). */
+export function minutesOf(milliseconds: number): number {
+  return Math.max(1, Math.round(milliseconds / 60_000));
+}
+
+/** Whole hours, at least 1, for the stop message of a run followed too long. */
+export function hoursOf(milliseconds: number): number {
+  return Math.max(1, Math.round(milliseconds / 3_600_000));
 }
 
 /** How long after the estimated finish the ETA strategy polls, to land after the server flips the status. */

@@ -1,13 +1,28 @@
 // The run record every view displays, and the rules for keeping a bounded history.
-import type { Message } from './messages';
+import { englishText, type Message } from './messages';
 import { RUN_STATUSES } from './model';
-import type { RunInput, RunOutput, RunStatus } from './schemas';
+import type { RunInput, RunStatus } from './model';
+import type { RunOutput } from './runReplies';
 
 /** "creating": the intent is recorded but FLORA has not answered the create request yet. */
-export type RunState = 'creating' | RunStatus;
+export const RUN_STATES = ['creating', ...RUN_STATUSES] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/**
+ * Why the extension stopped following a run that had not finished (nothing is retried for ever):
+ * - unreadable: FLORA's replies about the run could not be read for a long time;
+ * - failing: polls kept failing (no reply, server errors) for a long time;
+ * - unknownStatus: FLORA kept reporting a status the document does not list;
+ * - createUnconfirmed: the create request was never confirmed (no runId), after re-sending it for a while;
+ * - tooLong: the run had not finished a day after it began (FLORA kept saying queued or running);
+ * - byUser: the user chose Stop Following.
+ */
+export const STOP_REASONS = ['unreadable', 'failing', 'unknownStatus', 'createUnconfirmed', 'tooLong', 'byUser'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 /** How the connection to FLORA is doing for a live run (shown in the views; not persisted meaningfully). */
-export type RunConnection = 'ok' | 'retrying' | 'offline' | 'paused';
+export const RUN_CONNECTIONS = ['ok', 'retrying', 'offline', 'paused'] as const;
+export type RunConnection = (typeof RUN_CONNECTIONS)[number];
 
 export interface RunRecord {
   /** Our own id, stable from the first moment; also the idempotency key sent to FLORA. */
@@ -26,8 +41,26 @@ export interface RunRecord {
   errorCode?: string;
   /** FLORA's message, or the extension's English explanation: what scripts and logs get. */
   errorMessage?: string;
-  /** When the extension, not FLORA, explained the failure: the explanation, translated when shown. */
+  /** When the extension, not FLORA, explained the failure (or why it stopped following): translated when shown. */
   errorText?: Message;
+  /**
+   * Set when the extension stopped following the run before it finished: the run is no longer live (not
+   * polled, not re-sent), keeps its status, runId and everything known, and "Resume Following" clears it.
+   */
+  stopped?: { reason: StopReason; at: number };
+  /**
+   * When the create request first failed in the current run of failures (ms since the epoch). Kept in the
+   * record, so the bound on re-sending it holds across reloads and windows; cleared when FLORA answers or
+   * refuses, and when the create is stopped, resumed or retried.
+   */
+  createFailingSince?: number;
+  /**
+   * When the user last resumed following the run (ms since the epoch): its bound on live time counts from
+   * then. Kept in the record, so whichever window polls the run counts from the same moment.
+   */
+  followingSince?: number;
+  /** What FLORA's replies about the run carried that could not be used, in English (capped). */
+  replyNotes?: string[];
   connection?: RunConnection;
   /** Why polling has trouble, in the user's language (never stored). */
   connectionMessage?: string;
@@ -55,10 +88,22 @@ export interface PublicRunRecord {
   errorMessage?: string;
   /** Set while a live run's polling has trouble: "retrying", "offline" or "paused" (waiting for a key). */
   connection?: Exclude<RunConnection, 'ok'>;
+  /**
+   * Set when the extension stopped following the run before it finished (status is the last one known);
+   * `flora.resumeRun` follows it again. `message` says why, in English.
+   */
+  stopped?: { reason: StopReason; message?: string };
 }
 
+/** Whether the run is being followed: unfinished and not stopped. */
 export function isLive(record: RunRecord): boolean {
+  if (record.stopped) return false;
   return record.status === 'creating' || record.status === 'pending' || record.status === 'running';
+}
+
+/** Completed or failed: what Clear Finished Runs removes. A stopped run has not finished, and is kept. */
+export function isFinished(record: RunRecord): boolean {
+  return record.status === 'completed' || record.status === 'failed';
 }
 
 export function toPublicRecord(record: RunRecord): PublicRunRecord {
@@ -69,19 +114,24 @@ export function toPublicRecord(record: RunRecord): PublicRunRecord {
   if (record.errorCode !== undefined) result.errorCode = record.errorCode;
   if (record.errorMessage !== undefined) result.errorMessage = record.errorMessage;
   if (isLive(record) && record.connection && record.connection !== 'ok') result.connection = record.connection;
+  if (record.stopped) {
+    result.stopped = { reason: record.stopped.reason };
+    if (record.errorText) result.stopped.message = englishText(record.errorText);
+  }
   return result;
 }
 
 /**
  * Keeps at most `limit` records, newest first. Live runs are never dropped, whatever the limit: they are
- * runs the user is paying for.
+ * runs the user is paying for; nor are stopped ones, which wait for the user to resume them.
  */
 export function pruneHistory(records: readonly RunRecord[], limit: number): RunRecord[] {
   const sorted = [...records].sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
-  const finishedAllowed = Math.max(0, limit - sorted.filter(isLive).length);
+  const kept = (record: RunRecord) => isLive(record) || record.stopped !== undefined;
+  const finishedAllowed = Math.max(0, limit - sorted.filter(kept).length);
   let finishedKept = 0;
   return sorted.filter((record) => {
-    if (isLive(record)) return true;
+    if (kept(record)) return true;
     finishedKept++;
     return finishedKept <= finishedAllowed;
   });
@@ -94,34 +144,38 @@ export function outputKind(type: string): 'image' | 'video' | 'text' | 'other' {
   return 'other';
 }
 
+/** Why an output URL may not be loaded, linked, inserted, copied or downloaded. */
+export type UrlProblem = 'invalid' | 'credentials' | 'scheme' | 'host';
+
 /**
- * Whether the preview may load or link a URL: https only, or the configured origin when it is the local
- * sandbox. javascript:, data:, file: and the like are never loaded.
+ * The one rule for output URLs, used by the preview, its CSP, Insert, Copy and every hop of a download:
+ * https only, or an http(s) URL on the configured origin when it is the local sandbox; no credentials; a
+ * host of plain letters, digits, dots and hyphens (or an IPv6 literal). javascript:, data:, file: and the
+ * like never pass. Undefined when the URL passes.
  */
-export function isLoadableUrl(url: string, extraOrigins: readonly string[] = []): boolean {
+export function urlProblem(url: string, extraOrigins: readonly string[] = []): UrlProblem | undefined {
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) return false;
-    return parsed.protocol === 'https:' || extraOrigins.includes(parsed.origin);
+    parsed = new URL(url);
   } catch {
-    return false;
+    return 'invalid';
   }
+  if (parsed.username || parsed.password) return 'credentials';
+  const http = parsed.protocol === 'https:' || parsed.protocol === 'http:';
+  if (!http || (parsed.protocol !== 'https:' && !extraOrigins.includes(parsed.origin))) return 'scheme';
+  if (!isPlainHostname(parsed.hostname)) return 'host';
+  return undefined;
 }
 
-/** Whether a value read from storage is a run record this version can use. */
-export function isRunRecord(value: unknown): value is RunRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Partial<RunRecord>;
-  return (
-    typeof record.localId === 'string' &&
-    typeof record.idempotencyKey === 'string' &&
-    typeof record.slug === 'string' &&
-    typeof record.techniqueName === 'string' &&
-    typeof record.status === 'string' &&
-    ['creating', ...RUN_STATUSES].includes(record.status) &&
-    typeof record.progress === 'number' &&
-    typeof record.startedLocallyAt === 'number' &&
-    typeof record.updatedAt === 'number' &&
-    Array.isArray(record.inputs)
-  );
+export function isLoadableUrl(url: string, extraOrigins: readonly string[] = []): boolean {
+  return urlProblem(url, extraOrigins) === undefined;
+}
+
+/**
+ * The WHATWG parser lets `"`, `'`, `;`, `*`, `{` and the like through in host names (they are not
+ * forbidden domain code points). No real host needs them, and in a CSP, an attribute or a snippet they
+ * would end what they sit in.
+ */
+export function isPlainHostname(hostname: string): boolean {
+  return /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])$/i.test(hostname);
 }

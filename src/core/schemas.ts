@@ -1,9 +1,10 @@
-// The shapes of FLORA's replies (flora-api.md, steps 3–5 and "Errors"). Every reply goes through one of
-// these before anything else reads it, so a server that changes shape produces a ProtocolError that says
-// what was wrong instead of `undefined` flowing through the extension. Extra fields are tolerated.
+// The shapes of FLORA's technique details and error bodies (flora-api.md, step 3 and "Errors"), checked
+// with zod. Run replies are read by hand, tolerantly, in runReplies.ts: a run may be paid for, so one field
+// off the document must never cost its runId or its outputs. Extra fields are tolerated everywhere.
 // zod/mini: the same validation at a fraction of the classic API's size in the bundle.
 import * as z from 'zod/mini';
-import { RUN_STATUSES } from './model';
+import { Notes, readText, REPLY_LIMITS, type Reading } from './runReplies';
+import { describeValue, isObject } from './values';
 
 export { clampProgress, INPUT_TYPES, isFinalStatus, isInputType, RUN_STATUSES } from './model';
 export type { InputType, RunInput, RunStatus } from './model';
@@ -19,7 +20,6 @@ function optional<T extends z.ZodMiniType>(schema: T) {
 }
 
 const nonEmpty = () => z.string().check(z.minLength(1));
-const timestamp = z.number().check(z.nonnegative());
 
 export const techniqueInputSchema = z.object({
   id: nonEmpty(),
@@ -35,42 +35,16 @@ export const techniqueOutputSchema = z.object({
   type: nonEmpty(),
 });
 
+/**
+ * What a run needs of a technique, checked strictly: a run sent with a guessed input would be refused or
+ * charged for the wrong thing. The description and the outputs only inform, so readTechniqueDetails reads
+ * them tolerantly beside this schema.
+ */
 export const techniqueDetailsSchema = z.object({
   techniqueId: nonEmpty(),
   name: z.string(),
-  description: optional(z.string()),
   runCost: z.number().check(z.nonnegative()),
   inputs: z.array(techniqueInputSchema),
-  outputs: optional(z.array(techniqueOutputSchema)),
-});
-
-export const runStatusSchema = z.enum(RUN_STATUSES);
-
-export const createRunReplySchema = z.object({
-  runId: nonEmpty(),
-  createdAt: optional(timestamp),
-  status: runStatusSchema,
-  progress: optional(z.number()),
-  pollUrl: optional(z.string()),
-});
-
-export const runOutputSchema = z.object({
-  outputId: optional(z.string()),
-  type: nonEmpty(),
-  url: nonEmpty(),
-});
-
-export const runStatusReplySchema = z.object({
-  runId: nonEmpty(),
-  status: runStatusSchema,
-  progress: optional(z.number()),
-  createdAt: optional(timestamp),
-  startedAt: optional(timestamp),
-  completedAt: optional(timestamp),
-  chargedCost: optional(z.number().check(z.nonnegative())),
-  outputs: optional(z.array(runOutputSchema)),
-  errorCode: optional(z.string()),
-  errorMessage: optional(z.string()),
 });
 
 export const errorBodySchema = z.object({
@@ -82,11 +56,37 @@ export const errorBodySchema = z.object({
 
 export type TechniqueInput = z.infer<typeof techniqueInputSchema>;
 export type TechniqueOutput = z.infer<typeof techniqueOutputSchema>;
-export type TechniqueDetails = z.infer<typeof techniqueDetailsSchema>;
-export type CreateRunReply = z.infer<typeof createRunReplySchema>;
-export type RunOutput = z.infer<typeof runOutputSchema>;
-export type RunStatusReply = z.infer<typeof runStatusReplySchema>;
+export type TechniqueDetails = z.infer<typeof techniqueDetailsSchema> & {
+  description?: string;
+  outputs?: TechniqueOutput[];
+};
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/**
+ * Reads technique details: what a run needs (id, name, cost, inputs) through techniqueDetailsSchema,
+ * strictly; a bad description or list of outputs is dropped (a bad output entry alone) with a note.
+ */
+export function readTechniqueDetails(json: unknown): Reading<TechniqueDetails> {
+  const parsed = techniqueDetailsSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success || !isObject(json)) {
+    return { value: undefined, notes: [parsed.success ? '(reply): expected an object' : describeSchemaError(parsed.error)] };
+  }
+  const notes = new Notes();
+  const details: TechniqueDetails = { ...parsed.data };
+  const description = readText(json.description, 'description', notes, REPLY_LIMITS.maxTextLength);
+  if (description !== undefined) details.description = description;
+  if (Array.isArray(json.outputs)) {
+    details.outputs = [];
+    json.outputs.forEach((entry: unknown, index) => {
+      const output = techniqueOutputSchema.safeParse(entry, { reportInput: true });
+      if (output.success) details.outputs?.push(output.data);
+      else notes.add(`outputs.${index}: ${describeSchemaError(output.error)}; that output was left out`);
+    });
+  } else if (json.outputs !== undefined && json.outputs !== null) {
+    notes.add(`outputs: expected an array, got ${describeValue(json.outputs)}`);
+  }
+  return { value: details, notes: notes.list() };
+}
 
 /**
  * Describes a zod failure in one line a person can read in the log: the path and what was expected,
@@ -113,11 +113,4 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return issue.message;
   }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return Array.isArray(value) ? 'an array' : typeof value;
 }

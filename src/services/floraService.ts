@@ -1,18 +1,40 @@
 // Runs techniques: the one place that turns a request into a FLORA run and follows it to its end. It owns
 // the client (rebuilt when the base URL changes), the technique-details cache and the poller, and writes
 // every change to the runs store, which the views display.
+// Too big to hold in one's head (issue 11 splits it into a connection, a technique catalogue and a run
+// controller); kept whole until then so that the split is a refactor of its own, not mixed with fixes.
 import * as vscode from 'vscode';
 import type { Dispatcher } from 'undici';
 import { ContextKey } from '../common/commandIds';
 import { Disposable, toDisposable } from '../common/lifecycle';
 import type { FloraClient, FloraClientOptions } from '../core/api';
 import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
-import { FloraApiError, FloraCancelledError, FloraError, FloraTransportError, isAuthError, messageOf } from '../core/errors';
+import type { DownloadResult } from '../core/download';
+import {
+  FloraApiError,
+  FloraCancelledError,
+  FloraError,
+  FloraStoppedError,
+  FloraTransportError,
+  isAuthError,
+  messageOf,
+} from '../core/errors';
+import { englishText, message } from '../core/messages';
 import { clampProgress, isLoopbackHost, newIdempotencyKey } from '../core/model';
 import { buildRunInputs, type MediaUrlOptions } from '../core/inputs';
 import type { FileLease } from '../core/lease';
-import { Poller, type PollUpdate } from '../core/poller';
-import type { RunStatusReply, TechniqueDetails } from '../core/schemas';
+import {
+  DEFAULT_FAILURE_LIMIT_MS,
+  DEFAULT_LIVE_LIMIT_MS,
+  DEFAULT_UNKNOWN_STATUS_LIMIT_MS,
+  minutesOf,
+  Poller,
+  SYSTEM_TIMERS,
+  type PollerTimers,
+  type PollUpdate,
+} from '../core/poller';
+import type { RunStatusReply } from '../core/runReplies';
+import type { TechniqueDetails } from '../core/schemas';
 import { isLive, type RunRecord } from '../core/runs';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -24,8 +46,22 @@ import { WindowCoordinator } from './windowCoordinator';
 export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
 
 const RECENT_TECHNIQUES_KEY = 'flora.recentTechniques';
-/** After the client's own retries give up on a create, the same request is tried again this often. */
+/** After the client's own retries give up on a create, the same request is tried again this often… */
 const CREATE_RETRY_MS = 15_000;
+/** …for this long after the first failure; then the run is stopped (kept, resumable), never re-sent for ever. */
+const CREATE_RETRY_LIMIT_MS = 10 * 60_000;
+
+/** How long each retry loop may go on before the run is stopped (tests shorten them). */
+export interface FollowingBounds {
+  createRetryMs: number;
+  createRetryLimitMs: number;
+  /** Polls failing or replies unreadable this long in a row. */
+  pollFailureLimitMs: number;
+  /** A status the document does not list, this long in a row. */
+  unknownStatusLimitMs: number;
+  /** A run not finished this long after it was requested (or resumed), whatever FLORA says. */
+  liveLimitMs: number;
+}
 /** How far back a reloaded window looks for finished runs whose notification was never seen. */
 const RENOTIFY_WINDOW_MS = 10 * 60_000;
 /** A create another window started and has not finished by then is taken over (same idempotency key). */
@@ -47,6 +83,13 @@ export interface FloraServiceOptions {
    * so the reloaded window still tells the user about runs it started before.
    */
   windowKey?: string;
+  bounds?: Partial<FollowingBounds>;
+  /**
+   * The clock and timers of the bounded retries (create re-sends, and the poller's); tests pass manual
+   * ones to move time without waiting. The clock also stamps what the service records (stopped.at).
+   */
+  now?: () => number;
+  timers?: PollerTimers;
 }
 
 export class FloraService extends Disposable {
@@ -56,10 +99,17 @@ export class FloraService extends Disposable {
   private readonly details = new Map<string, TechniqueDetails>();
   private readonly detailsInFlight = new Map<string, Promise<TechniqueDetails>>();
   private readonly poller: Poller;
-  private readonly createRetries = new Map<string, NodeJS.Timeout>();
+  /** The timer of each create waiting to be re-sent, from this.timers. */
+  private readonly createRetries = new Map<string, unknown>();
+  private readonly bounds: FollowingBounds;
+  private readonly now: () => number;
+  private readonly timers: PollerTimers;
   private readonly finished = this.register(new vscode.EventEmitter<RunRecord>());
   /** A run this window started reached completed or failed (whichever window polled it). */
   readonly onDidFinishRun = this.finished.event;
+  private readonly stoppedFollowing = this.register(new vscode.EventEmitter<RunRecord>());
+  /** The extension stopped following a run this window started (or whose window has gone); it can be resumed. */
+  readonly onDidStopFollowing = this.stoppedFollowing.event;
   private readonly creating = new Set<string>();
   /** Runs whose create request this activation sends itself (resuming must not send it a second time). */
   private readonly createdHere = new Set<string>();
@@ -73,11 +123,26 @@ export class FloraService extends Disposable {
 
   constructor(private readonly options: FloraServiceOptions) {
     super();
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? SYSTEM_TIMERS;
+    this.bounds = {
+      createRetryMs: CREATE_RETRY_MS,
+      createRetryLimitMs: CREATE_RETRY_LIMIT_MS,
+      pollFailureLimitMs: DEFAULT_FAILURE_LIMIT_MS,
+      unknownStatusLimitMs: DEFAULT_UNKNOWN_STATUS_LIMIT_MS,
+      liveLimitMs: DEFAULT_LIVE_LIMIT_MS,
+      ...options.bounds,
+    };
     this.register(toDisposable(() => void this.dispatcherInstance?.close().catch(() => undefined)));
     this.poller = new Poller({
       fetch: (target, signal) => this.client().getRun(target.slug, target.runId, { pollUrl: target.pollUrl, signal }),
       intervalMs: this.settings.pollIntervalMs,
       strategy: 'eta',
+      failureLimitMs: this.bounds.pollFailureLimitMs,
+      unknownStatusLimitMs: this.bounds.unknownStatusLimitMs,
+      liveLimitMs: this.bounds.liveLimitMs,
+      now: this.now,
+      timers: this.timers,
     });
     this.register(this.poller);
     this.coordinator = this.register(
@@ -100,7 +165,7 @@ export class FloraService extends Disposable {
         this.poller.setIntervalMs(settings.pollIntervalMs);
         options.runs.setMaxHistory(settings.maxHistory);
         if (baseChanged) {
-          this.currentClient = undefined;
+          this.dropConnection();
           this.clearDetails();
         }
       }),
@@ -115,7 +180,7 @@ export class FloraService extends Disposable {
     );
     this.register(
       toDisposable(() => {
-        for (const timer of this.createRetries.values()) clearTimeout(timer);
+        for (const timer of this.createRetries.values()) this.timers.clearTimeout(timer);
         this.createRetries.clear();
       }),
     );
@@ -123,7 +188,12 @@ export class FloraService extends Disposable {
       options.runs.onDidFinish((record) => {
         // The window that started the run tells the user; if it has gone (closed, reloaded), the polling one does.
         const mine = record.origin === undefined || record.origin === this.windowId;
-        if (mine || (this.coordinator.isPolling && !this.coordinator.isWindowAlive(record.origin))) this.finished.fire(record);
+        if (!mine && !(this.coordinator.isPolling && !this.coordinator.isWindowAlive(record.origin))) return;
+        // A stopped run has not finished: it is announced as stopped, with the way to resume it; unless the
+        // user stopped it, who knows already.
+        if (record.stopped) {
+          if (record.stopped.reason !== 'byUser') this.stoppedFollowing.fire(record);
+        } else this.finished.fire(record);
       }),
     );
     // Runs another window started show up through the journal; the polling window follows them.
@@ -153,9 +223,16 @@ export class FloraService extends Disposable {
    * window was reloading) and whose notification was never dismissed are announced again.
    */
   private renotifyUnseen(): void {
-    const since = Date.now() - RENOTIFY_WINDOW_MS;
+    const since = this.now() - RENOTIFY_WINDOW_MS;
     for (const record of this.options.runs.all()) {
-      if (!isLive(record) && record.runId && record.origin === this.windowId && !record.acknowledged && record.updatedAt >= since) {
+      if (
+        !isLive(record) &&
+        !record.stopped &&
+        record.runId &&
+        record.origin === this.windowId &&
+        !record.acknowledged &&
+        record.updatedAt >= since
+      ) {
         this.finished.fire(record);
       }
     }
@@ -163,7 +240,12 @@ export class FloraService extends Disposable {
 
   /** A run changed in the store: the polling window follows live runs it is not following yet. */
   private adopt(record: RunRecord): void {
-    if (this.isDisposed || !isLive(record)) return;
+    if (this.isDisposed) return;
+    if (!isLive(record)) {
+      // Stop Following in another window: this one may be the window polling the run, or re-sending its create.
+      if (record.stopped?.reason === 'byUser') this.letGo(record);
+      return;
+    }
     // A run this window just started and nobody polling here yet: try for the lease now rather than at the
     // next tick. Other windows' runs wait for the tick, so their every journal write costs no lease check here.
     if (!this.coordinator.isPolling && record.origin === this.windowId) this.coordinator.check();
@@ -172,20 +254,33 @@ export class FloraService extends Disposable {
       if (!this.poller.isTracking(record.runId)) this.follow(record, false);
       return;
     }
-    const stale = Date.now() - record.updatedAt > STALE_CREATE_MS;
+    const stale = this.now() - record.updatedAt > STALE_CREATE_MS;
     if (stale && record.origin !== this.windowId && !this.creating.has(record.localId) && !this.createRetries.has(record.localId)) {
       this.options.log.info(`Taking over the create of a ${record.slug} run another window left unfinished (same idempotency key).`);
       this.create(record.localId).catch(() => undefined);
     }
   }
 
-  /** Created on the first request, so activation never loads the HTTP stack. */
+  /**
+   * Created on the first request, so activation never loads the HTTP stack; made for the current base URL
+   * (a loopback one is reached directly, never through a proxy that would see the key: see
+   * dispatcherOptionsFor) and made again when flora.baseUrl changes.
+   */
   private get dispatcher(): Dispatcher {
     if (!this.dispatcherInstance) {
-      const { createDispatcher } = loadDispatcherModule();
-      this.dispatcherInstance = createDispatcher({ proxyUrl: this.options.proxyUrl });
+      const { createDispatcher, dispatcherOptionsFor } = loadDispatcherModule();
+      this.dispatcherInstance = createDispatcher(dispatcherOptionsFor(this.settings.baseUrl, this.options.proxyUrl));
     }
     return this.dispatcherInstance;
+  }
+
+  /** The next request builds a client and dispatcher for the new base URL; the old pools close once idle. */
+  private dropConnection(): void {
+    this.currentClient = undefined;
+    const previous = this.dispatcherInstance;
+    this.dispatcherInstance = undefined;
+    // close() lets requests in flight finish (a poll of the old origin fails or completes on its own).
+    void previous?.close().catch(() => undefined);
   }
 
   get currentSettings(): FloraSettings {
@@ -231,19 +326,22 @@ export class FloraService extends Disposable {
   }
 
   /**
-   * Fetches an output file through the extension's own dispatcher (proxy-aware; the editor's global one may
-   * be another undici). Outputs are public URLs: no Authorization header is ever sent with them.
+   * Downloads an output into a folder (core/download.ts), through a dispatcher of its own that refuses
+   * private and local addresses (the sandbox's origin excepted) and is closed afterwards; proxy-aware like
+   * the API's. Outputs are public URLs: no Authorization header is ever sent with them.
    */
-  fetchOutput(url: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    const { request } = loadUndici();
-    return request(url, {
-      method: 'GET',
-      signal,
-      dispatcher: this.dispatcher,
-      maxRedirections: 3,
-      headersTimeout: 30_000,
-      bodyTimeout: 60_000,
-    });
+  async fetchOutput(url: string, target: { folder: string; stem: string }, signal: AbortSignal): Promise<DownloadResult> {
+    const { createDownloadDispatcher } = loadDispatcherModule();
+    // Required on first use, like the dispatcher: activating the extension does not load the download code.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { downloadToFolder } = require('../core/download') as typeof import('../core/download');
+    const allowedOrigins = this.mediaOptions().extraOrigins ?? [];
+    const dispatcher = createDownloadDispatcher({ proxyUrl: this.options.proxyUrl, allowedOrigins });
+    try {
+      return await downloadToFolder({ url, dispatcher, allowedOrigins, folder: target.folder, stem: target.stem, signal });
+    } finally {
+      void dispatcher.destroy().catch(() => undefined);
+    }
   }
 
   /** Loopback base URLs are the local sandbox, whose own output URLs may be used as inputs. */
@@ -304,7 +402,7 @@ export class FloraService extends Disposable {
     const inputs = buildRunInputs(technique, values, this.mediaOptions());
     if (options.signal?.aborted) throw new FloraCancelledError();
     const key = newIdempotencyKey();
-    const now = Date.now();
+    const now = this.now();
     const record: RunRecord = {
       localId: key,
       idempotencyKey: key,
@@ -332,11 +430,16 @@ export class FloraService extends Disposable {
   async create(localId: string, signal?: AbortSignal): Promise<RunRecord> {
     const record = this.options.runs.get(localId);
     if (!record) throw new ExtensionError(l10nText('No run {0} is recorded.', localId));
-    if (record.runId) return record;
+    // Stopped (by the bound, or the user): only Resume Following sends it again, after clearing `stopped`.
+    if (record.runId || record.stopped) return record;
     this.clearCreateRetry(localId);
     this.creating.add(localId);
     try {
       const reply = await this.client().createRun(record.slug, record.inputs, { idempotencyKey: record.idempotencyKey, signal });
+      // A status the document does not list still comes with a runId: the run exists (and may be charged),
+      // so it is recorded as pending and followed; the poller bounds how long an unknown status may last.
+      // The user may have chosen Stop Following while the request was out: the runId is kept, the stop too.
+      const stoppedMeanwhile = this.options.runs.get(localId)?.stopped !== undefined;
       const created = await this.options.runs.update(
         localId,
         {
@@ -349,12 +452,17 @@ export class FloraService extends Disposable {
           connectionMessage: undefined,
           errorCode: undefined,
           errorMessage: undefined,
-          errorText: undefined,
+          ...(stoppedMeanwhile ? {} : { errorText: undefined }),
+          createFailingSince: undefined,
+          replyNotes: loadRunRepliesModule().mergeReplyNotes(record.replyNotes, reply.notes),
         },
         { durable: true },
       );
-      this.options.log.info(`Run ${reply.runId} of ${record.slug} created (${reply.status}).`);
-      if (created) this.follow(created, false);
+      const unknown = reply.unknownStatus === undefined ? '' : `; FLORA said ${JSON.stringify(reply.unknownStatus)}, read as pending`;
+      this.options.log.info(`Run ${reply.runId} of ${record.slug} created (${reply.status}${unknown}).`);
+      if (reply.notes?.length)
+        this.options.log.warn(`The create reply of run ${reply.runId} had fields left out: ${reply.notes.join('; ')}`);
+      if (created && !created.stopped) this.follow(created, false);
       return created ?? record;
     } catch (error) {
       await this.onCreateFailed(record, error);
@@ -365,6 +473,21 @@ export class FloraService extends Disposable {
   }
 
   private async onCreateFailed(record: RunRecord, error: unknown): Promise<void> {
+    const retryable = error instanceof FloraCancelledError || (error instanceof FloraError && error.retryable);
+    // Stopped while the request was out: nothing is re-sent until the user resumes it.
+    if (retryable && this.options.runs.get(record.localId)?.stopped) return;
+    if (retryable) {
+      // Re-sent with the same key for a bounded time only; then the run is stopped, kept and resumable.
+      // The first failure is on disk, so a reload or another window keeps the same deadline.
+      const now = this.now();
+      const since = this.options.runs.get(record.localId)?.createFailingSince;
+      if (since === undefined) {
+        await this.options.runs.update(record.localId, { createFailingSince: now }, { durable: true });
+      } else if (now - since >= this.bounds.createRetryLimitMs) {
+        await this.stopCreating(record, error, now - since);
+        return;
+      }
+    }
     if (error instanceof FloraCancelledError) {
       // Cancelled before FLORA answered: the run may exist, so keep the intent and try again later.
       this.scheduleCreateRetry(record.localId);
@@ -393,26 +516,117 @@ export class FloraService extends Disposable {
         errorText: explanationOf(error),
         connection: undefined,
         connectionMessage: undefined,
-        completedAt: Date.now(),
+        createFailingSince: undefined,
+        // Refused, so finished: nothing to resume (a run the user had stopped meanwhile included).
+        stopped: undefined,
+        completedAt: this.now(),
       },
       { durable: true },
     );
     this.options.log.error(`Creating ${record.slug} failed: ${messageOf(error)}`);
   }
 
+  /** The create was re-sent for createRetryLimitMs without a readable answer: stop, keeping the intent. */
+  private async stopCreating(record: RunRecord, error: unknown, failingForMs: number): Promise<void> {
+    this.clearCreateRetry(record.localId);
+    const explanation = message('stoppedCreate', record.slug, minutesOf(failingForMs));
+    await this.options.runs.update(
+      record.localId,
+      {
+        stopped: { reason: 'createUnconfirmed', at: this.now() },
+        createFailingSince: undefined,
+        errorText: explanation,
+        connection: undefined,
+        connectionMessage: undefined,
+      },
+      { durable: true },
+    );
+    this.options.log.warn(`${englishText(explanation)} Last error: ${messageOf(error)}`);
+  }
+
   private scheduleCreateRetry(localId: string): void {
     if (this.isDisposed || this.createRetries.has(localId)) return;
-    const timer = setTimeout(() => {
+    const timer = this.timers.setTimeout(() => {
       this.createRetries.delete(localId);
       this.create(localId).catch(() => undefined);
-    }, CREATE_RETRY_MS);
+    }, this.bounds.createRetryMs);
     this.createRetries.set(localId, timer);
   }
 
   private clearCreateRetry(localId: string): void {
-    const timer = this.createRetries.get(localId);
-    if (timer) clearTimeout(timer);
+    if (!this.createRetries.has(localId)) return;
+    this.timers.clearTimeout(this.createRetries.get(localId));
     this.createRetries.delete(localId);
+  }
+
+  /**
+   * Follows a stopped run again: polls it (any window's poller picks it up through the store), or, when
+   * FLORA never confirmed it, re-sends its create with the same idempotency key. Both are bounded again.
+   */
+  async resumeFollowing(localId: string): Promise<RunRecord> {
+    const record = this.options.runs.get(localId);
+    if (!record) throw new ExtensionError(l10nText('No run {0} is recorded.', localId));
+    if (!record.stopped) {
+      if (isLive(record)) return record;
+      throw new ExtensionError(l10nText('Only a run the extension stopped following can be resumed.'));
+    }
+    // In the same update that clears the stop: its change event is what starts the polls (adopt), and the
+    // bound on live time then counts from now, or a run stopped as 'tooLong' would stop again at once.
+    const resumed = await this.options.runs.update(
+      localId,
+      {
+        followingSince: this.now(),
+        stopped: undefined,
+        createFailingSince: undefined,
+        errorText: undefined,
+        connection: undefined,
+        connectionMessage: undefined,
+        acknowledged: undefined,
+      },
+      { durable: true },
+    );
+    if (!resumed) throw new ExtensionError(l10nText('Run {0} is no longer recorded.', localId));
+    this.options.log.info(`Resuming ${record.runId ? `run ${record.runId}` : `the create of a ${record.slug} run`} at the user's request.`);
+    if (!resumed.runId) return this.create(localId);
+    this.follow(resumed, true);
+    return resumed;
+  }
+
+  /**
+   * Stops following a live run at the user's request: no more polls (in whichever window polls it) or
+   * create re-sends; the run keeps its status, runId and everything known, and Resume Following picks it
+   * up again. A run already stopped is left as it is.
+   */
+  async stopFollowing(localId: string): Promise<RunRecord> {
+    const record = this.options.runs.get(localId);
+    if (!record) throw new ExtensionError(l10nText('No run {0} is recorded.', localId));
+    if (record.stopped) return record;
+    if (!isLive(record)) throw new ExtensionError(l10nText('Only a run that has not finished can be stopped.'));
+    const explanation = record.runId ? message('stoppedByUser', record.runId) : message('stoppedCreateByUser', record.slug);
+    const stopped = await this.options.runs.update(
+      localId,
+      {
+        stopped: { reason: 'byUser', at: this.now() },
+        createFailingSince: undefined,
+        errorText: explanation,
+        connection: undefined,
+        connectionMessage: undefined,
+      },
+      { durable: true },
+    );
+    if (!stopped) throw new ExtensionError(l10nText('Run {0} is no longer recorded.', localId));
+    // The store's change event has let go of it already (adopt); this covers a store that fires no event.
+    this.letGo(stopped);
+    this.options.log.info(
+      `Stopped following ${record.runId ? `run ${record.runId}` : `the create of a ${record.slug} run`} at the user's request.`,
+    );
+    return stopped;
+  }
+
+  /** No more polls or create re-sends for a run that is no longer followed. */
+  private letGo(record: RunRecord): void {
+    this.clearCreateRetry(record.localId);
+    if (record.runId && this.poller.isTracking(record.runId)) this.poller.untrack(record.runId);
   }
 
   /** Retries a run that FLORA refused to create (e.g. after a new key), with the same idempotency key. */
@@ -421,7 +635,15 @@ export class FloraService extends Disposable {
     if (!record || record.runId) throw new ExtensionError(l10nText('Only a run that was never created can be retried.'));
     await this.options.runs.update(
       localId,
-      { status: 'creating', errorCode: undefined, errorMessage: undefined, errorText: undefined, completedAt: undefined },
+      {
+        status: 'creating',
+        errorCode: undefined,
+        errorMessage: undefined,
+        errorText: undefined,
+        completedAt: undefined,
+        stopped: undefined,
+        createFailingSince: undefined,
+      },
       { durable: true },
     );
     return this.create(localId);
@@ -479,18 +701,47 @@ export class FloraService extends Disposable {
     this.poller
       .track(
         { slug: record.slug, runId: record.runId, pollUrl: record.pollUrl },
-        { immediate, onUpdate: (update) => void this.onPollUpdate(localId, update) },
+        { immediate, liveSince: this.liveSinceOf(record), onUpdate: (update) => void this.onPollUpdate(localId, update) },
       )
       .catch((error: unknown) => {
-        if (!(error instanceof FloraCancelledError)) this.options.log.error(`Following run ${record.runId} stopped: ${String(error)}`);
+        // A stop is recorded (and logged) by the 'stopped' update; a cancel is this window letting go.
+        if (!(error instanceof FloraCancelledError) && !(error instanceof FloraStoppedError))
+          this.options.log.error(`Following run ${record.runId} stopped: ${String(error)}`);
       });
+  }
+
+  /**
+   * Where the bound on a run's live time starts: when the user last resumed it, else when it was requested
+   * (both our own clock, kept in the record across reloads and windows). FLORA's createdAt is not used: it
+   * is the server's clock, and a hostile one far in the future would lift the bound.
+   */
+  private liveSinceOf(record: RunRecord): number {
+    return record.followingSince ?? record.startedLocallyAt;
   }
 
   private async onPollUpdate(localId: string, update: PollUpdate): Promise<void> {
     const runs = this.options.runs;
     switch (update.kind) {
       case 'status':
-        await runs.update(localId, { ...fromReply(update.reply), connection: 'ok', connectionMessage: undefined });
+        await runs.update(localId, {
+          ...fromReply(update.reply, this.now()),
+          ...this.notesChange(localId, update),
+          connection: 'ok',
+          connectionMessage: undefined,
+        });
+        return;
+      case 'stopped':
+        this.options.log.warn(`${englishText(update.explanation)}${update.error ? ` Last error: ${update.error.message}` : ''}`);
+        await runs.update(
+          localId,
+          {
+            stopped: { reason: update.reason, at: this.now() },
+            errorText: update.explanation,
+            connection: undefined,
+            connectionMessage: undefined,
+          },
+          { durable: true },
+        );
         return;
       case 'retrying': {
         const offline = update.error instanceof FloraTransportError;
@@ -507,7 +758,12 @@ export class FloraService extends Disposable {
         return;
       case 'completed':
       case 'failed': {
-        const change = { ...fromReply(update.reply), connection: undefined, connectionMessage: undefined };
+        const change = {
+          ...fromReply(update.reply, this.now()),
+          ...this.notesChange(localId, update),
+          connection: undefined,
+          connectionMessage: undefined,
+        };
         // The poller's own verdict (a run FLORA no longer knows) is shown in the user's language.
         if (update.kind === 'failed' && update.explanation) change.errorText = update.explanation;
         await runs.update(localId, change, { durable: true });
@@ -519,14 +775,32 @@ export class FloraService extends Disposable {
     }
   }
 
+  /** The reply's notes merged into the record's, logged when they add something. */
+  private notesChange(localId: string, update: Extract<PollUpdate, { reply: unknown }>): Partial<RunRecord> {
+    const notes = update.reply.notes;
+    if (!notes || notes.length === 0) return {};
+    const previous = this.options.runs.get(localId)?.replyNotes;
+    const merged = loadRunRepliesModule().mergeReplyNotes(previous, notes);
+    if ((merged?.length ?? 0) === (previous?.length ?? 0)) return {};
+    this.options.log.warn(`A reply about run ${update.target.runId} had fields left out: ${notes.join('; ')}`);
+    return { replyNotes: merged };
+  }
+
   private async rememberRecent(slug: string): Promise<void> {
     const recent = [slug, ...this.recentTechniques().filter((item) => item !== slug)].slice(0, 10);
     await this.options.memento.update(RECENT_TECHNIQUES_KEY, recent);
   }
 }
 
-function fromReply(reply: RunStatusReply): Partial<RunRecord> {
-  const change: Partial<RunRecord> = { status: reply.status, progress: reply.status === 'completed' ? 100 : clampProgress(reply.progress) };
+/** The record change a poll reply makes; `now` stamps a failure FLORA sent without a completedAt. */
+function fromReply(reply: RunStatusReply, now: number): Partial<RunRecord> {
+  // A status the document does not list changes nothing: the record keeps the last status it knew.
+  const change: Partial<RunRecord> =
+    reply.unknownStatus === undefined
+      ? { status: reply.status, progress: reply.status === 'completed' ? 100 : clampProgress(reply.progress) }
+      : reply.progress === undefined
+        ? {}
+        : { progress: clampProgress(reply.progress) };
   if (reply.createdAt !== undefined) change.createdAt = reply.createdAt;
   if (reply.startedAt !== undefined) change.startedAt = reply.startedAt;
   if (reply.completedAt !== undefined) change.completedAt = reply.completedAt;
@@ -534,21 +808,22 @@ function fromReply(reply: RunStatusReply): Partial<RunRecord> {
   if (reply.outputs !== undefined) change.outputs = reply.outputs;
   if (reply.errorCode !== undefined) change.errorCode = reply.errorCode;
   if (reply.errorMessage !== undefined) change.errorMessage = reply.errorMessage;
-  if (reply.status === 'failed' && reply.completedAt === undefined) change.completedAt = Date.now();
+  if (reply.status === 'failed' && reply.completedAt === undefined) change.completedAt = now;
   return change;
 }
 
-// The HTTP client, its schemas and undici make up most of the code. Required on first use rather than
-// imported, so activating the extension does not evaluate them (esbuild keeps required modules lazy);
-// undici is a file of its own (dist/undici.js, see esbuild.mjs), so activation does not even parse it.
+// The HTTP client, its schemas and readers and undici make up most of the code. Required on first use
+// rather than imported, so activating the extension does not evaluate them (esbuild keeps required modules
+// lazy); undici is a file of its own (dist/undici.js, see esbuild.mjs), so activation does not even parse it.
 /* eslint-disable @typescript-eslint/no-require-imports */
 function loadClientModule(): typeof import('../core/api') {
   return require('../core/api') as typeof import('../core/api');
 }
+/** Used once a reply has arrived, when the client has loaded it already. */
+function loadRunRepliesModule(): typeof import('../core/runReplies') {
+  return require('../core/runReplies') as typeof import('../core/runReplies');
+}
 function loadDispatcherModule(): typeof import('../core/dispatcher') {
   return require('../core/dispatcher') as typeof import('../core/dispatcher');
-}
-function loadUndici(): typeof import('undici') {
-  return require('undici') as typeof import('undici');
 }
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { RunJournal } from '../core/journal';
-import { isLive, pruneHistory, type RunRecord } from '../core/runs';
+import { isFinished, isLive, pruneHistory, type RunRecord } from '../core/runs';
 
 /** Progress updates are written at most this often per run; status changes are written at once. */
 const PERSIST_DELAY_MS = 1_000;
@@ -110,7 +110,7 @@ export class RunsStore extends Disposable {
   }
 
   async removeFinished(): Promise<number> {
-    const finished = [...this.records.values()].filter((record) => !isLive(record));
+    const finished = [...this.records.values()].filter(isFinished);
     for (const record of finished) this.records.delete(record.localId);
     this.changed.fire(undefined);
     await Promise.all(finished.map((record) => this.journal.delete(record.localId)));

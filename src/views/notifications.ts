@@ -1,4 +1,5 @@
-// Tells the user when a run finishes (with the next useful actions), and when polling waits for a new key.
+// Tells the user when a run finishes (with the next useful actions), when the extension stops following a
+// run (with the button that resumes it), and when polling waits for a new key.
 import * as vscode from 'vscode';
 import { notifyError, notifyInformation, notifyWarning } from '../common/notify';
 import { CommandId } from '../common/commandIds';
@@ -16,6 +17,7 @@ export function watchRunNotifications(service: FloraService, runs: RunsStore): v
         void notifyFinished(record).then(() => runs.update(record.localId, { acknowledged: true }, { durable: true }));
       }
     }),
+    service.onDidStopFollowing((record) => void notifyStopped(record)),
     service.onAuthProblem(async (error) => {
       if (authPromptOpen) return;
       authPromptOpen = true;
@@ -49,5 +51,19 @@ async function notifyFinished(record: RunRecord): Promise<void> {
   const reason = runErrorText(record) || vscode.l10n.t('no reason given');
   const choice = await notifyError(vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason), runAgain, showLog);
   if (choice === runAgain) await vscode.commands.executeCommand(CommandId.runAgain, argument);
+  if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
+}
+
+/** A run the extension stopped following has not finished: it is announced with the way to resume it. */
+async function notifyStopped(record: RunRecord): Promise<void> {
+  const resume = vscode.l10n.t('Resume Following');
+  const showLog = vscode.l10n.t('Show Log');
+  const reason = runErrorText(record);
+  // {0}: the technique's name; {1}: why the extension stopped following its run.
+  const text = reason
+    ? vscode.l10n.t('FLORA: {0} — {1}', record.techniqueName, reason)
+    : vscode.l10n.t('FLORA: stopped following {0}.', record.techniqueName);
+  const choice = await notifyWarning(text, resume, showLog);
+  if (choice === resume) await vscode.commands.executeCommand(CommandId.resumeRun, { kind: 'run', localId: record.localId });
   if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
 }

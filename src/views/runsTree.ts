@@ -1,10 +1,10 @@
 // The Runs view: every run in the store, newest first, expanding to its outputs. It only displays the store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
-import { labelText, messageText } from '../common/inert';
+import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { isLive, outputKind, type RunRecord } from '../core/runs';
-import type { RunOutput } from '../core/schemas';
+import type { RunOutput } from '../core/runReplies';
 import { runErrorText } from '../services/messages';
 import type { RunsStore } from '../services/runsStore';
 
@@ -111,10 +111,12 @@ function runItem(record: RunRecord): vscode.TreeItem {
     hasOutputs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}`;
-  item.description = labelText(describeRun(record));
+  // A stopped run keeps its last status; it says it is no longer followed, and offers Resume Following.
+  item.description = labelText(record.stopped ? vscode.l10n.t('stopped following · {0}', describeRun(record)) : describeRun(record));
   item.iconPath = statusIcon(record);
-  // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions.
-  item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}`;
+  // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions. A run ends in
+  // "stopped;" (Resume Following) or, while it is followed, "live;" (Stop Following).
+  item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}${record.stopped ? 'stopped;' : ''}${isLive(record) ? 'live;' : ''}`;
   if (record.status === 'completed') {
     item.command = {
       command: CommandId.openPreview,
@@ -202,18 +204,22 @@ function statusIcon(record: RunRecord): vscode.ThemeIcon {
     : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
 }
 
+/** Everything in it is FLORA's or the user's: escaped Markdown (appendText), made inert first (tooltipText). */
 function runTooltip(record: RunRecord): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, false);
-  tooltip.appendText(
-    `${vscode.l10n.t({ message: '{0} ({1})', args: [record.techniqueName, record.slug], comment: 'technique name (technique slug)' })}\n\n`,
-  );
-  tooltip.appendText(vscode.l10n.t('Status: {0}', statusLabel(record)) + '\n\n');
-  if (record.runId) tooltip.appendText(vscode.l10n.t('Run ID: {0}', record.runId) + '\n\n');
+  const line = (text: string) => tooltip.appendText(`${tooltipText(text)}\n\n`);
+  line(vscode.l10n.t({ message: '{0} ({1})', args: [record.techniqueName, record.slug], comment: 'technique name (technique slug)' }));
+  line(vscode.l10n.t('Status: {0}', statusLabel(record)));
+  if (record.runId) line(vscode.l10n.t('Run ID: {0}', record.runId));
   const error = runErrorText(record);
-  if (error) tooltip.appendText(`${messageText(error)}\n\n`);
-  if (record.connectionMessage && isLive(record)) tooltip.appendText(`${messageText(record.connectionMessage)}\n\n`);
+  if (error) line(error);
+  if (record.connectionMessage && isLive(record)) line(record.connectionMessage);
+  if (record.replyNotes && record.replyNotes.length > 0) {
+    line(vscode.l10n.t('FLORA replied with fields that could not be used:'));
+    for (const note of record.replyNotes) line(note);
+  }
   for (const input of record.inputs) {
-    tooltip.appendText(`${vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' })}\n\n`);
+    line(vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' }));
   }
   return tooltip;
 }

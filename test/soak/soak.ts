@@ -12,7 +12,8 @@ import { FloraClient, newIdempotencyKey } from '../../src/core/api';
 import { FloraCancelledError, FloraError } from '../../src/core/errors';
 import { createDispatcher } from '../../src/core/dispatcher';
 import { Poller } from '../../src/core/poller';
-import type { RunInput, RunStatusReply } from '../../src/core/schemas';
+import type { RunInput } from '../../src/core/model';
+import type { RunStatusReply } from '../../src/core/runReplies';
 import { startSandbox, type Fault } from '../sandbox/server';
 
 interface Options {

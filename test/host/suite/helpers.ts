@@ -1,7 +1,17 @@
-// Shared pieces of the in-host suites: the extension's API, a sandbox the extension is pointed at, waits.
+// Shared pieces of the in-host suites: the extension's API, a sandbox the extension is pointed at, waits,
+// and the stores and service of one "window" over a storage folder, with memory-backed state and secrets.
 import * as assert from 'assert';
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { waitFor as sharedWaitFor } from '../../common/wait';
+import { RunJournal } from '../../../src/core/journal';
+import { FileLease } from '../../../src/core/lease';
 import type { FloraApi } from '../../../src/extension';
+import { FloraService, type FollowingBounds } from '../../../src/services/floraService';
+import { KeyStore } from '../../../src/services/keyStore';
+import type { Log } from '../../../src/services/log';
+import { RunsStore } from '../../../src/services/runsStore';
+import type { ManualTime } from '../../common/manualTime';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
 
 export const EXTENSION_ID = 'flora-community.flora-vscode';
@@ -23,14 +33,13 @@ export async function sandboxForExtension(options: SandboxOptions = {}): Promise
   return sandbox;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The shared wait loop, with the host tier's longer default: the editor is slower than a unit. */
+export function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return sharedWaitFor(what, probe, timeoutMs, 100);
 }
 
 /** Asserts that a promise rejects, and returns the error's message. */
@@ -48,3 +57,103 @@ export function postsTo(sandbox: Sandbox, slug: string): number {
 }
 
 export const IMAGE_URL = 'https://media.flora.ai/examples/product.png';
+
+/** globalState as VS Code keeps it between sessions: a key-value map of JSON values (copied, as stored). */
+export class MemoryMemento implements vscode.Memento {
+  private readonly values = new Map<string, unknown>();
+  keys(): readonly string[] {
+    return [...this.values.keys()];
+  }
+  get<T>(key: string, defaultValue?: T): T {
+    return (this.values.has(key) ? this.values.get(key) : defaultValue) as T;
+  }
+  update(key: string, value: unknown): Thenable<void> {
+    this.values.set(key, JSON.parse(JSON.stringify(value)) as unknown);
+    return Promise.resolve();
+  }
+}
+
+/** SecretStorage in memory, firing onDidChange as VS Code does (the KeyStore listens to it). */
+export class MemorySecrets implements vscode.SecretStorage {
+  private readonly values = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.SecretStorageChangeEvent>();
+  readonly onDidChange = this.changed.event;
+  get(key: string): Thenable<string | undefined> {
+    return Promise.resolve(this.values.get(key));
+  }
+  store(key: string, value: string): Thenable<void> {
+    this.values.set(key, value);
+    this.changed.fire({ key });
+    return Promise.resolve();
+  }
+  delete(key: string): Thenable<void> {
+    this.values.delete(key);
+    this.changed.fire({ key });
+    return Promise.resolve();
+  }
+}
+
+export interface Session {
+  runs: RunsStore;
+  service: FloraService;
+  dispose(): void;
+}
+
+export interface SessionOptions {
+  /** Whether to start the service's lease loop (default true). */
+  start?: boolean;
+  bounds?: Partial<FollowingBounds>;
+  /** The clock and timers of the service's bounded retries and its poller; real ones when absent. */
+  time?: ManualTime;
+}
+
+/**
+ * One "window" (or one activation of it): the stores and service over a global-storage folder. Two
+ * sessions over the same folder at once are two windows of one profile.
+ */
+export async function activateOver(
+  storage: string,
+  secrets: vscode.SecretStorage,
+  log: Log,
+  options: SessionOptions = {},
+): Promise<Session> {
+  const keys = new KeyStore(secrets);
+  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), 200);
+  const service = new FloraService({
+    keys,
+    runs,
+    log,
+    memento: new MemoryMemento(),
+    userAgent: 'flora-vscode-test',
+    lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
+    leaseCheckMs: 500,
+    bounds: options.bounds,
+    now: options.time?.clock,
+    timers: options.time?.timers,
+  });
+  await keys.get();
+  await runs.ready;
+  if (options.start !== false) service.start();
+  return {
+    runs,
+    service,
+    dispose: () => {
+      service.dispose();
+      runs.dispose();
+      keys.dispose();
+    },
+  };
+}
+
+/**
+ * Waits for `probe`, moving a manual clock to its next timer whenever the code under test waits on one:
+ * the clock moves only as far as the code's own schedule, and the test never sleeps on it.
+ */
+export function advanceUntil<T>(time: ManualTime, what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  return waitFor(what, async () => {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await time.runNext();
+    return undefined;
+  });
+}

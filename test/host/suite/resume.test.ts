@@ -6,85 +6,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as vscode from 'vscode';
 import { RunJournal } from '../../../src/core/journal';
-import { FileLease } from '../../../src/core/lease';
-import { FloraService } from '../../../src/services/floraService';
-import { KeyStore } from '../../../src/services/keyStore';
 import { Log } from '../../../src/services/log';
-import { RunsStore } from '../../../src/services/runsStore';
 import type { Sandbox } from '../../sandbox/server';
-import { IMAGE_URL, sandboxForExtension, waitFor } from './helpers';
-
-/** globalState as VS Code keeps it between sessions: a key-value map. */
-class MemoryMemento implements vscode.Memento {
-  private readonly values = new Map<string, unknown>();
-  keys(): readonly string[] {
-    return [...this.values.keys()];
-  }
-  get<T>(key: string, defaultValue?: T): T {
-    return (this.values.has(key) ? this.values.get(key) : defaultValue) as T;
-  }
-  update(key: string, value: unknown): Thenable<void> {
-    this.values.set(key, JSON.parse(JSON.stringify(value)) as unknown);
-    return Promise.resolve();
-  }
-}
-
-class MemorySecrets implements vscode.SecretStorage {
-  private readonly values = new Map<string, string>();
-  private readonly changed = new vscode.EventEmitter<vscode.SecretStorageChangeEvent>();
-  readonly onDidChange = this.changed.event;
-  get(key: string): Thenable<string | undefined> {
-    return Promise.resolve(this.values.get(key));
-  }
-  store(key: string, value: string): Thenable<void> {
-    this.values.set(key, value);
-    this.changed.fire({ key });
-    return Promise.resolve();
-  }
-  delete(key: string): Thenable<void> {
-    this.values.delete(key);
-    this.changed.fire({ key });
-    return Promise.resolve();
-  }
-}
-
-interface Session {
-  runs: RunsStore;
-  service: FloraService;
-  dispose(): void;
-}
-
-/**
- * One "window" (or one activation of it): the stores and service over a global-storage folder. Two
- * sessions over the same folder at once are two windows of one profile.
- */
-async function activateOver(storage: string, secrets: vscode.SecretStorage, log: Log, options: { start?: boolean } = {}): Promise<Session> {
-  const keys = new KeyStore(secrets);
-  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), 200);
-  const service = new FloraService({
-    keys,
-    runs,
-    log,
-    memento: new MemoryMemento(),
-    userAgent: 'flora-vscode-test',
-    lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
-    leaseCheckMs: 500,
-  });
-  await keys.get();
-  await runs.ready;
-  if (options.start !== false) service.start();
-  return {
-    runs,
-    service,
-    dispose: () => {
-      service.dispose();
-      runs.dispose();
-      keys.dispose();
-    },
-  };
-}
+import { activateOver, IMAGE_URL, MemorySecrets, sandboxForExtension, waitFor } from './helpers';
 
 describe('runs across deactivate and activate', () => {
   let sandbox: Sandbox;

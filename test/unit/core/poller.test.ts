@@ -11,11 +11,13 @@ import {
   FloraProtocolError,
   FloraRateLimitError,
   FloraServerError,
+  FloraStoppedError,
   FloraTransportError,
 } from '../../../src/core/errors';
 import { createDispatcher } from '../../../src/core/dispatcher';
 import { englishText } from '../../../src/core/messages';
 import {
+  DEFAULT_LIVE_LIMIT_MS,
   DEFAULT_POLL_INTERVAL_MS,
   MAX_POLL_INTERVAL_MS,
   MIN_POLL_INTERVAL_MS,
@@ -24,7 +26,8 @@ import {
   type PollTarget,
   type PollUpdate,
 } from '../../../src/core/poller';
-import type { RunStatusReply } from '../../../src/core/schemas';
+import type { RunStatusReply } from '../../../src/core/runReplies';
+import { ManualTime } from '../../common/manualTime';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { createImageRun, gapsBetween, makeClient, pollThrough, pollsOf, sleep } from './helpers';
 
@@ -350,6 +353,99 @@ describe('core/poller', () => {
       } finally {
         poller.dispose();
       }
+    });
+  });
+
+  describe('the bound on live time (issue 10: a run FLORA calls running for ever), on manual time', () => {
+    const HOUR = 60 * 60_000;
+
+    /** Follows one run FLORA always calls `running`, until its promise settles or `horizonMs` passes. */
+    async function followForever(options: { liveSince?: (now: number) => number; liveLimitMs?: number; horizonMs: number }) {
+      const time = new ManualTime();
+      const started = time.now;
+      let polls = 0;
+      const poller = new Poller({
+        fetch: time.track(() => {
+          polls++;
+          return Promise.resolve({ runId: 'j57run', status: 'running', progress: 50 });
+        }),
+        intervalMs: 5_000,
+        random: () => 0.5,
+        now: time.clock,
+        timers: time.timers,
+        liveLimitMs: options.liveLimitMs,
+      });
+      const updates: PollUpdate[] = [];
+      let error: unknown;
+      let settled = false;
+      void poller
+        .track(
+          { slug: 'studio-shot', runId: 'j57run' },
+          { immediate: true, liveSince: options.liveSince?.(time.now), onUpdate: (update) => updates.push(update) },
+        )
+        .then(
+          () => (settled = true),
+          (rejection: unknown) => {
+            error = rejection;
+            settled = true;
+          },
+        );
+      while (!settled && time.now - started < options.horizonMs) await time.advance(10 * 60_000);
+      const tracking = poller.isTracking('j57run');
+      poller.dispose();
+      return { time, started, polls, updates, error, tracking };
+    }
+
+    it('stops a run still "running" 24 h after it began (the default bound): stopped, tooLong, no timer left', async function () {
+      this.timeout(120_000);
+      assert.equal(DEFAULT_LIVE_LIMIT_MS, 24 * HOUR);
+      const { time, started, polls, updates, error, tracking } = await followForever({ horizonMs: 30 * 24 * HOUR });
+      assert.ok(error instanceof FloraStoppedError, String(error));
+      assert.equal(error.reason, 'tooLong');
+      assert.equal(tracking, false);
+      const stopped = updates.at(-1);
+      assert.equal(stopped?.kind, 'stopped');
+      assert.match(
+        stopped?.kind === 'stopped' ? englishText(stopped.explanation) : '',
+        /^Stopped following run j57run — it had still not finished 24 h after it began\. .*"Resume Following"/,
+      );
+      const elapsed = time.now - started;
+      assert.ok(elapsed >= 24 * HOUR && elapsed <= 24 * HOUR + 10 * 60_000, `stopped after ${elapsed} ms`);
+      // One poll every 5 s for a day, then none: 17 280 polls, not the 518 400 of 30 days.
+      assert.ok(polls >= 17_000 && polls <= 17_400, `${polls} polls`);
+      assert.equal(time.scheduled, 0, 'no poll is scheduled');
+    });
+
+    it('counts from liveSince, which the caller keeps across reloads: a run begun 23 h ago stops an hour later', async () => {
+      const { time, started, error } = await followForever({ liveSince: (now) => now - 23 * HOUR, horizonMs: 3 * HOUR });
+      assert.equal(error instanceof FloraStoppedError ? error.reason : undefined, 'tooLong');
+      const elapsed = time.now - started;
+      assert.ok(elapsed >= HOUR && elapsed <= HOUR + 10 * 60_000, `stopped after ${elapsed} ms`);
+    });
+
+    it('never stops a run within its bound, and a completed reply after 23 h still completes it', async () => {
+      const time = new ManualTime();
+      let calls = 0;
+      const poller = new Poller({
+        fetch: time.track(() => {
+          calls++;
+          const done = time.now - start >= 23 * HOUR;
+          return Promise.resolve(
+            done ? { runId: 'j57run', status: 'completed', outputs: [] } : { runId: 'j57run', status: 'running', progress: 10 },
+          );
+        }),
+        intervalMs: 5_000,
+        now: time.clock,
+        timers: time.timers,
+        liveLimitMs: 24 * HOUR,
+      });
+      const start = time.now;
+      let final: RunStatusReply | undefined;
+      void poller.track({ slug: 'studio-shot', runId: 'j57run' }, { immediate: true }).then((reply) => (final = reply));
+      while (!final && time.now - start < 25 * HOUR) await time.advance(10 * 60_000);
+      poller.dispose();
+      assert.equal(final?.status, 'completed');
+      assert.ok(calls > 16_000);
     });
   });
 });
