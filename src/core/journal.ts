@@ -5,11 +5,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './model';
-import { isRunRecord, type RunRecord } from './runs';
+import { readRegularFile } from './regularFile';
+import { readRunRecord } from './runRecordSchema';
+import type { RunRecord } from './runs';
 
 const SUFFIX = '.json';
+/** Far more than a record with every output FLORA can send; a bigger file is not one this extension wrote. */
+const MAX_ENTRY_BYTES = 32 * 1024 * 1024;
 
 export class RunJournal {
+  /** Names already reported as unusable, so a watcher that sees them again does not repeat itself. */
+  private readonly reported = new Set<string>();
+
   constructor(
     readonly directory: string,
     private readonly log: Logger = () => undefined,
@@ -26,7 +33,7 @@ export class RunJournal {
     }
     const records: RunRecord[] = [];
     // Bounded concurrency: thousands of small reads without thousands of open files.
-    const files = names.filter((name) => name.endsWith(SUFFIX));
+    const files = names.filter((name) => this.localIdOf(name) !== undefined);
     for (let start = 0; start < files.length; start += 64) {
       const batch = await Promise.all(files.slice(start, start + 64).map((name) => this.readFile(name)));
       for (const record of batch) if (record) records.push(record);
@@ -63,15 +70,16 @@ export class RunJournal {
       if (disposed) return;
       try {
         watcher = fs.watch(this.directory, (_event, name) => {
-          const file = typeof name === 'string' ? name : undefined;
-          if (file?.endsWith(SUFFIX)) listener(decodeURIComponent(file.slice(0, -SUFFIX.length)));
+          const localId = typeof name === 'string' ? this.localIdOf(name) : undefined;
+          if (localId !== undefined) this.announce(listener, localId);
         });
         watcher.on('error', (error) => this.log('warn', `Watching the run journal stopped: ${error.message}`));
         // A watcher that starts late (the folder appeared after activation) announces what was written in
         // the meantime; one that starts at once leaves that to the caller's initial load.
         if (late) {
           for (const name of fs.readdirSync(this.directory)) {
-            if (name.endsWith(SUFFIX)) listener(decodeURIComponent(name.slice(0, -SUFFIX.length)));
+            const localId = this.localIdOf(name);
+            if (localId !== undefined) this.announce(listener, localId);
           }
         }
       } catch (error) {
@@ -93,22 +101,74 @@ export class RunJournal {
     };
   }
 
-  private async readFile(name: string): Promise<RunRecord | undefined> {
-    let text: string;
+  /**
+   * The local id a journal file name stands for, or undefined when the name is not one `save` writes:
+   * another suffix, a temporary file, or a name that is not percent-encoding (decodeURIComponent throws
+   * on `%E0%A4%A`). Such a file is skipped and reported once.
+   */
+  private localIdOf(name: string): string | undefined {
+    if (!name.endsWith(SUFFIX)) return undefined;
+    let localId: string | undefined;
     try {
-      text = await fs.promises.readFile(path.join(this.directory, name), 'utf8');
+      localId = decodeURIComponent(name.slice(0, -SUFFIX.length));
+    } catch {
+      localId = undefined;
+    }
+    // Only the one spelling `save` writes: `a%2fb.json` beside `a%2Fb.json` would be a second copy of a run.
+    if (localId !== undefined && fileName(localId) === name) return localId;
+    this.reportOnce(name, 'its name is not one the extension writes');
+    return undefined;
+  }
+
+  /** A listener that throws must not take the watcher (and the extension host) down with it. */
+  private announce(listener: (localId: string) => void, localId: string): void {
+    try {
+      listener(localId);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log('warn', `Cannot read run journal entry ${name}: ${String(error)}`);
+      this.log('warn', `Handling a change to run ${JSON.stringify(localId)} failed: ${String(error)}`);
+    }
+  }
+
+  private reportOnce(name: string, reason: string): void {
+    if (this.reported.has(name)) return;
+    if (this.reported.size < 1_000) this.reported.add(name);
+    this.log('warn', `Ignoring run journal entry ${JSON.stringify(name)}: ${reason}.`);
+  }
+
+  private async readFile(name: string): Promise<RunRecord | undefined> {
+    // Not fs.readFile: a named pipe here would block it for good, a link to /dev/zero never end (see regularFile.ts).
+    const read = await readRegularFile(path.join(this.directory, name), MAX_ENTRY_BYTES);
+    if (read.kind === 'missing') return undefined;
+    if (read.kind === 'refused') {
+      this.log('warn', `Ignoring run journal entry ${JSON.stringify(name)}: ${read.reason}.`);
       return undefined;
     }
+    const text = read.text;
+    let value: unknown;
     try {
-      const value = JSON.parse(text) as unknown;
-      if (isRunRecord(value)) return value;
+      value = JSON.parse(text);
     } catch {
-      // Falls through to the warning below.
+      this.log('warn', `Ignoring run journal entry ${JSON.stringify(name)}: it is not JSON.`);
+      return undefined;
     }
-    this.log('warn', `Ignoring run journal entry ${name}: it is not a run record.`);
-    return undefined;
+    const { record, problems } = readRunRecord(value);
+    if (!record) {
+      this.log('warn', `Ignoring run journal entry ${JSON.stringify(name)}: it is not a run record (${problems.join('; ')}).`);
+      return undefined;
+    }
+    if (fileName(record.localId) !== name) {
+      this.log(
+        'warn',
+        `Ignoring run journal entry ${JSON.stringify(name)}: it holds run ${JSON.stringify(record.localId)}, which belongs in another file.`,
+      );
+      return undefined;
+    }
+    if (problems.length > 0)
+      this.log(
+        'warn',
+        `Run journal entry ${JSON.stringify(name)}: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}.`,
+      );
+    return record;
   }
 }
 

@@ -6,16 +6,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Disposable, toDisposable } from '../common/lifecycle';
 import type { FileLease } from '../core/lease';
+import { readRegularFileSync } from '../core/regularFile';
 import type { Log } from './log';
 
 export interface WindowCoordinatorOptions {
   /** Shared by the windows of a profile: its holder is the one window that polls FLORA. */
-  lease: FileLease;
+  lease: Pick<FileLease, 'owner' | 'file' | 'acquireOrRenew' | 'release'>;
   /** How often the lease is renewed or, by the other windows, checked; default 3 s. */
   checkMs?: number;
   /** Names this window, stable across its reloads; default the lease's owner id. */
   windowKey?: string;
-  log: Log;
+  log: Pick<Log, 'info' | 'warn'>;
   /** With no live run there is nothing to coordinate: no lease, no heartbeat, nothing written. */
   hasLiveRuns(): boolean;
   /** This window now polls: follow every live run. */
@@ -24,8 +25,15 @@ export interface WindowCoordinatorOptions {
   onStopPolling(): void;
 }
 
+/** What window ids look like (a UUID, or a lease owner `<pid>-<hex>`). */
+const WINDOW_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A heartbeat is a few dozen bytes. */
+const MAX_HEARTBEAT_BYTES = 1_024;
+
 export class WindowCoordinator extends Disposable {
   private pollingHere = false;
+  /** The lease's last error, so that one that lasts is logged once, not on every tick. */
+  private leaseProblem: string | undefined;
 
   constructor(private readonly options: WindowCoordinatorOptions) {
     super();
@@ -62,10 +70,18 @@ export class WindowCoordinator extends Disposable {
     let held: boolean;
     try {
       held = this.options.lease.acquireOrRenew();
+      if (this.leaseProblem !== undefined) this.options.log.info('The polling lease works again.');
+      this.leaseProblem = undefined;
     } catch (error) {
-      // Global storage unwritable: poll here rather than not at all.
-      this.options.log.warn(`The polling lease is unavailable (${String(error)}); this window polls its runs itself.`);
-      held = true;
+      // Not held. A window that cannot tell whether another holds the lease must not poll: the windows share
+      // global storage, so the error is usually the same in all of them, and polling on it would make every
+      // window poll and re-send every unfinished create at once. Nothing is lost by waiting: the runs stay in
+      // the journal, a window whose lease works polls them, and once this one's works again it can take over.
+      held = false;
+      const problem = String(error);
+      if (problem !== this.leaseProblem)
+        this.options.log.warn(`The polling lease is unavailable (${problem}); this window does not poll FLORA until it works again.`);
+      this.leaseProblem = problem;
     }
     if (held && !this.pollingHere) {
       this.pollingHere = true;
@@ -80,9 +96,13 @@ export class WindowCoordinator extends Disposable {
 
   /** Whether that window has beaten its heartbeat lately (so it is open and tells its own user). */
   isWindowAlive(windowId: string | undefined): boolean {
-    if (!windowId) return false;
+    // The id comes from a run record in the journal: only a plain name, never a path out of the folder.
+    if (!windowId || !WINDOW_ID.test(windowId)) return false;
+    // Not readFileSync: a named pipe in the folder would block the extension host until a writer came.
+    const read = readRegularFileSync(this.heartbeatFile(windowId), MAX_HEARTBEAT_BYTES);
+    if (read.kind !== 'text') return false;
     try {
-      const { expiresAt } = JSON.parse(fs.readFileSync(this.heartbeatFile(windowId), 'utf8')) as { expiresAt?: unknown };
+      const { expiresAt } = JSON.parse(read.text) as { expiresAt?: unknown };
       return typeof expiresAt === 'number' && expiresAt > Date.now();
     } catch {
       return false;

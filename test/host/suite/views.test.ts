@@ -4,28 +4,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunJournal } from '../../../src/core/journal';
-import type { RunRecord } from '../../../src/core/runs';
 import { RunsStore } from '../../../src/services/runsStore';
 import { RunsTree } from '../../../src/views/runsTree';
+import { runRecord } from '../../common/records';
 
 describe('the Runs view over a long history', () => {
   it('shows the newest 200 runs and groups the rest under "Older runs"', async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-history-'));
     const journal = new RunJournal(directory);
     for (let index = 0; index < 250; index++) {
-      const record: RunRecord = {
-        localId: `run-${index}`,
-        idempotencyKey: `run-${index}`,
-        runId: `j57${index}`,
-        slug: 'studio-shot',
-        techniqueName: 'Studio Shot',
-        inputs: [],
-        status: 'completed',
-        progress: 100,
-        startedLocallyAt: 1_000 + index,
-        updatedAt: 1_000 + index,
-      };
-      await journal.save(record);
+      await journal.save(runRecord({ localId: `run-${index}`, startedLocallyAt: 1_000 + index, updatedAt: 1_000 + index }));
     }
     const runs = new RunsStore(journal, 1_000);
     const tree = new RunsTree(runs);

@@ -1,12 +1,14 @@
 // Shared pieces of the src/core tests: a client wired to a sandbox, a second loopback server that records
 // what reaches it, and small waiting helpers. Everything listens on 127.0.0.1 only.
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 
 import { FloraClient, newIdempotencyKey, type FloraClientOptions } from '../../../src/core/api';
 import type { RunFetcher } from '../../../src/core/poller';
-import type { CreateRunReply, RunStatusReply, TechniqueDetails } from '../../../src/core/schemas';
+import type { CreateRunReply, RunStatusReply } from '../../../src/core/runReplies';
+import type { TechniqueDetails } from '../../../src/core/schemas';
 import type { RecordedRequest, Sandbox } from '../../sandbox/server';
 
 /** The shape of product-animator in the sandbox: an image and a text input. */
@@ -95,18 +97,27 @@ export interface Hit {
 }
 
 export interface LoopbackServer {
+  /** http://127.0.0.1:port, or https://… when started with `tls`. */
   readonly url: string;
   readonly port: number;
   readonly hits: Hit[];
+  /** TCP connections accepted so far (a request refused before connecting opens none). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
 export type Responder = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
-/** A plain node:http server on 127.0.0.1 that records every request; by default it answers 200 `{}`. */
-export function startLoopbackServer(responder?: Responder): Promise<LoopbackServer> {
+export interface LoopbackServerOptions {
+  /** Serve HTTPS with this key and certificate instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+}
+
+/** A node:http (or, with `tls`, node:https) server on 127.0.0.1 that records every request and connection; by default it answers 200 `{}`. */
+export function startLoopbackServer(responder?: Responder, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
   const hits: Hit[] = [];
-  const server = http.createServer((request, response) => {
+  let connections = 0;
+  const listener: http.RequestListener = (request, response) => {
     hits.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
     request.resume();
     request.on('end', () => {
@@ -117,15 +128,20 @@ export function startLoopbackServer(responder?: Responder): Promise<LoopbackServ
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end('{}');
     });
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, listener) : http.createServer(listener);
+  server.on('connection', () => connections++);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
       resolve({
-        url: `http://127.0.0.1:${port}`,
+        url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
         port,
         hits,
+        get connections() {
+          return connections;
+        },
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
@@ -153,3 +169,5 @@ export async function closedPort(): Promise<number> {
   await server.close();
   return port;
 }
+
+export { waitFor } from '../../common/wait';

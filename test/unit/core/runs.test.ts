@@ -1,21 +1,19 @@
 /** The run record helpers: bounded history, the public record, and which URLs the preview may load. */
 import * as assert from 'node:assert/strict';
 
+import fc from 'fast-check';
 import { isLive, isLoadableUrl, outputKind, pruneHistory, toPublicRecord, type RunRecord, type RunState } from '../../../src/core/runs';
+import { runRecord } from '../../common/records';
 
 function record(localId: string, status: RunState, startedLocallyAt: number): RunRecord {
-  return {
+  return runRecord({
     localId,
-    idempotencyKey: localId,
-    runId: status === 'creating' ? undefined : `j57${localId}`,
-    slug: 'studio-shot',
-    techniqueName: 'Studio Shot',
-    inputs: [],
+    ...(status === 'creating' ? { runId: undefined } : {}),
     status,
     progress: 0,
     startedLocallyAt,
     updatedAt: startedLocallyAt,
-  };
+  });
 }
 
 const ids = (records: readonly RunRecord[]) => records.map((entry) => entry.localId);
@@ -117,6 +115,36 @@ describe('core/runs', () => {
     it('refuses URLs carrying a user name or password', () => {
       assert.equal(isLoadableUrl('https://user:pw@ik.imagekit.io/x.png'), false);
       assert.equal(isLoadableUrl('https://ik.imagekit.io@evil.com/x.png'), false);
+    });
+
+    it('refuses hosts that would end or widen a CSP directive, which the URL parser lets through', () => {
+      for (const url of [
+        "https://a';script-src*/x.png",
+        'https://a.example;script-src:*/x.png',
+        'https://a%3Bb.example/x.png',
+        'https://a,b.example/x.png',
+        'https://*.example/x.png',
+        'https://a.example"onload="x/x.png',
+      ]) {
+        assert.equal(isLoadableUrl(url), false, url);
+      }
+      assert.equal(isLoadableUrl('https://bücher.example/a.png'), true, 'an IDN host is punycode, plain');
+      assert.equal(isLoadableUrl('http://[::1]:7717/a.png', ['http://[::1]:7717']), true, 'an IPv6 sandbox');
+    });
+
+    it('admits only origins that are a scheme, a plain host and a port (what the preview puts in its CSP)', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.webUrl(),
+            fc.string({ unit: 'binary' }).map((text) => `https://${text}/x.png`),
+          ),
+          (url) => {
+            if (isLoadableUrl(url)) assert.match(new URL(url).origin, /^https:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d+)?$/);
+          },
+        ),
+        { seed: 20261201, numRuns: 2_000 },
+      );
     });
   });
 });
