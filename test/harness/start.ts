@@ -9,19 +9,67 @@
 //
 // Environment: FLORA_SANDBOX_PORT (default 7717), FLORA_START_PORT (code-server, default 7718),
 // FLORA_START_MODE=desktop|code-server to choose the editor, VERBOSE=1 to print sandbox requests.
+//
+// `npm start -- --hostile` starts the sandbox in hostile mode (test/sandbox/hostile.ts) and opens a
+// separate profile and workspace under .vscode-test/start-hostile/, so nothing hostile stays in the
+// normal demo: Your Techniques lists every hostile technique, and the workspace's own settings try to
+// send downloads outside it. The sandbox then always prints its requests, and a line when a redirect
+// reached its second loopback server.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { HOSTILE_MODE_SLUGS } from '../sandbox/hostile';
 import { type Sandbox, startSandbox } from '../sandbox/server';
+import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG } from '../sandbox/techniques';
 import { workbenchUrl } from './browser';
 import { CodeServer, logTail, startCodeServer, writeUserSettings } from './codeServer';
 import { cacheDirectory, codeServerEntry, extensionDevelopmentPath, node24Binary, repositoryRoot } from './paths';
 import { portFromEnvironment, preferredOrFreePort } from './ports';
 import { copyFixtureWorkspace } from './workspace';
 
-const startDirectory = path.join(cacheDirectory, 'start');
+interface StartOptions {
+  hostile: boolean;
+}
+
+const USAGE = [
+  'Usage: npm start [-- --hostile]',
+  '',
+  '  --hostile   serve what a hostile FLORA server could send (command links in names, snippet-breaking',
+  '              output URLs, redirects to another loopback server, off-document replies), with the',
+  '              hostile techniques already in Your Techniques, in a profile of its own',
+].join('\n');
+
+function parseArguments(args: readonly string[]): StartOptions {
+  const options: StartOptions = { hostile: false };
+  for (const argument of args) {
+    if (argument === '--hostile') options.hostile = true;
+    else if (argument === '--help' || argument === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`Unknown argument: ${argument}\n${USAGE}`);
+  }
+  return options;
+}
+
+function parseArgumentsOrExit(args: readonly string[]): StartOptions {
+  try {
+    return parseArguments(args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+}
+
+const startOptions = parseArgumentsOrExit(process.argv.slice(2));
+const startDirectory = path.join(cacheDirectory, startOptions.hostile ? 'start-hostile' : 'start');
 const defaultSandboxPort = 7717;
 const defaultEditorPort = 7718;
+const hostileSlugs = [HOSTILE_SLUG, HOSTILE_FAILURE_SLUG, ...HOSTILE_MODE_SLUGS];
+
+/** The editor's user settings: the sandbox's URL, and in hostile mode the hostile techniques to try. */
+function editorSettings(sandbox: Sandbox): Record<string, unknown> {
+  return startOptions.hostile ? { 'flora.baseUrl': sandbox.url, 'flora.techniques': hostileSlugs } : { 'flora.baseUrl': sandbox.url };
+}
 
 function display(file: string): string {
   const relative = path.relative(process.cwd(), file);
@@ -30,22 +78,48 @@ function display(file: string): string {
 
 /** The preferred port keeps a saved flora.baseUrl valid across restarts; a taken one must not block. */
 async function startSandboxOnPreferredPort(): Promise<Sandbox> {
-  const log = process.env.VERBOSE ? (line: string): void => console.log(`[sandbox] ${line}`) : undefined;
+  // In hostile mode the requests are the point: the log shows what the extension did with each attack.
+  const verbose = process.env.VERBOSE || startOptions.hostile;
+  const log = verbose ? (line: string): void => console.log(`[sandbox] ${line}`) : undefined;
   const preferred = portFromEnvironment('FLORA_SANDBOX_PORT', defaultSandboxPort);
+  const hostile = startOptions.hostile;
   try {
-    return await startSandbox({ port: preferred, log });
+    return await startSandbox({ port: preferred, log, hostile });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     console.log(`Port ${preferred} is taken; the sandbox uses a free port instead.`);
-    return startSandbox({ port: 0, log });
+    return startSandbox({ port: 0, log, hostile });
   }
 }
 
 /** The demo workspace is copied once and then kept, so what the user inserted survives a restart. */
 function demoWorkspace(): string {
   const workspace = path.join(startDirectory, 'workspace');
-  if (!fs.existsSync(workspace)) copyFixtureWorkspace(workspace);
+  if (!fs.existsSync(workspace)) {
+    copyFixtureWorkspace(workspace);
+    if (startOptions.hostile) addHostileWorkspaceFiles(workspace);
+  }
   return workspace;
+}
+
+/**
+ * A hostile workspace: its own settings point downloads outside it and skip the cost confirmation, and
+ * template files (Svelte, Vue, Razor, Handlebars) wait for an output URL to be inserted into them.
+ * The folder it aims at stays inside .vscode-test/start-hostile/, so even a careless extension only
+ * writes there.
+ */
+function addHostileWorkspaceFiles(workspace: string): void {
+  const settings = { 'flora.outputFolder': '../outside-the-workspace', 'flora.confirmBeforeRun': false };
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+  const templates: Record<string, string> = {
+    'page.svelte': '<script>\n  let name = "demo";\n</script>\n\n<h1>Hello {name}</h1>\n<!-- insert an output here -->\n',
+    'page.vue': '<template>\n  <div>\n    <!-- insert an output here -->\n  </div>\n</template>\n',
+    'page.cshtml': '@{\n  ViewData["Title"] = "Demo";\n}\n<div>\n  <!-- insert an output here -->\n</div>\n',
+    'page.hbs': '<div>\n  {{!-- insert an output here --}}\n</div>\n',
+    'notes.md': '# Notes\n\nInsert an output below:\n\n',
+  };
+  for (const [name, content] of Object.entries(templates)) fs.writeFileSync(path.join(workspace, name), content);
 }
 
 function isExecutable(file: string): boolean {
@@ -84,7 +158,7 @@ function launchDesktop(code: string, sandbox: Sandbox, workspace: string): strin
   const profile = path.join(startDirectory, 'desktop');
   const userDataDir = path.join(profile, 'user-data');
   const extensionsDir = path.join(profile, 'extensions');
-  writeUserSettings(userDataDir, { 'flora.baseUrl': sandbox.url });
+  writeUserSettings(userDataDir, editorSettings(sandbox));
   fs.mkdirSync(extensionsDir, { recursive: true });
   const environment: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
@@ -158,6 +232,13 @@ async function main(): Promise<void> {
       ['Sandbox API key', `${sandbox.apiKey}  (already handed to the extension)`],
       ['Workspace', display(workspace)],
     ];
+    const hostile = sandbox.hostile;
+    if (hostile !== undefined) {
+      sandboxLines.push(
+        ['Hostile mode', `Your Techniques lists ${hostileSlugs.join(', ')}`],
+        ['Second server', `${hostile.secretUrl}  (redirects aim here; "SECOND SERVER REACHED" below means a leak)`],
+      );
+    }
     if (code) {
       const profile = launchDesktop(code, sandbox, workspace);
       banner([
@@ -173,7 +254,7 @@ async function main(): Promise<void> {
     const port = await preferredOrFreePort(portFromEnvironment('FLORA_START_PORT', defaultEditorPort));
     const runDir = path.join(startDirectory, 'code-server');
     fs.mkdirSync(runDir, { recursive: true });
-    server = await startCodeServer({ workspace, port, runDir, settings: { 'flora.baseUrl': sandbox.url } });
+    server = await startCodeServer({ workspace, port, runDir, settings: editorSettings(sandbox) });
     const url = workbenchUrl({
       base: server.url,
       folder: workspace,

@@ -1,12 +1,22 @@
 /**
  * `npm run sandbox`: the sandbox as a standalone server for demos and manual testing.
  *
- *   node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N]
+ *   node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N] [--hostile]
  *
  * The port also comes from FLORA_SANDBOX_PORT; the default 7717 is fixed so a saved base URL setting
  * keeps working across restarts.
+ *
+ * --hostile also serves what a hostile or careless FLORA server could send (see hostile.ts): techniques
+ * sandbox-hostile-urls (output URLs that break out of Markdown/HTML/CSS/template snippets),
+ * sandbox-hostile-downloads (302s to a second loopback server that answers "SECRET", a 2 GiB
+ * Content-Length, an endless stream, mislabelled content types), sandbox-hostile-csp (origins that would
+ * inject into a Content-Security-Policy) and sandbox-hostile-replies (off-document replies, one case per
+ * run). sandbox-hostile and sandbox-hostile-failure (command links, codicons and markup in every server
+ * string) are served with or without it. Everything stays on loopback.
  */
+import { HOSTILE_MODE_SLUGS, HOSTILE_REPLIES_SLUG, HOSTILE_REPLY_CASES } from './hostile';
 import { SANDBOX_API_KEY, startSandbox, type Sandbox } from './server';
+import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG } from './techniques';
 
 const DEFAULT_PORT = 7717;
 
@@ -14,7 +24,20 @@ interface CommandLine {
   port: number;
   runDurationMs: number | undefined;
   credits: number | undefined;
+  hostile: boolean;
 }
+
+const USAGE = [
+  'Usage: node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N] [--hostile]',
+  '',
+  '  --port N          listen on 127.0.0.1:N (default 7717, or FLORA_SANDBOX_PORT; 0 picks a free port)',
+  '  --duration-ms N   every run takes N ms (default: per technique, 4-15 s)',
+  '  --credits N       the account starts with N credits (default 1000)',
+  '  --hostile         also serve hostile techniques: snippet-breaking output URLs, redirects to a second',
+  '                    loopback server, huge and mislabelled downloads, CSP-injecting origins and',
+  '                    off-document replies:',
+  `                    ${HOSTILE_MODE_SLUGS.join(', ')}`,
+].join('\n');
 
 function parseCommandLine(args: readonly string[]): CommandLine {
   const environmentPort = process.env.FLORA_SANDBOX_PORT;
@@ -22,6 +45,7 @@ function parseCommandLine(args: readonly string[]): CommandLine {
     port: environmentPort === undefined || environmentPort === '' ? DEFAULT_PORT : parseCount('FLORA_SANDBOX_PORT', environmentPort),
     runDurationMs: undefined,
     credits: undefined,
+    hostile: false,
   };
   for (let index = 0; index < args.length; index += 1) {
     const argument = args[index];
@@ -47,9 +71,15 @@ function parseCommandLine(args: readonly string[]): CommandLine {
       case '--credits':
         commandLine.credits = parseCount(flag, value());
         break;
+      case '--hostile':
+        if (inlineValue !== undefined) {
+          throw new Error('--hostile takes no value');
+        }
+        commandLine.hostile = true;
+        break;
       case '--help':
       case '-h':
-        console.log('Usage: node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N]');
+        console.log(USAGE);
         process.exit(0);
         break;
       default:
@@ -87,6 +117,7 @@ async function main(): Promise<void> {
       port: commandLine.port,
       runDurationMs: commandLine.runDurationMs,
       credits: commandLine.credits,
+      hostile: commandLine.hostile,
       log: (line) => console.log(`${timestamp()} ${line}`),
     });
   } catch (error) {
@@ -106,6 +137,12 @@ async function main(): Promise<void> {
     `Credits: ${sandbox.credits}; run duration: ${commandLine.runDurationMs === undefined ? 'per technique (4-15 s)' : `${commandLine.runDurationMs} ms`}`,
   );
   console.log(`Try: curl ${sandbox.url}/api/v1/techniques/studio-shot -H "Authorization: Bearer ${SANDBOX_API_KEY}"`);
+  const hostile = sandbox.hostile;
+  if (hostile !== undefined) {
+    console.log(`Hostile mode: techniques ${[HOSTILE_SLUG, HOSTILE_FAILURE_SLUG, ...HOSTILE_MODE_SLUGS].join(', ')}`);
+    console.log(`  redirects lead to ${hostile.secretUrl} (a second loopback server; a safe client never reaches it)`);
+    console.log(`  ${HOSTILE_REPLIES_SLUG}: type one of ${HOSTILE_REPLY_CASES.join(', ')} (anything else: the next case)`);
+  }
   console.log('Press Ctrl+C to stop.');
 
   let stopping = false;

@@ -9,9 +9,25 @@ import { randomInt } from 'node:crypto';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 
+import {
+  DEFAULT_STREAM_LIMIT_BYTES,
+  HOSTILE_REPLIES_SLUG,
+  hostileCreateReply,
+  hostileModeTechniques,
+  hostilePollReply,
+  hostileRoute,
+  replyCaseFailure,
+  replyCaseFor,
+  SECRET_PATH,
+  startSecretServer,
+  type HostileBody,
+  type HostileMode,
+  type HostileReplyCase,
+  type SecretServer,
+} from './hostile';
 import { checkMediaUrl } from './hosts';
 import { loadSampleVideo, paletteFor, renderPng, toHex } from './media';
-import { findTechnique, type SandboxTechnique, type SandboxTechniqueOutput } from './techniques';
+import { findTechnique, HOSTILE_STRINGS, type SandboxTechnique, type SandboxTechniqueOutput } from './techniques';
 
 export const SANDBOX_API_KEY = 'sk_live_sandbox_key';
 
@@ -81,6 +97,13 @@ export interface SandboxOptions {
   runDurationMs?: number;
   /** Called with one line per request (method, path, outcome); the CLI prints these. Never includes headers. */
   log?: (line: string) => void;
+  /**
+   * Hostile mode (see hostile.ts): also serves the sandbox-hostile-urls, -downloads, -csp and -replies
+   * techniques and the /hostile/ files, and starts a second loopback server for redirects to reach.
+   */
+  hostile?: boolean;
+  /** Hostile mode: how many bytes the endless download sends at most before it ends; default just over 2 GiB. */
+  hostileStreamLimitBytes?: number;
 }
 
 export interface Sandbox {
@@ -90,14 +113,25 @@ export interface Sandbox {
   readonly faults: SandboxFaults;
   readonly requests: readonly RecordedRequest[];
   readonly connections: number;
+  /** Set in hostile mode only. */
+  readonly hostile: HostileMode | undefined;
   runs(): SandboxRunSnapshot[];
   charges(): number;
   close(): Promise<void>;
 }
 
-export function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const sandbox = new SandboxServer(options);
-  return sandbox.listen(options.host ?? '127.0.0.1', options.port ?? 0).then(() => sandbox);
+  await sandbox.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  if (options.hostile === true) {
+    try {
+      await sandbox.startHostileMode();
+    } catch (error) {
+      await sandbox.close();
+      throw error;
+    }
+  }
+  return sandbox;
 }
 
 /** Bodies are a few hundred bytes in practice; anything near this is a client bug or an attack. */
@@ -126,6 +160,8 @@ interface RunRecord {
   /** Set once the run has reached completed or failed; the charge happens at that moment. */
   finished: boolean;
   chargedCost: number | undefined;
+  /** Runs of sandbox-hostile-replies: which off-spec replies this run gets. */
+  replyCase: HostileReplyCase | undefined;
 }
 
 interface RunView {
@@ -141,6 +177,8 @@ interface Reply {
   body: Buffer;
   /** HEAD: headers describe the body, but none is sent. */
   omitBody?: boolean;
+  /** Writes the body itself instead of `body` (hostile mode's huge and endless downloads). */
+  stream?: (response: http.ServerResponse) => void;
 }
 
 type Route =
@@ -148,6 +186,7 @@ type Route =
   | { kind: 'create'; slug: string }
   | { kind: 'poll'; slug: string; runId: string }
   | { kind: 'media'; runId: string; fileName: string }
+  | { kind: 'hostile'; pathname: string }
   | { kind: 'unknown'; api: boolean };
 
 interface QueuedFault {
@@ -218,12 +257,18 @@ class SandboxServer implements Sandbox {
   private readonly timers = new Set<NodeJS.Timeout>();
   private chargeCount = 0;
   private closing: Promise<void> | undefined;
+  private readonly hostileStreamLimitBytes: number;
+  private secretServer: SecretServer | undefined;
+  private hostileMode: HostileMode | undefined;
+  private readonly hostileTechniques = new Map<string, SandboxTechnique>();
+  private hostileReplyRuns = 0;
 
   constructor(options: SandboxOptions) {
     this.apiKey = options.apiKey ?? SANDBOX_API_KEY;
     this.credits = options.credits ?? 1000;
     this.runDurationMs = options.runDurationMs;
     this.log = options.log;
+    this.hostileStreamLimitBytes = Math.max(0, options.hostileStreamLimitBytes ?? DEFAULT_STREAM_LIMIT_BYTES);
     this.server = http.createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         this.send(response, errorReply(500, 'internal_error', `Sandbox error: ${describe(error)}`));
@@ -254,6 +299,29 @@ class SandboxServer implements Sandbox {
         resolve();
       });
     });
+  }
+
+  get hostile(): HostileMode | undefined {
+    return this.hostileMode;
+  }
+
+  /** Called once the sandbox listens, since the hostile URLs name its port and the second server's. */
+  async startHostileMode(): Promise<void> {
+    const secret = await startSecretServer(this.log);
+    this.secretServer = secret;
+    const origins = { sandbox: this.url, secret: secret.origin, secretPort: secret.port };
+    const outputUrls: Record<string, Record<string, string>> = {};
+    for (const technique of hostileModeTechniques(origins)) {
+      this.hostileTechniques.set(technique.slug, technique);
+      const urls: Record<string, string> = {};
+      for (const output of technique.outputs) {
+        if (output.url !== undefined) {
+          urls[output.id] = output.url;
+        }
+      }
+      outputUrls[technique.slug] = urls;
+    }
+    this.hostileMode = { origins, secretUrl: `${secret.origin}${SECRET_PATH}`, secretRequests: secret.requests, outputUrls };
   }
 
   runs(): SandboxRunSnapshot[] {
@@ -291,7 +359,7 @@ class SandboxServer implements Sandbox {
         socket.destroy();
       }
       this.imageCache.clear();
-    });
+    }).then(() => this.secretServer?.close());
     return this.closing;
   }
 
@@ -375,6 +443,10 @@ class SandboxServer implements Sandbox {
       return;
     }
     response.writeHead(reply.status, reply.headers);
+    if (reply.stream !== undefined && reply.omitBody !== true) {
+      reply.stream(response);
+      return;
+    }
     response.end(reply.omitBody === true ? undefined : reply.body);
   }
 
@@ -386,6 +458,7 @@ class SandboxServer implements Sandbox {
         return route.slug;
       case 'media':
         return this.runsById.get(route.runId)?.slug;
+      case 'hostile':
       case 'unknown':
         return undefined;
     }
@@ -397,6 +470,18 @@ class SandboxServer implements Sandbox {
         return methodNotAllowed(method, 'GET, HEAD');
       }
       return this.serveMedia(route.runId, route.fileName, request.headers.range);
+    }
+    if (route.kind === 'hostile') {
+      if (this.hostileMode === undefined) {
+        return errorReply(404, 'not_found', `No such endpoint: ${method} ${pathOnly(request.url ?? '/')}`);
+      }
+      if (method !== 'GET' && method !== 'HEAD') {
+        return methodNotAllowed(method, 'GET, HEAD');
+      }
+      const png = this.imageCache.get('hostile') ?? renderPng('hostile', 'gradient');
+      this.imageCache.set('hostile', png);
+      const reply = hostileRoute(route.pathname, this.hostileMode.origins, png, this.hostileStreamLimitBytes);
+      return { status: reply.status, headers: reply.headers, body: reply.body ?? Buffer.alloc(0), stream: reply.stream };
     }
     if (route.kind === 'unknown' && !route.api) {
       return errorReply(404, 'not_found', `No such endpoint: ${method} ${pathOnly(request.url ?? '/')}`);
@@ -413,21 +498,21 @@ class SandboxServer implements Sandbox {
         if (method !== 'GET') {
           return methodNotAllowed(method, 'GET');
         }
-        const technique = findTechnique(route.slug);
+        const technique = this.techniqueOf(route.slug);
         return technique === undefined ? techniqueNotFound(route.slug) : jsonReply(200, detailsOf(technique));
       }
       case 'create': {
         if (method !== 'POST') {
           return methodNotAllowed(method, 'POST');
         }
-        const technique = findTechnique(route.slug);
+        const technique = this.techniqueOf(route.slug);
         return technique === undefined ? techniqueNotFound(route.slug) : this.createRun(technique, body);
       }
       case 'poll': {
         if (method !== 'GET') {
           return methodNotAllowed(method, 'GET');
         }
-        const technique = findTechnique(route.slug);
+        const technique = this.techniqueOf(route.slug);
         if (technique === undefined) {
           return techniqueNotFound(route.slug);
         }
@@ -435,9 +520,26 @@ class SandboxServer implements Sandbox {
         if (run === undefined || run.slug !== technique.slug) {
           return errorReply(404, 'not_found', `Run "${route.runId}" not found for technique "${technique.slug}"`);
         }
-        return jsonReply(200, this.pollReplyOf(run));
+        const reply = this.pollReplyOf(run);
+        return run.replyCase === undefined
+          ? jsonReply(200, reply)
+          : hostileJsonReply(hostilePollReply(run.replyCase, reply, run.finished, this.hostileOrigins()));
       }
     }
+  }
+
+  private techniqueOf(slug: string): SandboxTechnique | undefined {
+    return findTechnique(slug) ?? this.hostileTechniques.get(slug);
+  }
+
+  private hostileOrigins(): HostileMode['origins'] {
+    return this.hostileMode?.origins ?? { sandbox: this.url, secret: this.url, secretPort: 0 };
+  }
+
+  /** The create reply, off the document for runs of sandbox-hostile-replies. */
+  private createResponse(run: RunRecord, status: number): Reply {
+    const reply = this.createReplyOf(run);
+    return run.replyCase === undefined ? jsonReply(status, reply) : hostileJsonReply(hostileCreateReply(run.replyCase, reply, status));
   }
 
   private checkAuthorization(header: string | undefined): Reply | undefined {
@@ -468,15 +570,22 @@ class SandboxServer implements Sandbox {
       return errorReply(400, 'input_validation_error', validation);
     }
     const { inputs, idempotencyKey } = validation;
+    // A hostile technique's 4xx bodies carry hostile text too, since clients show `error.message` to the user.
+    if (technique.hostile !== undefined && textInputsMention(inputs, HOSTILE_STRINGS.rejectWord)) {
+      return errorReply(400, 'input_validation_error', HOSTILE_STRINGS.errorBodyMessage);
+    }
 
     if (idempotencyKey !== undefined) {
       const existingId = this.runIdsByIdempotencyKey.get(`${technique.slug} ${idempotencyKey}`);
       const existing = existingId === undefined ? undefined : this.runsById.get(existingId);
       if (existing !== undefined) {
-        return jsonReply(200, this.createReplyOf(existing));
+        return this.createResponse(existing, 200);
       }
     }
     if (this.credits < technique.runCost) {
+      if (technique.hostile !== undefined) {
+        return errorReply(402, 'insufficient_credits', HOSTILE_STRINGS.errorBodyMessage);
+      }
       return errorReply(
         402,
         'insufficient_credits',
@@ -484,6 +593,8 @@ class SandboxServer implements Sandbox {
       );
     }
 
+    const replyCase = technique.slug === HOSTILE_REPLIES_SLUG ? replyCaseFor(inputs, this.hostileReplyRuns++) : undefined;
+    const caseFailure = replyCase === undefined ? undefined : replyCaseFailure(replyCase);
     const run: RunRecord = {
       runId: newRunId(),
       slug: technique.slug,
@@ -492,9 +603,10 @@ class SandboxServer implements Sandbox {
       durationMs: Math.max(0, this.runDurationMs ?? technique.durationMs),
       idempotencyKey,
       inputs,
-      failure: this.faults.failRuns === undefined ? failureFromPrompt(inputs) : { ...this.faults.failRuns },
+      failure: this.faults.failRuns === undefined ? (caseFailure ?? failureOf(technique, inputs)) : { ...this.faults.failRuns },
       finished: false,
       chargedCost: undefined,
+      replyCase,
     };
     this.runsById.set(run.runId, run);
     if (idempotencyKey !== undefined) {
@@ -510,7 +622,7 @@ class SandboxServer implements Sandbox {
     );
     timer.unref();
     this.timers.add(timer);
-    return jsonReply(201, this.createReplyOf(run));
+    return this.createResponse(run, 201);
   }
 
   private createReplyOf(run: RunRecord): Record<string, unknown> {
@@ -655,6 +767,10 @@ function pathOnly(rawPath: string): string {
 function parseRoute(rawPath: string): Route {
   const pathname = pathOnly(rawPath);
   const api = pathname.startsWith('/api/');
+  // Hostile paths hold whatever a hostile URL carries, so they are matched before segments are decoded.
+  if (pathname.startsWith('/hostile/')) {
+    return { kind: 'hostile', pathname };
+  }
   if (!pathname.startsWith('/')) {
     return { kind: 'unknown', api: false };
   }
@@ -690,7 +806,14 @@ function parseRoute(rawPath: string): Route {
 }
 
 function faultRouteOf(route: Route): FaultRoute | undefined {
-  return route.kind === 'unknown' ? undefined : route.kind;
+  switch (route.kind) {
+    case 'unknown':
+      return undefined;
+    case 'hostile':
+      return 'media';
+    default:
+      return route.kind;
+  }
 }
 
 function jsonReply(status: number, value: unknown, extraHeaders: Record<string, string | number> = {}): Reply {
@@ -707,6 +830,18 @@ function jsonReply(status: number, value: unknown, extraHeaders: Record<string, 
   };
 }
 
+function hostileJsonReply(body: HostileBody): Reply {
+  if ('value' in body) {
+    return jsonReply(body.status, body.value);
+  }
+  const bytes = Buffer.from(body.raw, 'utf8');
+  return {
+    status: body.status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length, 'Cache-Control': 'no-store' },
+    body: bytes,
+  };
+}
+
 function errorReply(status: number, code: string, message: string, extraHeaders: Record<string, string | number> = {}): Reply {
   return jsonReply(status, { error: { code, message } }, extraHeaders);
 }
@@ -719,7 +854,12 @@ function methodNotAllowed(method: string, allowed: string): Reply {
   return errorReply(405, 'method_not_allowed', `${method} is not allowed here; use ${allowed}`, { Allow: allowed });
 }
 
-function detailsOf(technique: SandboxTechnique): Record<string, unknown> {
+/** The technique details reply (flora-api.md, step 3): typed, so tests can hand it to the views as is. */
+export type SandboxTechniqueDetails = Pick<SandboxTechnique, 'techniqueId' | 'name' | 'description' | 'runCost' | 'inputs'> & {
+  outputs: Array<Omit<SandboxTechniqueOutput, 'url'>>;
+};
+
+export function detailsOf(technique: SandboxTechnique): SandboxTechniqueDetails {
   return {
     techniqueId: technique.techniqueId,
     name: technique.name,
@@ -918,20 +1058,30 @@ function validateCreateBody(body: unknown, technique: SandboxTechnique, sandboxO
   return { inputs: structuredClone(body.inputs), idempotencyKey };
 }
 
+function textInputsMention(inputs: unknown[], word: string): boolean {
+  const pattern = new RegExp(`\\b${word}\\b`, 'i');
+  return inputs.some((input) => isRecord(input) && input.type === 'text' && typeof input.value === 'string' && pattern.test(input.value));
+}
+
 /**
  * Lets a demo show a failed run without reaching into the sandbox: a text input containing the word
- * "fail" makes the run fail, as a content filter on the service would.
+ * "fail" makes the run fail, as a content filter on the service would. Hostile techniques fail with
+ * their hostile error, one of them on every run.
  */
-function failureFromPrompt(inputs: unknown[]): RunFailure | undefined {
-  const mentionsFail = inputs.some(
-    (input) => isRecord(input) && input.type === 'text' && typeof input.value === 'string' && /\bfail\b/i.test(input.value),
-  );
-  return mentionsFail
-    ? {
+function failureOf(technique: SandboxTechnique, inputs: unknown[]): RunFailure | undefined {
+  const hostile = technique.hostile;
+  if (hostile?.failsAlways === true) {
+    return { ...hostile.failure };
+  }
+  if (!textInputsMention(inputs, 'fail')) {
+    return undefined;
+  }
+  return hostile !== undefined
+    ? { ...hostile.failure }
+    : {
         errorCode: 'generation_failed',
         errorMessage: 'The technique could not produce a result for this prompt (sandbox: the prompt asked to fail)',
-      }
-    : undefined;
+      };
 }
 
 function finishOffsetMs(run: RunRecord): number {

@@ -5,6 +5,9 @@
  * The real service does not publish the definitions, so a few are designed to cover every shape a
  * client must handle: one and several inputs of each type, image, video and text outputs, and several
  * outputs from one run. The rest are plausible image-to-image definitions.
+ *
+ * Two sandbox-only techniques at the end (sandbox-hostile, sandbox-hostile-failure) carry hostile strings;
+ * the hostile-mode techniques, whose URLs depend on the sandbox's ports, are in hostile.ts.
  */
 import { createHash } from 'node:crypto';
 
@@ -22,7 +25,7 @@ export interface SandboxTechniqueOutput {
   id: string;
   name: string;
   type: SandboxOutputType;
-  /** Replaces the served file's URL: the hostile technique uses it for javascript:, data: and file: URLs. */
+  /** Replaces the served file's URL: the hostile techniques use it for javascript:, data:, file: and hostile URLs. */
   url?: string;
 }
 
@@ -36,6 +39,14 @@ export interface SandboxTechnique {
   durationMs: number;
   inputs: SandboxTechniqueInput[];
   outputs: SandboxTechniqueOutput[];
+  /** Sandbox-only hostile techniques: how their runs fail and their 4xx replies read. */
+  hostile?: SandboxHostileBehaviour;
+}
+
+export interface SandboxHostileBehaviour {
+  /** The failure of a run whose prompt asks to fail, or of every run when failsAlways. */
+  failure: { errorCode: string; errorMessage: string };
+  failsAlways: boolean;
 }
 
 type Definition = Omit<SandboxTechnique, 'techniqueId'>;
@@ -414,27 +425,69 @@ const definitions: Definition[] = [
 ];
 
 /**
- * Not one of FLORA's techniques: a sandbox-only technique whose every server string carries markup and
- * whose outputs include URLs no client may load, so tests can check that clients show them as inert text.
+ * The exact hostile strings the sandbox-only techniques carry, exported so tests can look for them.
+ * Each mixes HTML markup (for webviews and Markdown), VS Code command links `[label](command:…)` (which
+ * notifications render as clickable links that run the command with the JSON arguments) and codicon
+ * syntax `$(…)` (which labels, the status bar and quick picks render as icons).
+ */
+export const HOSTILE_STRINGS = {
+  /** Types `echo pwned` and Enter into the user's terminal when clicked in a notification. */
+  terminalLink: '[Open Preview](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22echo%20pwned%5Cn%22%7D)',
+  name:
+    `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script> ` +
+    '[Open Preview](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22echo%20pwned%5Cn%22%7D) $(alert)',
+  description: '<b>bold</b> <a href="javascript:alert(2)">click</a> [link](command:flora.clearHistory) $(warning)',
+  inputName: '<i>Prompt</i><img src=x onerror=alert(3)> [x](command:workbench.action.quit)',
+  outputName: '<u>Image</u> [x](command:workbench.action.quit) $(check)',
+  errorCode: 'bad_[x](command:workbench.action.quit)',
+  errorMessage:
+    '<b>Failed</b> $(error) [Click here](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22echo%20pwned%5Cn%22%7D) to retry',
+  /** The `error.message` of the 4xx replies the hostile techniques answer (400 input_validation_error, 402). */
+  errorBodyMessage:
+    'Input rejected <img src=x onerror=alert(5)> $(error) [Fix it](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22echo%20pwned%5Cn%22%7D)',
+  /** A text input containing this word makes a hostile technique's create answer 400 with errorBodyMessage. */
+  rejectWord: 'reject',
+} as const;
+
+/**
+ * Not one of FLORA's techniques: a sandbox-only technique whose every server string carries markup,
+ * command links and codicons, and whose outputs include URLs no client may load, so tests can check that
+ * clients show them as inert text. A prompt with the word "fail" fails the run with the hostile error.
  */
 export const HOSTILE_SLUG = 'sandbox-hostile';
-definitions.push({
-  slug: HOSTILE_SLUG,
-  name: `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`,
-  description: '<b>bold</b> <a href="javascript:alert(2)">click</a>',
-  runCost: 1,
-  durationMs: 3000,
-  inputs: [text('prompt', '<i>Prompt</i><img src=x onerror=alert(3)>')],
-  outputs: [
-    imageOutput('safe_image', '<u>Image</u>'),
-    { id: 'script_link', name: 'Script', type: 'imageUrl', url: 'javascript:alert(document.domain)' },
-    { id: 'data_page', name: 'Data', type: 'text', url: 'data:text/html,<script>alert(4)</script>' },
-    { id: 'local_file', name: 'File', type: 'videoUrl', url: 'file:///etc/passwd' },
-  ],
-});
+/** Like HOSTILE_SLUG, but every run fails with HOSTILE_STRINGS.errorCode and errorMessage. */
+export const HOSTILE_FAILURE_SLUG = 'sandbox-hostile-failure';
+const hostileFailure = { errorCode: HOSTILE_STRINGS.errorCode, errorMessage: HOSTILE_STRINGS.errorMessage };
+definitions.push(
+  {
+    slug: HOSTILE_SLUG,
+    name: HOSTILE_STRINGS.name,
+    description: HOSTILE_STRINGS.description,
+    runCost: 1,
+    durationMs: 3000,
+    inputs: [text('prompt', HOSTILE_STRINGS.inputName)],
+    outputs: [
+      imageOutput('safe_image', HOSTILE_STRINGS.outputName),
+      { id: 'script_link', name: 'Script', type: 'imageUrl', url: 'javascript:alert(document.domain)' },
+      { id: 'data_page', name: 'Data', type: 'text', url: 'data:text/html,<script>alert(4)</script>' },
+      { id: 'local_file', name: 'File', type: 'videoUrl', url: 'file:///etc/passwd' },
+    ],
+    hostile: { failure: hostileFailure, failsAlways: false },
+  },
+  {
+    slug: HOSTILE_FAILURE_SLUG,
+    name: `${HOSTILE_STRINGS.name} (fails)`,
+    description: HOSTILE_STRINGS.description,
+    runCost: 1,
+    durationMs: 3000,
+    inputs: [text('prompt', HOSTILE_STRINGS.inputName)],
+    outputs: [imageOutput('never', HOSTILE_STRINGS.outputName)],
+    hostile: { failure: hostileFailure, failsAlways: true },
+  },
+);
 
 /** Stable across restarts so a client may cache details by id; shaped like the service's opaque ids. */
-function techniqueIdFor(slug: string): string {
+export function techniqueIdFor(slug: string): string {
   const digest = createHash('sha256').update(`technique:${slug}`).digest();
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   let id = 'k17';

@@ -5,7 +5,24 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 
+import {
+  CSP_BREAKERS,
+  HOSTILE_CSP_SLUG,
+  HOSTILE_DOWNLOADS_SLUG,
+  HOSTILE_MODE_SLUGS,
+  HOSTILE_REPLIES_SLUG,
+  HOSTILE_REPLY_CASES,
+  HOSTILE_URLS_SLUG,
+  HUGE_CLAIMED_BYTES,
+  HUGE_ERROR_MESSAGE_LENGTH,
+  HUGE_SENT_BYTES,
+  MANY_OUTPUTS_COUNT,
+  SECRET_BODY,
+  SNIPPET_BREAKERS,
+  type HostileReplyCase,
+} from '../sandbox/hostile';
 import { SANDBOX_API_KEY, startSandbox, type Sandbox } from '../sandbox/server';
+import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../sandbox/techniques';
 
 interface HttpResult {
   status: number;
@@ -822,6 +839,373 @@ describe('sandbox', function () {
       await other.close();
       assert.ok(Date.now() - started < 1_000, `close took ${Date.now() - started} ms`);
       assert.ok((await hung) instanceof Error, 'the hung request is cut');
+    });
+  });
+
+  describe('hostile techniques (served without hostile mode)', () => {
+    const promptBody = (value: string): string => createBody([{ id: 'prompt', type: 'text', value }]);
+
+    it('carries markup, command links and codicons in every server string', async () => {
+      const details = json<DetailsReply>(await call('GET', `/api/v1/techniques/${HOSTILE_SLUG}`));
+      assert.equal(details.name, HOSTILE_STRINGS.name);
+      assert.equal(details.description, HOSTILE_STRINGS.description);
+      assert.equal(details.inputs[0].name, HOSTILE_STRINGS.inputName);
+      assert.equal(details.outputs[0].name, HOSTILE_STRINGS.outputName);
+      assert.ok(details.name.includes(HOSTILE_STRINGS.terminalLink) && details.name.includes('$(alert)'));
+      assert.match(details.name, /<script>/);
+      assert.match(details.description, /\[link\]\(command:flora\.clearHistory\)/);
+      assert.match(details.inputs[0].name, /\[x\]\(command:workbench\.action\.quit\)/);
+    });
+
+    it('fails every run of sandbox-hostile-failure with a hostile error code and message', async () => {
+      const run = await createRun(HOSTILE_FAILURE_SLUG, promptBody('anything'));
+      const reply = await waitUntilFinished(run, 10_000);
+      assert.equal(reply.status, 'failed');
+      assert.equal(reply.errorCode, 'bad_[x](command:workbench.action.quit)');
+      assert.equal(reply.errorMessage, HOSTILE_STRINGS.errorMessage);
+      assert.match(reply.errorMessage ?? '', /\[Click here\]\(command:workbench\.action\.terminal\.sendSequence\?/);
+      assert.match(reply.errorMessage ?? '', /\$\(error\)/);
+    });
+
+    it('fails a sandbox-hostile run asked to fail with the hostile error', async () => {
+      const reply = await waitUntilFinished(await createRun(HOSTILE_SLUG, promptBody('please fail')), 10_000);
+      assert.equal(reply.errorCode, HOSTILE_STRINGS.errorCode);
+      assert.equal(reply.errorMessage, HOSTILE_STRINGS.errorMessage);
+    });
+
+    it('answers 400 and 402 with a hostile error message', async () => {
+      const rejected = assertError(
+        await call('POST', runsPath(HOSTILE_SLUG), { body: promptBody('reject this') }),
+        400,
+        'input_validation_error',
+      );
+      assert.equal(rejected.error.message, HOSTILE_STRINGS.errorBodyMessage);
+      assert.match(rejected.error.message, /\[Fix it\]\(command:/);
+      const credits = sandbox.credits;
+      sandbox.credits = 0;
+      try {
+        const poor = assertError(
+          await call('POST', runsPath(HOSTILE_FAILURE_SLUG), { body: promptBody('x') }),
+          402,
+          'insufficient_credits',
+        );
+        assert.equal(poor.error.message, HOSTILE_STRINGS.errorBodyMessage);
+      } finally {
+        sandbox.credits = credits;
+      }
+    });
+
+    it('serves neither the hostile-mode techniques nor /hostile/ files without hostile mode', async () => {
+      assert.equal(sandbox.hostile, undefined);
+      for (const slug of HOSTILE_MODE_SLUGS) {
+        assertError(await call('GET', `/api/v1/techniques/${slug}`), 404, 'not_found');
+      }
+      assert.equal((await call('GET', '/hostile/download/redirect-loopback.png', { authorization: null })).status, 404);
+    });
+  });
+
+  describe('hostile mode', () => {
+    /** Runs finish the moment they are created, so every reply below is a finished one. */
+    let instant: Sandbox;
+    /** Runs never finish during the tests, so every reply below is an unfinished one. */
+    let slow: Sandbox;
+    const streamLimit = 300 * 1024;
+
+    before(async () => {
+      instant = await startSandbox({ hostile: true, runDurationMs: 0, hostileStreamLimitBytes: streamLimit });
+      slow = await startSandbox({ hostile: true, runDurationMs: 600_000 });
+    });
+
+    after(async () => {
+      await instant.close();
+      await slow.close();
+    });
+
+    function at(server: Sandbox, target: string): string {
+      return new URL(target, server.url).href;
+    }
+
+    async function hostileRun(server: Sandbox, slug: string, value: string): Promise<{ create: HttpResult; poll: HttpResult }> {
+      const input = slug === HOSTILE_REPLIES_SLUG ? 'case' : 'prompt';
+      const create = await call('POST', at(server, runsPath(slug)), {
+        body: createBody([{ id: input, type: 'text', value }]),
+        agent: false,
+      });
+      const runId = server.runs().at(-1)?.runId ?? '';
+      const poll = await call('GET', at(server, `${runsPath(slug)}/${runId}`), { agent: false });
+      return { create, poll };
+    }
+
+    async function outputsOf(slug: string): Promise<Map<string, string>> {
+      const { poll } = await hostileRun(instant, slug, 'go');
+      const reply = json<PollReply>(poll);
+      assert.equal(reply.status, 'completed', poll.text);
+      return new Map((reply.outputs ?? []).map((output) => [output.outputId, output.url]));
+    }
+
+    /** Reads a reply's headers and counts its body, which may be cut off mid-way. */
+    function fetchCounting(url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; cut: boolean }> {
+      return new Promise((resolve, reject) => {
+        http
+          .get(url, { agent: false }, (response) => {
+            let bytes = 0;
+            let cut = false;
+            response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+            response.on('aborted', () => (cut = true));
+            response.on('error', () => (cut = true));
+            response.on('close', () =>
+              resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes, cut: cut || !response.complete }),
+            );
+          })
+          .on('error', reject);
+      });
+    }
+
+    it('serves every hostile-mode technique and reports its origins', async () => {
+      const hostile = instant.hostile;
+      assert.ok(hostile !== undefined);
+      assert.equal(hostile.origins.sandbox, instant.url);
+      assert.match(hostile.origins.secret, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(hostile.origins.secret, instant.url);
+      assert.equal(hostile.secretUrl, `${hostile.origins.secret}/admin/secrets`);
+      for (const slug of [HOSTILE_SLUG, HOSTILE_FAILURE_SLUG, ...HOSTILE_MODE_SLUGS]) {
+        const details = json<DetailsReply>(await call('GET', at(instant, `/api/v1/techniques/${slug}`), { agent: false }));
+        assert.ok(details.outputs.length > 0, slug);
+      }
+    });
+
+    it('serves snippet-breaking output URLs raw, and loads the sandbox-origin ones as PNG', async () => {
+      const outputs = await outputsOf(HOSTILE_URLS_SLUG);
+      for (const [name, piece] of Object.entries(SNIPPET_BREAKERS)) {
+        assert.equal(outputs.get(`https_${name}`), `https://hostile.invalid/${piece}`, name);
+        const local = outputs.get(`local_${name}`);
+        assert.equal(local, `${instant.url}/hostile/file/${piece}`, name);
+        // What a browser or fetch() requests after WHATWG parsing.
+        const loaded = await fetchCounting(new URL(local).href);
+        assert.equal(loaded.status, 200, name);
+        assert.equal(loaded.headers['content-type'], 'image/png', name);
+      }
+      const raw = [...outputs.values()].join(' ');
+      for (const piece of ['\n', '\t', '\r', '\f', ')', '"', "'", '<', '{{', '@(', '#{', '](command:', '\u2028']) {
+        assert.ok(raw.includes(piece), JSON.stringify(piece));
+      }
+    });
+
+    it('redirects downloads to a second loopback server that answers SECRET', async () => {
+      const outputs = await outputsOf(HOSTILE_DOWNLOADS_SLUG);
+      const hostile = instant.hostile;
+      assert.ok(hostile !== undefined);
+      assert.deepEqual(new Map(Object.entries(hostile.outputUrls[HOSTILE_DOWNLOADS_SLUG])), outputs, 'outputUrls lists what runs serve');
+      const loopback = await fetchCounting(outputs.get('redirect_loopback') ?? '');
+      assert.equal(loopback.status, 302);
+      assert.equal(loopback.headers.location, hostile.secretUrl);
+      const localhost = await fetchCounting(outputs.get('redirect_localhost') ?? '');
+      assert.equal(localhost.status, 302);
+      assert.equal(localhost.headers.location, `http://localhost:${hostile.origins.secretPort}/admin/secrets`);
+      const chain = await fetchCounting(outputs.get('redirect_chain') ?? '');
+      assert.equal(chain.headers.location, outputs.get('redirect_loopback'));
+      const same = await fetchCounting(outputs.get('redirect_same_origin') ?? '');
+      const sameTarget = same.headers.location ?? '';
+      assert.ok(sameTarget.startsWith(`${instant.url}/hostile/file/`), sameTarget);
+      assert.equal((await fetchCounting(sameTarget)).headers['content-type'], 'image/png');
+
+      const before = hostile.secretRequests.length;
+      for (const target of [hostile.secretUrl, localhost.headers.location ?? '']) {
+        const secret = await call('GET', target, { agent: false, authorization: null });
+        assert.equal(secret.status, 200);
+        assert.equal(secret.text, SECRET_BODY);
+        // Passes a careless content-type check, so only the redirect rule keeps it out.
+        assert.equal(secret.headers['content-type'], 'image/png');
+      }
+      assert.equal(hostile.secretRequests.length, before + 2);
+      assert.equal(hostile.secretRequests.at(-1)?.path, '/admin/secrets');
+    });
+
+    it('claims 2 GiB and cuts off, streams to its bound, and mislabels content types', async () => {
+      const outputs = await outputsOf(HOSTILE_DOWNLOADS_SLUG);
+      const huge = await fetchCounting(outputs.get('huge') ?? '');
+      assert.equal(Number(huge.headers['content-length']), HUGE_CLAIMED_BYTES);
+      assert.equal(huge.bytes, HUGE_SENT_BYTES);
+      assert.ok(huge.cut);
+      const head = await call('HEAD', outputs.get('huge') ?? '', { agent: false, authorization: null });
+      assert.equal(Number(head.headers['content-length']), HUGE_CLAIMED_BYTES, 'a HEAD tells the size without a body');
+      assert.equal(head.body.length, 0);
+      assert.equal((await fetchCounting(`${instant.url}/hostile/download/unknown.png`)).status, 404);
+      const endless = await fetchCounting(outputs.get('endless') ?? '');
+      assert.equal(endless.headers['content-length'], undefined);
+      assert.equal(endless.bytes, streamLimit);
+      const kinds: [string, RegExp, RegExp][] = [
+        ['html_named_png', /\.html$/, /^image\/png$/],
+        ['png_serving_html', /\.png$/, /^text\/html/],
+        ['svg_script', /\.svg$/, /^image\/svg\+xml$/],
+        ['shell_script', /\.sh$/, /^application\/x-sh$/],
+      ];
+      for (const [id, name, type] of kinds) {
+        const url = outputs.get(id) ?? '';
+        assert.match(url, name, id);
+        const reply = await call('GET', url, { agent: false, authorization: null });
+        assert.equal(reply.status, 200, id);
+        assert.match(String(reply.headers['content-type']), type, id);
+      }
+      assert.match((await call('GET', outputs.get('png_serving_html') ?? '', { agent: false })).text, /<script>/);
+      assert.ok(outputs.has('../../../../flora-escape') && outputs.has('..\\..\\flora-escape'));
+      assert.equal((await fetchCounting(outputs.get('../../../../flora-escape') ?? '')).headers['content-type'], 'image/png');
+    });
+
+    it('serves origins that would inject into a CSP', async () => {
+      const outputs = await outputsOf(HOSTILE_CSP_SLUG);
+      for (const [id, url] of Object.entries(CSP_BREAKERS)) {
+        assert.equal(outputs.get(id), url, id);
+      }
+      assert.equal(new URL(CSP_BREAKERS.semicolon_host).origin, "https://a.example;script-src'*'");
+      assert.equal(new URL(CSP_BREAKERS.percent_encoded_semicolon).hostname, 'a;b.example');
+      assert.equal(new URL(CSP_BREAKERS.fullwidth_idn).hostname, 'a.example;script-src*');
+      assert.ok(new URL(CSP_BREAKERS.quote_host).hostname.includes('"'));
+      assert.equal(new URL(CSP_BREAKERS.wildcard_host).hostname, '*.example');
+      assert.throws(() => new URL(CSP_BREAKERS.not_a_url));
+    });
+
+    describe('off-spec replies', () => {
+      const finished = async (replyCase: HostileReplyCase): Promise<{ create: HttpResult; poll: HttpResult }> =>
+        hostileRun(instant, HOSTILE_REPLIES_SLUG, replyCase);
+      const unfinished = async (replyCase: HostileReplyCase): Promise<{ create: HttpResult; poll: HttpResult }> =>
+        hostileRun(slow, HOSTILE_REPLIES_SLUG, replyCase);
+
+      it('iso-completed-at: a completed reply with ISO-8601 startedAt and completedAt', async () => {
+        const reply = json<Record<string, unknown>>((await finished('iso-completed-at')).poll);
+        assert.equal(reply.status, 'completed');
+        assert.match(String(reply.completedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        assert.equal(typeof reply.startedAt, 'string');
+        assert.equal((reply.outputs as unknown[]).length, 3);
+      });
+
+      it('unlisted-status: "queued" until the run is done, then "completed"', async () => {
+        assert.equal(json<PollReply>((await unfinished('unlisted-status')).poll).status, 'queued');
+        assert.equal(json<PollReply>((await finished('unlisted-status')).poll).status, 'completed');
+      });
+
+      it('empty-output-url: one empty URL between two good ones', async () => {
+        const outputs = json<PollReply>((await finished('empty-output-url')).poll).outputs ?? [];
+        assert.deepEqual(
+          outputs.map((output) => output.url === ''),
+          [false, true, false],
+        );
+        assert.ok(outputs[0].url.startsWith(`${instant.url}/media/`));
+      });
+
+      it('negative-cost: chargedCost -5', async () => {
+        assert.equal(json<PollReply>((await finished('negative-cost')).poll).chargedCost, -5);
+      });
+
+      it('unknown-create-status: "accepted" with a good runId and pollUrl', async () => {
+        const { create, poll } = await unfinished('unknown-create-status');
+        assert.equal(create.status, 201);
+        const reply = json<CreateReply>(create);
+        assert.equal(reply.status, 'accepted');
+        assert.match(reply.runId, /^j57[a-z0-9]{29}$/);
+        assert.equal(reply.pollUrl, at(slow, `${runsPath(HOSTILE_REPLIES_SLUG)}/${reply.runId}`));
+        assert.equal(json<PollReply>(poll).runId, reply.runId);
+      });
+
+      it('extra-fields-and-nulls: extra fields, own __proto__ keys and nulls', async () => {
+        const { create, poll } = await finished('extra-fields-and-nulls');
+        assert.equal(json<Record<string, unknown>>(create).queuePosition, 3);
+        const reply = json<Record<string, unknown>>(poll);
+        assert.ok(Object.prototype.hasOwnProperty.call(reply, '__proto__'));
+        assert.equal(reply.errorCode, null);
+        assert.equal(reply.errorMessage, null);
+        assert.deepEqual(reply.debug, { worker: 'gpu-7', trace: [1, 2, 3], nested: { deeper: { deepest: null } } });
+        const outputs = reply.outputs as Record<string, unknown>[];
+        assert.equal(outputs.length, 3);
+        assert.equal(outputs[0].width, 512);
+        assert.equal(outputs[0].thumbnail, null);
+        assert.equal(json<Record<string, unknown>>((await unfinished('extra-fields-and-nulls')).poll).outputs, null);
+      });
+
+      it('many-outputs: 10 000 outputs in under 1 MiB', async () => {
+        const { poll } = await finished('many-outputs');
+        const outputs = json<PollReply>(poll).outputs ?? [];
+        assert.equal(outputs.length, MANY_OUTPUTS_COUNT);
+        assert.equal(new Set(outputs.map((output) => output.outputId)).size, MANY_OUTPUTS_COUNT);
+        assert.ok(poll.body.length < 1024 * 1024, `${poll.body.length} bytes`);
+        assert.equal((await fetchCounting(outputs[MANY_OUTPUTS_COUNT - 1].url)).headers['content-type'], 'image/png');
+      });
+
+      it('huge-error-message: a failed reply with a 1 000 000-character errorMessage', async () => {
+        const reply = json<PollReply>((await finished('huge-error-message')).poll);
+        assert.equal(reply.status, 'failed');
+        assert.equal(reply.errorMessage?.length, HUGE_ERROR_MESSAGE_LENGTH);
+        assert.ok(reply.errorMessage?.startsWith(HOSTILE_STRINGS.errorMessage));
+      });
+
+      it('wrong-types: strings for numbers and junk among the outputs', async () => {
+        const reply = json<Record<string, unknown>>((await finished('wrong-types')).poll);
+        assert.equal(typeof reply.progress, 'string');
+        assert.equal(typeof reply.createdAt, 'string');
+        assert.equal(typeof reply.chargedCost, 'string');
+        const outputs = reply.outputs as unknown[];
+        assert.ok(outputs.includes(42) && outputs.includes(null));
+        const good = outputs.filter(
+          (output) =>
+            typeof output === 'object' && output !== null && String((output as { url?: unknown }).url).startsWith(`${instant.url}/media/`),
+        );
+        assert.equal(good.length, 3, 'the well-formed outputs are still there');
+      });
+
+      it('out-of-range: progress 250, then a completedAt no Date can hold', async () => {
+        assert.equal(json<PollReply>((await unfinished('out-of-range')).poll).progress, 250);
+        const completedAt = json<PollReply>((await finished('out-of-range')).poll).completedAt;
+        assert.ok(Number.isNaN(new Date(completedAt ?? 0).getTime()));
+      });
+
+      it('unreadable-forever and server-error-forever: charged runs whose polls never read', async () => {
+        const unreadable = await finished('unreadable-forever');
+        assert.equal(unreadable.poll.status, 200);
+        assert.deepEqual(json<unknown>(unreadable.poll), { status: 42 });
+        assert.equal(instant.runs().at(-1)?.status, 'completed');
+        assert.equal(instant.runs().at(-1)?.chargedCost, 1);
+        const failing = await finished('server-error-forever');
+        assertError(failing.poll, 500, 'internal_error');
+        assert.equal(instant.runs().at(-1)?.chargedCost, 1);
+      });
+
+      it('create-unreadable: the run exists and is charged, but the reply has no runId; a re-send gets the same', async () => {
+        const body = createBody([{ id: 'case', type: 'text', value: 'create-unreadable' }], {
+          idempotency_key: 'hostile-create-unreadable',
+        });
+        const first = await call('POST', at(instant, runsPath(HOSTILE_REPLIES_SLUG)), { body, agent: false });
+        const runId = instant.runs().at(-1)?.runId;
+        assert.equal(first.status, 201);
+        assert.deepEqual(json<unknown>(first), { id: runId, state: 'ok' });
+        const again = await call('POST', at(instant, runsPath(HOSTILE_REPLIES_SLUG)), { body, agent: false });
+        assert.deepEqual(json<unknown>(again), { id: runId, state: 'ok' });
+        assert.equal(instant.runs().at(-1)?.runId, runId, 'no second run');
+      });
+
+      it('takes the cases in turn when the input names none', async () => {
+        const fresh = await startSandbox({ hostile: true, runDurationMs: 0 });
+        try {
+          const replies: Record<string, unknown>[] = [];
+          for (let index = 0; index < HOSTILE_REPLY_CASES.length + 1; index += 1) {
+            replies.push(json<Record<string, unknown>>((await hostileRun(fresh, HOSTILE_REPLIES_SLUG, 'anything')).poll));
+          }
+          assert.equal(HOSTILE_REPLY_CASES[0], 'iso-completed-at');
+          assert.equal(typeof replies[0].completedAt, 'string');
+          assert.equal(HOSTILE_REPLY_CASES[3], 'negative-cost');
+          assert.equal(replies[3].chargedCost, -5);
+          assert.equal(typeof replies[HOSTILE_REPLY_CASES.length].completedAt, 'string', 'and round again');
+        } finally {
+          await fresh.close();
+        }
+      });
+    });
+
+    it('closes the second server with the sandbox', async () => {
+      const other = await startSandbox({ hostile: true });
+      const secretUrl = other.hostile?.secretUrl ?? '';
+      assert.equal((await call('GET', secretUrl, { agent: false, authorization: null })).text, SECRET_BODY);
+      await other.close();
+      await assert.rejects(call('GET', secretUrl, { agent: false, authorization: null }));
     });
   });
 });

@@ -11,6 +11,7 @@ import MarkdownIt from 'markdown-it';
 import * as vscode from 'vscode';
 import { FloraApiError, messageForApiError } from '../../../src/core/errors';
 import { RunJournal } from '../../../src/core/journal';
+import { checkOutputUrl } from '../../../src/core/outputUrl';
 import type { RunRecord } from '../../../src/core/runs';
 import type { TechniqueDetails } from '../../../src/core/schemas';
 import type { FloraService } from '../../../src/services/floraService';
@@ -19,8 +20,9 @@ import { RunsStore } from '../../../src/services/runsStore';
 import { RunsTree } from '../../../src/views/runsTree';
 import { RunsStatusBar } from '../../../src/views/statusBar';
 import { TechniquesTree, type TechniquesTreeNode } from '../../../src/views/techniquesTree';
+import { runRecord } from '../../common/records';
 import { activeSyntax, readWorkbenchPatterns, type WorkbenchPatterns } from '../../harness/workbenchPatterns';
-import type { Sandbox } from '../../sandbox/server';
+import { detailsOf, type Sandbox } from '../../sandbox/server';
 import { findTechnique, HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../../sandbox/techniques';
 import { floraApi, rejection, sandboxForExtension, waitFor } from './helpers';
 
@@ -115,30 +117,26 @@ function treeTexts(item: vscode.TreeItem, where: string): Shown[] {
 function assertInertMarkdown(tooltip: vscode.TreeItem['tooltip'], where: string): void {
   assert.ok(tooltip instanceof vscode.MarkdownString, `${where} is Markdown`);
   assert.notStrictEqual(tooltip.isTrusted, true, `${where} is not trusted`);
-  const html = new MarkdownIt({ html: true, linkify: false }).render(tooltip.value);
+  // Bare https:// URLs become links too, as in VS Code's renderer (GFM autolinks).
+  const markdown = new MarkdownIt({ html: true, linkify: true });
+  markdown.linkify.set({ fuzzyLink: false });
+  const html = markdown.render(tooltip.value);
   assert.ok(!/<a[\s>]|<img|<script|<b>/i.test(html), `${where} renders markup: ${html}`);
 }
 
+/** What the sandbox serves as the details of a hostile technique. */
 function hostileDetails(slug: string): TechniqueDetails {
   const technique = findTechnique(slug);
   assert.ok(technique, `the sandbox serves ${slug}`);
-  return {
-    techniqueId: technique.techniqueId,
-    name: technique.name,
-    description: technique.description,
-    runCost: technique.runCost,
-    inputs: technique.inputs.map(({ id, name, type }) => ({ id, name, type })),
-    outputs: technique.outputs.map(({ id, name, type }) => ({ id, name, type })),
-  };
+  return detailsOf(technique);
 }
 
 function hostileRecord(status: RunRecord['status']): RunRecord {
-  return {
+  return runRecord({
     localId: `hostile-${status}`,
-    idempotencyKey: `hostile-${status}`,
     runId: `j57hostile${status}`,
     slug: HOSTILE_SLUG,
-    techniqueName: HOSTILE_STRINGS.name,
+    techniqueName: `${HOSTILE_STRINGS.name} Renew at https://flora-billing.example <file:///etc/passwd>`,
     inputs: [{ id: HOSTILE_STRINGS.inputName, type: 'text', value: HOSTILE_STRINGS.terminalLink }],
     status,
     progress: 40,
@@ -149,7 +147,7 @@ function hostileRecord(status: RunRecord['status']): RunRecord {
     errorMessage: HOSTILE_STRINGS.errorMessage,
     startedLocallyAt: Date.now(),
     updatedAt: Date.now(),
-  };
+  });
 }
 
 describe('hostile server strings are inert everywhere they are shown', () => {
@@ -223,6 +221,16 @@ describe('hostile server strings are inert everywhere they are shown', () => {
     await vscode.commands.executeCommand('flora.copyOutputUrl');
     assert.ok(recorder.shown.some((entry) => entry.where === 'quick pick detail' && entry.text.startsWith(sandbox.url)));
     assertInert(patterns, recorder.shown);
+  });
+
+  it("opens in the browser the host the preview checked, as VS Code's own URI parser reads it", () => {
+    // WHATWG reads the host as ik.imagekit.io; VS Code's parser, which openExternal uses, would not.
+    const raw = 'https://ik.imagekit.io\\@evil.example/x.png';
+    assert.strictEqual(new URL(raw).hostname, 'ik.imagekit.io');
+    assert.notStrictEqual(vscode.Uri.parse(raw, true).authority, 'ik.imagekit.io', 'the raw URL would open elsewhere');
+    const checked = checkOutputUrl(raw).url;
+    assert.ok(checked);
+    assert.strictEqual(vscode.Uri.parse(checked, true).authority, 'ik.imagekit.io');
   });
 
   it('tree labels, descriptions and tooltips, and the status bar', async () => {
