@@ -41,6 +41,24 @@ export const MESSAGE_TEMPLATES = {
   keyKeptOnOrigin: 'The extension refused to send your API key outside {0}.',
   runGone:
     'FLORA no longer knows run {0} (HTTP 404 on {1} polls in a row). It may have expired or been removed; run the technique again if you still need its result.',
+  // Following a run stops after a bounded time; the run keeps everything known. {0}: the runId; {1}: minutes.
+  stoppedUnreadable:
+    'Stopped following run {0} — FLORA\'s replies could not be read for {1} min. Nothing known about it is lost: choose "Resume Following" to try again.',
+  stoppedFailing:
+    'Stopped following run {0} — asking FLORA about it kept failing for {1} min. Nothing known about it is lost: choose "Resume Following" to try again.',
+  /** {1}: the status FLORA sent, quoted and shortened. */
+  stoppedUnknownStatus:
+    'Stopped following run {0} — FLORA reported the status {1}, which the extension does not know, for {2} min. Nothing known about it is lost: choose "Resume Following" to try again.',
+  /** {1}: whole hours. */
+  stoppedTooLong:
+    'Stopped following run {0} — it had still not finished {1} h after it began. Nothing known about it is lost: choose "Resume Following" to follow it again.',
+  stoppedByUser: 'You stopped following run {0}. Nothing known about it is lost: choose "Resume Following" to follow it again.',
+  /** {0}: the technique slug. */
+  stoppedCreateByUser:
+    'You stopped the start of the {0} run. If FLORA did create it, "Resume Following" finds the same run (same idempotency key).',
+  /** {0}: the technique slug. */
+  stoppedCreate:
+    'Stopped trying to start the {0} run — FLORA did not confirm it for {1} min. If FLORA did create it, trying again finds the same run (same idempotency key): choose "Resume Following".',
 
   // Requests that never got a reply. {0}: the origin.
   transportRefused:
@@ -67,6 +85,24 @@ export const MESSAGE_TEMPLATES = {
   pollerStopped: 'The poller has stopped.',
   runNotConfirmed: 'The run was not confirmed.',
 
+  // Downloading an output (core/download.ts). {0} in the URL messages: an origin, never a whole URL.
+  downloadNotLoadable: 'Only https:// outputs without a user name or password can be downloaded; this one is on {0}.',
+  downloadRedirectNotLoadable:
+    "FLORA's output URL redirected to {0}, which is not an https:// address (or carries a user name or password); it was not downloaded.",
+  downloadTooManyRedirects: "FLORA's output URL redirected more than {0} times; it was not downloaded.",
+  /** {0}: an IP address or a host name such as localhost. */
+  downloadAddressRefused: "FLORA's output URL points at a private or local address ({0}); it was not downloaded.",
+  downloadHttpStatus:
+    'The output could not be downloaded (HTTP {0}). Output URLs expire after a while; run the technique again if it is gone.',
+  /** {0}: a size such as "1024 MiB". */
+  downloadTooLarge: 'The output is larger than {0}; it was not downloaded. Open it in the browser instead.',
+  downloadNoFreeName: 'Could not find a free file name for {0} in {1}; nothing was overwritten. Remove some old downloads.',
+  /** {0}: the setting's value as the workspace wrote it. */
+  outputFolderWorkspaceAbsolute:
+    'This workspace sets flora.outputFolder to the absolute path "{0}", but a workspace may only name a folder inside itself; nothing was downloaded. Set flora.outputFolder in your User settings to save outside the workspace.',
+  outputFolderOutsideWorkspace:
+    'flora.outputFolder "{0}" leads outside the workspace folder (through ".." or a symbolic link); nothing was downloaded. Set flora.outputFolder to an absolute path in your User settings to save outside the workspace.',
+
   // Input media URLs (flora-api.md, "Input media URL restrictions").
   urlEmpty: 'Enter a URL.',
   urlBackslash: '"{0}" contains a backslash (\\), which FLORA does not accept in links. Use "/".',
@@ -77,6 +113,12 @@ export const MESSAGE_TEMPLATES = {
   urlPort: 'FLORA does not accept links with a port (:{0}). Remove it.',
   urlHost:
     'FLORA does not accept files from {0}. Host the file on media.flora.ai, storage.googleapis.com (or <bucket>.storage.googleapis.com), Amazon S3 object URLs, or ik.imagekit.io.',
+
+  // Output URLs written into a document or the clipboard (Insert Output URL, Copy Output URL).
+  outputUrlInvalid: "The output's link is not a valid URL, so it was not inserted or copied.",
+  outputUrlScheme: "The output's link uses {0} rather than https://, so it was not inserted or copied.",
+  outputUrlCredentials: "The output's link carries a user name or password, so it was not inserted or copied.",
+  outputUrlHost: "The output's link names a host with characters no host name has, so it was not inserted or copied.",
 
   // A run's inputs. {0} in the input sentences: an inputLabel message.
   inputUnsupportedType: 'This technique asks for a "{0}" input, which the extension cannot send yet.',

