@@ -11,6 +11,7 @@ import { message } from '../core/messages';
 import { checkInputValue, describeType } from '../core/inputs';
 import { toPublicRecord, type PublicRunRecord, type RunRecord } from '../core/runs';
 import { isInputType } from '../core/model';
+import { truncate } from '../core/text';
 import type { TechniqueDetails, TechniqueInput } from '../core/schemas';
 import type { FloraService } from '../services/floraService';
 import type { KeyStore } from '../services/keyStore';
@@ -292,7 +293,9 @@ async function promptMedia(
     const baseItems = candidates.map((candidate) => toItem(candidate.label, candidate.value, candidate.source));
     const refresh = () => {
       const typed = picker.value.trim();
-      const typedItem = typed ? [toItem(vscode.l10n.t('$(edit) Use "{0}"', labelText(shorten(typed))), typed, vscode.l10n.t('typed'))] : [];
+      const typedItem = typed
+        ? [toItem(vscode.l10n.t('$(edit) Use "{0}"', labelText(truncate(typed, 70))), typed, vscode.l10n.t('typed'))]
+        : [];
       picker.items = [...typedItem, ...baseItems];
     };
     refresh();
@@ -396,7 +399,7 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
     .map((input) =>
       vscode.l10n.t({
         message: '{0}: {1}',
-        args: [labelText(input.name ?? input.id), labelText(shorten(values[input.id] ?? ''))],
+        args: [labelText(input.name ?? input.id), labelText(truncate(values[input.id] ?? '', 70))],
         comment: 'input name: input value',
       }),
     )
@@ -417,8 +420,4 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
     },
   );
   return picked?.run === true;
-}
-
-function shorten(text: string): string {
-  return text.length > 70 ? `${text.slice(0, 67)}…` : text;
 }

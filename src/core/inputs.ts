@@ -4,7 +4,11 @@
 import { FloraInputError, type InputProblem } from './errors';
 import { message, type Message } from './messages';
 import { isInputType, type RunInput } from './model';
+import { truncate } from './text';
 import type { TechniqueDetails, TechniqueInput } from './schemas';
+
+/** How much of a refused value a message quotes. */
+const QUOTED_LENGTH = 60;
 
 const bucket = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
 const gcsBucket = '[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]';
@@ -75,7 +79,7 @@ export function normaliseMediaUrl(value: string, options: MediaUrlOptions = {}):
   // The serialisation must pass the same check and serialise to itself, or it is not the form that was checked.
   const again = checkParsedMediaUrl(first.url, options);
   if (again.problem) return again;
-  return again.url === first.url ? again : { problem: message('urlInvalid', shorten(value.trim())) };
+  return again.url === first.url ? again : { problem: message('urlInvalid', truncate(value.trim(), QUOTED_LENGTH)) };
 }
 
 function checkParsedMediaUrl(value: string, options: MediaUrlOptions): MediaUrlVerdict {
@@ -88,12 +92,12 @@ function checkUrlText(value: string, options: MediaUrlOptions): Message | undefi
   if (text.length === 0) return message('urlEmpty');
   // A WHATWG parser reads "\" as "/", other parsers as part of a user name: "https://media.flora.ai\@evil.com"
   // is media.flora.ai to one and evil.com to another, so it is refused rather than guessed at.
-  if (text.includes('\\')) return message('urlBackslash', shorten(text));
+  if (text.includes('\\')) return message('urlBackslash', truncate(text, QUOTED_LENGTH));
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return message('urlInvalid', shorten(text));
+    return message('urlInvalid', truncate(text, QUOTED_LENGTH));
   }
   if (options.extraOrigins?.includes(url.origin)) return undefined;
   if (url.protocol !== 'https:') {
@@ -180,8 +184,4 @@ export function describeType(type: string): Message | string {
     default:
       return type;
   }
-}
-
-function shorten(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
