@@ -105,6 +105,8 @@ export interface SessionOptions {
   bounds?: Partial<FollowingBounds>;
   /** The clock and timers of the service's bounded retries and its poller; real ones when absent. */
   time?: ManualTime;
+  /** VS Code's http.proxy, as extension.ts hands it over. */
+  proxyUrl?: string;
 }
 
 /**
@@ -125,6 +127,7 @@ export async function activateOver(
     log,
     memento: new MemoryMemento(),
     userAgent: 'flora-vscode-test',
+    proxyUrl: options.proxyUrl,
     lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
     leaseCheckMs: 500,
     bounds: options.bounds,

@@ -11,10 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { RunJournal } from '../../../src/core/journal';
-import { FileLease } from '../../../src/core/lease';
 import { isLive, type RunRecord } from '../../../src/core/runs';
-import { FloraService } from '../../../src/services/floraService';
-import { KeyStore } from '../../../src/services/keyStore';
 import { Log } from '../../../src/services/log';
 import { RunsStore } from '../../../src/services/runsStore';
 import { RunsTree } from '../../../src/views/runsTree';
@@ -22,17 +19,7 @@ import { ManualTime } from '../../common/manualTime';
 import { startProxy } from '../../common/proxy';
 import { runRecord } from '../../common/records';
 import type { Sandbox } from '../../sandbox/server';
-import {
-  activateOver,
-  advanceUntil,
-  floraApi,
-  IMAGE_URL,
-  MemoryMemento,
-  MemorySecrets,
-  postsTo,
-  sandboxForExtension,
-  waitFor,
-} from './helpers';
+import { activateOver, advanceUntil, floraApi, IMAGE_URL, MemorySecrets, postsTo, sandboxForExtension, waitFor } from './helpers';
 
 /** Shorter than the defaults so that few requests cross them; on the manual clock, no test waits for them. */
 const BOUNDS = { createRetryMs: 15_000, createRetryLimitMs: 60_000, pollFailureLimitMs: 60_000 };
@@ -313,23 +300,11 @@ describe('bounded following: stopped runs and Resume Following', () => {
 
   it('sends nothing through a configured proxy to a loopback base URL, and goes through it once flora.baseUrl is remote', async () => {
     const proxy = await startProxy();
-    const storage = storageFolder();
-    const keys = new KeyStore(secrets);
-    const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), 200);
     // As extension.ts builds it, with VS Code's http.proxy pointing at the loopback proxy.
-    const service = new FloraService({
-      keys,
-      runs,
-      log,
-      memento: new MemoryMemento(),
-      userAgent: 'flora-vscode-test',
-      proxyUrl: proxy.url,
-      lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
-    });
+    const session = await activateOver(storageFolder(), secrets, log, { start: false, proxyUrl: proxy.url });
+    const { service } = session;
     const configuration = () => vscode.workspace.getConfiguration('flora');
     try {
-      await keys.get();
-      await runs.ready;
       const from = sandbox.requests.length;
       await service.getTechnique('studio-shot', { refresh: true });
       const started = await service.startRun('studio-shot', { product_image: IMAGE_URL });
@@ -353,9 +328,7 @@ describe('bounded following: stopped runs and Resume Following', () => {
       assert.deepStrictEqual(proxy.seen, []);
     } finally {
       await configuration().update('baseUrl', sandbox.url, vscode.ConfigurationTarget.Global);
-      service.dispose();
-      runs.dispose();
-      keys.dispose();
+      session.dispose();
       await proxy.close();
     }
   });
