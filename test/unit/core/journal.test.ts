@@ -1,6 +1,5 @@
 // The run journal: what lets several windows share runs without losing one, whatever else is in its folder.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +9,7 @@ import { isWellFormedRunRecord, readRunRecord } from '../../../src/core/runRecor
 import type { RunRecord } from '../../../src/core/runs';
 import { runRecord } from '../../common/records';
 import { waitFor } from './helpers';
+import { NamedPipes } from '../../common/pipes';
 
 /** A run just recorded, not yet confirmed by FLORA: what the journal holds most often. */
 function record(localId: string, change: Partial<RunRecord> = {}): RunRecord {
@@ -162,27 +162,12 @@ describe('core/journal with files it did not write', () => {
    */
   describe('beside files that are not regular files', function () {
     this.timeout(5_000);
-    let fifos: string[];
-
-    beforeEach(() => {
-      fifos = [];
-    });
-
-    afterEach(() => {
-      // A reader stuck in open() on a pipe is let go, so that a failing test does not stall the rest.
-      for (const fifo of fifos) {
-        try {
-          fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-        } catch {
-          // ENXIO: nobody is reading it, as it should be.
-        }
-      }
-    });
+    const pipes = new NamedPipes();
+    afterEach(() => pipes.release());
 
     function makeHostileEntries(): void {
       const fifo = path.join(directory, 'pipe.json');
-      execFileSync('mkfifo', [fifo]);
-      fifos.push(fifo);
+      pipes.make(fifo);
       fs.symlinkSync('/dev/zero', path.join(directory, 'zero.json'));
       // A link to a good record is not followed either: the extension never writes links.
       writeEntry(directory, 'elsewhere.txt', record('linked'));

@@ -1,7 +1,7 @@
 // The polling lease: of several windows (processes) exactly one holds it at any moment, and it passes on
 // when the holder gives it up, stops renewing or crashes.
 import * as assert from 'node:assert/strict';
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import fsModule from 'node:fs';
 import * as os from 'node:os';
@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 import { FileLease } from '../../../src/core/lease';
 import type { ContenderReport } from './leaseContender';
+import { NamedPipes } from '../../common/pipes';
 
 describe('core/lease', () => {
   let directory: string;
@@ -106,8 +107,7 @@ describe('core/lease over a folder it did not write alone', () => {
   let now = 1_000;
   const clock = () => now;
   const lease = () => new FileLease(file, { ttlMs: 10_000, now: clock });
-  /** Fifos made by a test: opened for writing afterwards, so that a reader stuck in open() gets free. */
-  let fifos: string[];
+  const pipes = new NamedPipes();
 
   beforeEach(() => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-lease-junk-'));
@@ -115,17 +115,10 @@ describe('core/lease over a folder it did not write alone', () => {
     chain = `${file}.d`;
     fs.mkdirSync(chain);
     now = 1_000;
-    fifos = [];
   });
 
   afterEach(() => {
-    for (const fifo of fifos) {
-      try {
-        fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-      } catch {
-        // ENXIO: nobody is reading it, as it should be.
-      }
-    }
+    pipes.release();
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
@@ -209,8 +202,7 @@ describe('core/lease over a folder it did not write alone', () => {
     [
       'a named pipe',
       (target: string) => {
-        execFileSync('mkfifo', [target]);
-        fifos.push(target);
+        pipes.make(target);
       },
     ],
   ] as const) {
