@@ -13,6 +13,9 @@ import { startCodeServer, type CodeServer } from '../harness/codeServer';
 import { extensionDevelopmentPath, makeRunDirectory, repositoryRoot } from '../harness/paths';
 import { Workbench } from '../harness/workbench';
 import { copyFixtureWorkspace } from '../harness/workspace';
+import type { RunRecord } from '../../src/core/runs';
+import { runRecord } from '../common/records';
+import { waitFor } from '../common/wait';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import type { ActivationStep, ScaleStep } from './host/index';
 import { BENCH_SLUG, schedulerFigures } from './polling';
@@ -157,16 +160,19 @@ class Channel {
   async receive<T>(step: string, timeoutMs: number): Promise<T> {
     const file = path.join(this.directory, `${step}.json`);
     const errorFile = path.join(this.directory, 'error.json');
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-      if (fs.existsSync(errorFile)) {
-        const { message } = JSON.parse(fs.readFileSync(errorFile, 'utf8')) as { message: string };
-        throw new Error(`the in-host benchmark failed: ${message}`);
-      }
-      if (Date.now() > deadline) throw new Error(`no ${step} from the extension host within ${timeoutMs / 1000} s`);
-      await sleep(50);
-    }
+    return waitFor(
+      `${step} from the extension host`,
+      () => {
+        if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+        if (fs.existsSync(errorFile)) {
+          const { message } = JSON.parse(fs.readFileSync(errorFile, 'utf8')) as { message: string };
+          throw new Error(`the in-host benchmark failed: ${message}`);
+        }
+        return undefined;
+      },
+      timeoutMs,
+      50,
+    );
   }
 
   go(step: string): void {
@@ -273,22 +279,19 @@ class BenchEditor {
 
   /** Waits until no other window's extension host holds FLORA's polling lease (or it expired). */
   async waitForPollingLease(pid: number, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const isFree = (): boolean => {
       const storage = this.floraStorage();
       const file = storage ? path.join(storage, 'poller.lease') : undefined;
-      let free = true;
-      if (file && fs.existsSync(file)) {
-        try {
-          const lease = JSON.parse(fs.readFileSync(file, 'utf8')) as { owner?: string; expiresAt?: number };
-          free = !lease.owner || lease.owner.startsWith(`${pid}-`) || (lease.expiresAt ?? 0) < Date.now();
-        } catch {
-          free = true;
-        }
+      if (!file || !fs.existsSync(file)) return true;
+      try {
+        const lease = JSON.parse(fs.readFileSync(file, 'utf8')) as { owner?: string; expiresAt?: number };
+        return !lease.owner || lease.owner.startsWith(`${pid}-`) || (lease.expiresAt ?? 0) < Date.now();
+      } catch {
+        return true;
       }
-      if (free || Date.now() > deadline) return;
-      await sleep(200);
-    }
+    };
+    // A lease still held after the timeout is measured through, as before: the figures then say so.
+    await waitFor('the polling lease to be free', isFree, timeoutMs, 200).catch(() => undefined);
   }
 
   private url(channel: Channel, phase: string, environment: Record<string, string>): string {
@@ -463,10 +466,10 @@ function seedHistory(editor: BenchEditor, total: number): { count?: number; prob
   const storage = editor.floraStorage();
   const journal = storage ? path.join(storage, 'runs') : undefined;
   if (!journal || !fs.existsSync(journal)) return { problem: `no run journal under ${storage ?? 'global storage'}` };
-  const templates: Array<Record<string, unknown>> = [];
+  const templates: Array<Partial<RunRecord>> = [];
   for (const name of fs.readdirSync(journal)) {
     if (!name.endsWith('.json')) continue;
-    const record = JSON.parse(fs.readFileSync(path.join(journal, name), 'utf8')) as Record<string, unknown>;
+    const record = JSON.parse(fs.readFileSync(path.join(journal, name), 'utf8')) as Partial<RunRecord>;
     if (typeof record.localId !== 'string' || `${encodeURIComponent(record.localId)}.json` !== name) {
       return { problem: `journal entry ${name} is not named after its localId; the journal format changed` };
     }
@@ -478,7 +481,8 @@ function seedHistory(editor: BenchEditor, total: number): { count?: number; prob
     const template = templates[index % templates.length] ?? {};
     const localId = `flora-vscode-bench-${String(index).padStart(5, '0')}`;
     const age = (index + 1) * 60_000;
-    const record = {
+    // A clone of what the extension wrote, so the journal holds records of its real shape.
+    const record = runRecord({
       ...template,
       localId,
       idempotencyKey: localId,
@@ -488,7 +492,7 @@ function seedHistory(editor: BenchEditor, total: number): { count?: number; prob
       startedAt: oldest - age + 1_000,
       completedAt: oldest - age + 20_000,
       updatedAt: oldest - age + 20_000,
-    };
+    });
     fs.writeFileSync(path.join(journal, `${encodeURIComponent(localId)}.json`), JSON.stringify(record));
   }
   return { count: fs.readdirSync(journal).filter((name) => name.endsWith('.json')).length };

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { decodePng, encodeGif, halve } from '../harness/gif';
 import { artifactsDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
+import { waitFor } from '../common/wait';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../sandbox/techniques';
 
@@ -49,6 +50,16 @@ async function inertness(element: import('playwright-core').Locator): Promise<{ 
   }));
 }
 
+/**
+ * One editor session for the whole journey, as a newcomer walks it: the steps run in this order and each
+ * one starts where the previous left off (starting the editor and running a technique take too long to
+ * repeat per step). What a step needs from the ones before it, it checks first:
+ * - the welcome needs a fresh profile (no key); "sets the key" leaves the key set, which every later step needs;
+ * - "runs a technique" leaves one Studio Shot run, which "notifies on completion" opens in the preview and
+ *   "inserts the output URL" inserts; "resumes a live run" expects that preview to come back after the reload;
+ * - the hostile steps add their techniques to a Your Techniques that is still empty;
+ * - "leaves the key nowhere on disk" searches after the key has been used by everything above.
+ */
 describe('the FLORA journey in the browser', function () {
   this.timeout(300_000);
   let sandbox: Sandbox;
@@ -112,9 +123,17 @@ describe('the FLORA journey in the browser', function () {
     assert.ok(!(await page.content()).includes(sandbox.apiKey), 'the key is not in the page');
   });
 
-  it('lists techniques and shows a technique’s inputs, outputs and cost when expanded', async () => {
+  /** A precondition: the key "sets the key" stored is there, so the catalogue shows instead of the welcome. */
+  async function assertKeySet(): Promise<void> {
     const { workbench } = session;
     await workbench.openViewContainer('FLORA');
+    await workbench.treeRow("Art Director's Critique").waitFor({ timeout: 30_000 });
+    assert.strictEqual(await workbench.sideBar.getByText('Set an API key to start').isVisible(), false, 'the key is set');
+  }
+
+  it('lists techniques and shows a technique’s inputs, outputs and cost when expanded', async () => {
+    const { workbench } = session;
+    await assertKeySet();
     await workbench.runCommand('FLORA: Filter Techniques…');
     const quickInput = workbench.quickInput();
     await quickInput.fill('studio');
@@ -137,6 +156,8 @@ describe('the FLORA journey in the browser', function () {
 
   it('runs a technique from the palette, answering each prompt, and shows progress in the status bar', async () => {
     const { workbench } = session;
+    await assertKeySet();
+    assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'studio-shot').length, 0, 'no Studio Shot run yet');
     await workbench.runCommand('FLORA: Run Technique…');
     const quickInput = workbench.quickInput();
     await quickInput.waitForTitle('FLORA: Run Technique');
@@ -171,6 +192,7 @@ describe('the FLORA journey in the browser', function () {
 
   it('notifies on completion and opens the preview, where the image loads', async () => {
     const { workbench } = session;
+    assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'studio-shot').length, 1, 'the run "runs a technique" started');
     await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
     const preview = workbench.webview();
     await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
@@ -182,6 +204,10 @@ describe('the FLORA journey in the browser', function () {
 
   it('inserts the output URL into a Markdown file', async () => {
     const { workbench } = session;
+    assert.ok(
+      sandbox.runs().some((run) => run.slug === 'studio-shot' && run.status === 'completed'),
+      'the run "runs a technique" started has completed',
+    );
     await workbench.openFile('README.md');
     await workbench.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
     await workbench.page.keyboard.press('Control+End');
@@ -192,18 +218,22 @@ describe('the FLORA journey in the browser', function () {
     const run = sandbox.runs().find((candidate) => candidate.slug === 'studio-shot');
     assert.ok(run);
     const expected = `![Studio Shot](${sandbox.url}/media/${run.runId}/`;
-    const deadline = Date.now() + 20_000;
     let text = '';
-    while (Date.now() < deadline && !text.includes(expected)) {
-      text = await workbench.editorText();
-      await workbench.page.waitForTimeout(200);
-    }
-    assert.ok(text.includes(expected), `README.md does not contain ${expected}:\n${text}`);
+    await waitFor(
+      `README.md to contain ${expected}`,
+      async () => {
+        text = await workbench.editorText();
+        return text.includes(expected);
+      },
+      20_000,
+      200,
+    ).catch((error: unknown) => assert.fail(`${String(error)}:\n${text}`));
     await workbench.screenshot('08-inserted-markdown');
   });
 
   it('cancels with Escape at any step, sending nothing', async () => {
     const { workbench } = session;
+    await assertKeySet();
     const posts = () => sandbox.requests.filter((request) => request.method === 'POST').length;
     const before = posts();
     const quickInput = workbench.quickInput();
@@ -235,6 +265,9 @@ describe('the FLORA journey in the browser', function () {
 
   it('resumes a live run after the window reloads, and completes it once', async () => {
     const { workbench } = session;
+    const studioShotTab = workbench.page.locator('.tabs-container .tab', { hasText: 'FLORA: Studio Shot' });
+    assert.strictEqual(await studioShotTab.count(), 1, 'the preview "notifies on completion" opened is open');
+    assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'icon-pack').length, 0, 'no Icon Pack run yet');
     await workbench.runCommand('FLORA: Run Technique…');
     const quickInput = workbench.quickInput();
     await quickInput.fill('icon pack');
@@ -247,7 +280,7 @@ describe('the FLORA journey in the browser', function () {
     await workbench.runCommand('Developer: Reload Window');
     await workbench.waitForWorkbench();
     // The preview open before the reload is restored by its serializer.
-    await workbench.page.locator('.tabs-container .tab', { hasText: 'FLORA: Studio Shot' }).waitFor({ timeout: 60_000 });
+    await studioShotTab.waitFor({ timeout: 60_000 });
     // The old extension host may hold the polling lease until it expires; the run completes after that.
     await workbench.statusBarItem(/Icon Pack/).waitFor({ state: 'hidden', timeout: 60_000 });
     await workbench.notification(/Icon Pack completed/);
@@ -262,6 +295,9 @@ describe('the FLORA journey in the browser', function () {
     const hostileName = HOSTILE_STRINGS.name;
     // The name's markup, shown as text; its link and icon syntax is shown as text too (broken by an invisible joiner).
     const markupShown = `<img src=x onerror="document.title='pwned'">Hostile <script>alert(1)</script>`;
+    await assertKeySet();
+    const welcome = workbench.viewPane('Your Techniques').getByText('Techniques you add by slug or link appear here');
+    await welcome.waitFor({ timeout: 30_000 }); // Your Techniques is still empty
     // From another side bar: adding brings Your Techniques into view by itself.
     await workbench.openViewContainer('Explorer');
     await workbench.runCommand('FLORA: Add Technique…');
@@ -272,7 +308,7 @@ describe('the FLORA journey in the browser', function () {
     const yours = workbench.viewPane('Your Techniques');
     const hostileRow = yours.locator('.monaco-list-row').filter({ hasText: markupShown }).first();
     await hostileRow.waitFor({ timeout: 30_000 });
-    assert.strictEqual(await yours.getByText('Techniques you add by slug or link appear here').isVisible(), false);
+    assert.strictEqual(await welcome.isVisible(), false);
     assert.strictEqual(await workbench.viewPane('Techniques').getByText(markupShown).count(), 0, 'not in the catalogue');
     assert.deepStrictEqual(await inertness(hostileRow), { links: 0, icons: 0, text: true }, 'the tree row renders no link or icon');
     await workbench.runCommand('FLORA: Run Technique…');
@@ -369,6 +405,10 @@ describe('the FLORA journey in the browser', function () {
   });
 
   it('leaves the key nowhere on disk: settings, storage, logs, workspace', async () => {
+    assert.ok(
+      sandbox.requests.some((request) => request.method === 'POST' && request.authorization === `Bearer ${sandbox.apiKey}`),
+      'the key was set and used (the runs above), so there was a key to leave behind',
+    );
     const found: string[] = [];
     const search = (directory: string) => {
       for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { removeDirectory } from '../harness/cleanup';
+import { waitFor } from '../common/wait';
 import { artifactsDirectory, makeRunDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
 import type { QuickInput, Workbench } from '../harness/workbench';
@@ -38,21 +39,27 @@ function walkthroughStep(page: Page, title: string, options: { checked?: boolean
  * focus when it lays out or records a completed step, and a palette opened just before would close.
  */
 async function focusSettled(page: Page, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let previous = '';
   let stableReads = 0;
-  while (Date.now() < deadline && stableReads < 4) {
-    // Typed structurally: the test tsconfig has no DOM library.
-    const current = await page.evaluate(() => {
-      const active = (
-        globalThis as unknown as { document: { activeElement: { tagName: string; className: string; textContent: string | null } | null } }
-      ).document.activeElement;
-      return active ? `${active.tagName}.${String(active.className)}:${(active.textContent ?? '').slice(0, 60)}` : '';
-    });
-    stableReads = current === previous ? stableReads + 1 : 0;
-    previous = current;
-    await page.waitForTimeout(250);
-  }
+  await waitFor(
+    'the keyboard focus to settle',
+    async () => {
+      // Typed structurally: the test tsconfig has no DOM library.
+      const current = await page.evaluate(() => {
+        const active = (
+          globalThis as unknown as {
+            document: { activeElement: { tagName: string; className: string; textContent: string | null } | null };
+          }
+        ).document.activeElement;
+        return active ? `${active.tagName}.${String(active.className)}:${(active.textContent ?? '').slice(0, 60)}` : '';
+      });
+      stableReads = current === previous ? stableReads + 1 : 0;
+      previous = current;
+      return stableReads >= 4;
+    },
+    timeoutMs,
+    250,
+  ).catch(() => undefined); // A focus that keeps moving is not fatal: openPalette tries again.
 }
 
 /**

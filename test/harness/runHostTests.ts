@@ -4,7 +4,8 @@
 //
 // Environment: FLORA_TEST_GREP (mocha grep), FLORA_HOST_TEST_TIMEOUT_MS (default 15 min), VERBOSE=1
 // (print the workbench's log lines), FLORA_EXTENSION_DEVELOPMENT_PATH (see paths.ts). Every FLORA_*
-// variable is passed on to the extension host.
+// variable is passed on to the extension host, with FLORA_TEST_RESULT_FILE and FLORA_TEST_EDITOR_VERSION
+// (the VS Code version of the code-server install-editor.sh installed, for the harness's own check).
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
@@ -14,6 +15,7 @@ import { CodeServer, logTail, startCodeServer } from './codeServer';
 import {
   artifactsDirectory,
   assertEditorInstalled,
+  codeServerEntry,
   extensionDevelopmentPath,
   hostTestsEntry,
   makeRunDirectory,
@@ -48,7 +50,16 @@ function hostEnvironment(resultFile: string): Record<string, string> {
     if (name.startsWith('FLORA_') && value !== undefined) environment[name] = value;
   }
   environment.FLORA_TEST_RESULT_FILE = resultFile;
+  environment.FLORA_TEST_EDITOR_VERSION = installedEditorVersion();
   return environment;
+}
+
+/** The VS Code version inside the installed code-server (out/node/entry.js → lib/vscode/product.json). */
+function installedEditorVersion(): string {
+  const product = path.join(path.dirname(codeServerEntry), '..', '..', 'lib', 'vscode', 'product.json');
+  const { version } = JSON.parse(fs.readFileSync(product, 'utf8')) as { version?: unknown };
+  if (typeof version !== 'string') throw new Error(`${product} names no version`);
+  return version;
 }
 
 function warnWhenUnbuilt(): void {

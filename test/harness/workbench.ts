@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FrameLocator, Locator, Page } from 'playwright-core';
 import { artifactsDirectory } from './paths';
+import { waitFor } from '../common/wait';
 
 export type TextMatch = string | RegExp;
 
@@ -109,14 +110,21 @@ export class QuickInput {
   }
 
   async waitForValidationMessage(message: TextMatch): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
     let last: string | undefined;
-    while (Date.now() < deadline) {
-      last = await this.validationMessage();
-      if (last !== undefined && (typeof message === 'string' ? last.includes(message) : message.test(last))) return;
-      await this.page.waitForTimeout(100);
+    const matches = (text: string) => (typeof message === 'string' ? text.includes(message) : message.test(text));
+    try {
+      await waitFor(
+        `the validation message ${String(message)}`,
+        async () => {
+          last = await this.validationMessage();
+          return last !== undefined && matches(last);
+        },
+        this.timeoutMs,
+        100,
+      );
+    } catch {
+      throw new Error(`Validation message ${String(message)} did not appear; last: ${JSON.stringify(last)}`);
     }
-    throw new Error(`Validation message ${String(message)} did not appear; last: ${JSON.stringify(last)}`);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type HostileReplyCase,
 } from '../sandbox/hostile';
 import { SANDBOX_API_KEY, startSandbox, type Sandbox } from '../sandbox/server';
+import { waitFor } from '../common/wait';
 import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../sandbox/techniques';
 
 interface HttpResult {
@@ -185,29 +186,44 @@ async function poll(run: CreateReply): Promise<PollReply> {
   return json<PollReply>(result);
 }
 
+function isFinished(reply: PollReply): boolean {
+  return reply.status === 'completed' || reply.status === 'failed';
+}
+
 async function waitUntilFinished(run: CreateReply, timeoutMs = RUN_DURATION_MS * 5): Promise<PollReply> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reply = await poll(run);
-    if (reply.status === 'completed' || reply.status === 'failed') {
-      return reply;
-    }
-    assert.ok(Date.now() < deadline, `run ${run.runId} still ${reply.status} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
+  return waitFor(
+    `run ${run.runId} to finish`,
+    async () => {
+      const reply = await poll(run);
+      return isFinished(reply) ? reply : undefined;
+    },
+    timeoutMs,
+    25,
+  );
 }
 
 /** Charges are global, so tests that count them first let every earlier run finish. */
 async function waitForAllRunsToFinish(): Promise<void> {
-  const deadline = Date.now() + RUN_DURATION_MS * 5;
-  while (sandbox.runs().some((run) => run.status === 'pending' || run.status === 'running')) {
-    assert.ok(Date.now() < deadline, 'earlier runs did not finish');
-    await sleep(25);
-  }
+  await waitFor(
+    'earlier runs to finish',
+    () => !sandbox.runs().some((run) => run.status === 'pending' || run.status === 'running'),
+    RUN_DURATION_MS * 5,
+    25,
+  );
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls the run until it finishes, handing every reply to `see` on the way. */
+function watchUntilFinished(run: CreateReply, see: (reply: PollReply) => void): Promise<PollReply> {
+  return waitFor(
+    `run ${run.runId} to finish`,
+    async () => {
+      const reply = await poll(run);
+      see(reply);
+      return isFinished(reply) ? reply : undefined;
+    },
+    RUN_DURATION_MS * 5,
+    20,
+  );
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -296,9 +312,7 @@ describe('sandbox', function () {
       const run = await createRun('icon-pack', createBody([{ id: 'prompt', type: 'text', value: 'weather icons, line style' }]));
       const seen = new Set<string>();
       let lastProgress = 0;
-      let finished: PollReply | undefined;
-      while (finished === undefined) {
-        const reply = await poll(run);
+      const finished = await watchUntilFinished(run, (reply) => {
         seen.add(reply.status);
         assert.ok(reply.progress >= lastProgress, 'progress never goes back');
         lastProgress = reply.progress;
@@ -307,11 +321,7 @@ describe('sandbox', function () {
           assert.equal(typeof reply.startedAt, 'number');
           assert.equal(reply.outputs, undefined);
         }
-        if (reply.status === 'completed') {
-          finished = reply;
-        }
-        await sleep(20);
-      }
+      });
       assert.deepEqual([...seen], ['pending', 'running', 'completed']);
       assert.deepEqual(Object.keys(finished), [
         'runId',
@@ -337,16 +347,10 @@ describe('sandbox', function () {
     it('reports progress that grows while running', async () => {
       const run = await createRun('studio-shot', studioShotBody());
       const progress: number[] = [];
-      for (;;) {
-        const reply = await poll(run);
-        if (reply.status === 'running') {
-          progress.push(reply.progress);
-        }
-        if (reply.status === 'completed') {
-          break;
-        }
-        await sleep(20);
-      }
+      const finished = await watchUntilFinished(run, (reply) => {
+        if (reply.status === 'running') progress.push(reply.progress);
+      });
+      assert.equal(finished.status, 'completed');
       assert.ok(
         progress.some((value) => value > 0 && value < 100),
         `progress seen: ${progress.join(',')}`,
@@ -834,7 +838,7 @@ describe('sandbox', function () {
         request.on('error', resolve);
         request.on('response', resolve);
       });
-      await sleep(50);
+      await waitFor('the hung request to reach the sandbox', () => other.requests.length > 0);
       const started = Date.now();
       await other.close();
       assert.ok(Date.now() - started < 1_000, `close took ${Date.now() - started} ms`);

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FloraApi } from '../../../src/extension';
+import { waitFor } from '../../common/wait';
 
 export const FLORA_ID = 'flora-community.flora-vscode';
 export const HELLO_ID = 'flora-bench.flora-bench-hello-world';
@@ -94,16 +95,6 @@ function markClock(): number {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 class Channel {
   constructor(private readonly directory: string) {}
 
@@ -115,27 +106,28 @@ class Channel {
 
   async receive(step: string, timeoutMs = 10 * 60_000): Promise<void> {
     const file = path.join(this.directory, `${step}.go`);
-    await until(`${step}.go`, () => (fs.existsSync(file) ? true : undefined), timeoutMs);
+    await waitFor(`${step}.go`, () => fs.existsSync(file), timeoutMs, 25);
   }
 }
 
 const mib = (bytes: number): number => bytes / (1024 * 1024);
 
 async function activationStep(): Promise<{ step: ActivationStep; api: FloraApi }> {
-  const flora = await until(
+  const flora = await waitFor(
     'FLORA active',
     () => {
       const extension = vscode.extensions.getExtension<FloraApi>(FLORA_ID);
       return extension?.isActive ? extension : undefined;
     },
     120_000,
+    25,
   );
-  await until('hello-world active', () => (vscode.extensions.getExtension(HELLO_ID)?.isActive ? true : undefined), 120_000);
+  await waitFor('hello-world active', () => vscode.extensions.getExtension(HELLO_ID)?.isActive, 120_000, 25);
   const hostUptimeMs = process.uptime() * 1000;
   const api = flora.exports;
   const floraMarks = activationMarks(FLORA_ID);
   const expected = Number(process.env.FLORA_BENCH_EXPECT_RUNS) || 0;
-  await until(`${expected} runs in the history`, () => (api.getRuns().length >= expected ? true : undefined), 120_000);
+  await waitFor(`${expected} runs in the history`, () => api.getRuns().length >= expected, 120_000, 25);
   const memory = process.memoryUsage();
   return {
     api,
@@ -191,15 +183,11 @@ async function scaleStep(api: FloraApi, runs: number, slug: string): Promise<Sca
     const runIds = created.flatMap((result) => (result.status === 'fulfilled' && result.value?.runId ? [result.value.runId] : []));
     const followCpu = process.cpuUsage();
     const wanted = new Set(runIds);
-    await until(
+    await waitFor(
       'all runs finished',
-      () => {
-        const live = api
-          .getRuns()
-          .filter((record) => wanted.has(record.runId) && (record.status === 'pending' || record.status === 'running'));
-        return live.length === 0 ? true : undefined;
-      },
+      () => !api.getRuns().some((record) => wanted.has(record.runId) && (record.status === 'pending' || record.status === 'running')),
       10 * 60_000,
+      25,
     );
     const finishedAt = Date.now();
     const follow = { wallMs: finishedAt - createdAt, cpuMs: cpuMs(process.cpuUsage(followCpu)) };

@@ -9,6 +9,7 @@ import { FloraClient, newIdempotencyKey, type FloraClientOptions } from '../../.
 import type { RunFetcher } from '../../../src/core/poller';
 import type { CreateRunReply, RunStatusReply } from '../../../src/core/runReplies';
 import type { TechniqueDetails } from '../../../src/core/schemas';
+import { waitFor } from '../../common/wait';
 import type { RecordedRequest, Sandbox } from '../../sandbox/server';
 
 /** The shape of product-animator in the sandbox: an image and a text input. */
@@ -80,14 +81,16 @@ export function sleep(milliseconds: number): Promise<void> {
 }
 
 /** Polls the sandbox through the client until the run is final. */
-export async function waitForFinal(client: FloraClient, slug: string, runId: string, timeoutMs = 5_000): Promise<RunStatusReply> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reply = await client.getRun(slug, runId);
-    if (reply.status === 'completed' || reply.status === 'failed') return reply;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${reply.status} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
+export function waitForFinal(client: FloraClient, slug: string, runId: string, timeoutMs = 5_000): Promise<RunStatusReply> {
+  return waitFor(
+    `run ${runId} to finish`,
+    async () => {
+      const reply = await client.getRun(slug, runId);
+      return reply.status === 'completed' || reply.status === 'failed' ? reply : undefined;
+    },
+    timeoutMs,
+    25,
+  );
 }
 
 export interface Hit {
@@ -170,4 +173,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export { waitFor } from '../../common/wait';
+export { waitFor };
