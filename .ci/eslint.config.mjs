@@ -79,9 +79,30 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    // src/core is plain Node: it must never import vscode.
+    // src/core is plain Node: it must never import vscode, nor anything above it.
     basePath: root,
     files: ['src/core/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core never imports vscode.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/core never imports vscode.' }], patterns: layersAbove('core') },
+      ],
+    },
   },
+  // Imports point down only: core ← common ← services ← ui ← views ← commands ← extension.
+  ...['common', 'services', 'ui', 'views', 'commands'].map((layer) => ({
+    basePath: root,
+    files: [`src/${layer}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: layersAbove(layer) }] },
+  })),
 );
+
+/** The import patterns a layer may not use: every layer above it, and extension.ts. */
+function layersAbove(layer) {
+  const order = ['core', 'common', 'services', 'ui', 'views', 'commands'];
+  const above = order.slice(order.indexOf(layer) + 1);
+  return [
+    ...above.map((name) => ({ group: [`../${name}/*`, `../../${name}/*`], message: `src/${layer} may not import src/${name}: imports point down.` })),
+    { group: ['../extension', '../../extension'], message: 'Nothing imports extension.ts.' },
+  ];
+}

@@ -1,23 +1,19 @@
-// activate() only builds and connects: stores, client service, views and commands. No network here.
+// activate() only builds and connects: the window's models (services/composition.ts), its views and its
+// commands. No network here.
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ViewId } from './common/commandIds';
+import { ViewId } from './common/viewIds';
 import { registerAllCommands } from './commands';
-import { RunJournal } from './core/journal';
 import { messageOf } from './core/errors';
-import { FileLease } from './core/lease';
-import { toPublicRecord, type PublicRunRecord } from './core/runs';
-import { FloraService } from './services/floraService';
-import { KeyStore } from './services/keyStore';
+import type { PublicRunRecord } from './core/runs';
+import { createServices, type FloraServices } from './services/composition';
 import { Log } from './services/log';
-import { RunsStore } from './services/runsStore';
-import { readSettings } from './services/settings';
+import { RunNotifications } from './views/notifications';
 import { PreviewPanels } from './views/previewPanel';
 import { RunsTree } from './views/runsTree';
 import { RunsStatusBar } from './views/statusBar';
-import { TechniquesTree } from './views/techniquesTree';
-import { watchRunNotifications } from './views/notifications';
+import { createTechniquesView } from './views/techniquesTree';
+import { watchWalkthrough } from './views/walkthrough';
 
 /** What activate() returns: the API other extensions and scripts use. */
 export interface FloraApi {
@@ -30,80 +26,63 @@ export interface FloraApi {
 export function activate(context: vscode.ExtensionContext): FloraApi {
   const log = new Log();
   context.subscriptions.push(log);
-  const keys = new KeyStore(context.secrets);
-  // Global storage is shared by every window of the profile: the journal and the polling lease live there.
-  const storage = context.globalStorageUri.fsPath;
-  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), readSettings().maxHistory);
   const manifestVersion = (context.extension.packageJSON as { version?: unknown }).version;
   const version = typeof manifestVersion === 'string' ? manifestVersion : '0.0.0';
-  const service = new FloraService({
-    keys,
-    runs,
-    log,
+  const services = createServices({
+    secrets: context.secrets,
     memento: context.globalState,
+    storageFolder: context.globalStorageUri.fsPath,
+    log,
     userAgent: `flora-vscode/${version} (${vscode.env.appName} ${vscode.version}; ${process.platform})`,
     proxyUrl: vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined,
-    lease: new FileLease(path.join(storage, 'poller.lease')),
     windowKey: windowKey(context),
   });
-  const techniquesTree = new TechniquesTree(service, keys, 'catalogue');
-  const addedTechniquesTree = new TechniquesTree(service, keys, 'added');
+  const { keys, runs, catalog, controller, coordinator, connection } = services;
+  const notifications = new RunNotifications({ runs, controller, coordinator });
   const runsTree = new RunsTree(runs);
-  const previews = new PreviewPanels(context.extensionUri, runs, service, log);
-  const techniquesView = vscode.window.createTreeView(ViewId.techniques, { treeDataProvider: techniquesTree, showCollapseAll: true });
-  techniquesTree.view = techniquesView;
-  const addedTechniquesView = vscode.window.createTreeView(ViewId.addedTechniques, { treeDataProvider: addedTechniquesTree });
-  addedTechniquesTree.view = addedTechniquesView;
-  const runsView = vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree });
+  const previews = new PreviewPanels(context.extensionUri, runs, connection, log);
 
   let lastTextEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
-    keys,
-    runs,
-    service,
-    techniquesTree,
-    addedTechniquesTree,
+    services,
+    notifications,
+    createTechniquesView(catalog, keys, 'catalogue'),
+    createTechniquesView(catalog, keys, 'added'),
     runsTree,
+    vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree }),
     previews,
-    techniquesView,
-    addedTechniquesView,
-    runsView,
     new RunsStatusBar(runs),
+    watchWalkthrough(controller),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;
     }),
-    watchRunNotifications(service, runs),
     ...registerAllCommands({
-      service,
-      keys,
-      runs,
+      services,
       log,
-      techniquesTree,
-      addedTechniquesTree,
       previews,
       lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
     }),
   );
 
-  void startUp(context, keys, runs, service, log);
+  void startUp(context, services, notifications, log);
 
   const changed = new vscode.EventEmitter<PublicRunRecord>();
   context.subscriptions.push(
     changed,
     runs.onDidChange((record) => {
-      if (record?.runId) changed.fire(toPublicRecord(record));
+      if (record?.runId) changed.fire(runs.publicRecord(record));
     }),
   );
   return {
     runTechnique: async (slug, inputs, options = {}) => {
-      const record = await service.startRun(slug, inputs, options);
-      return toPublicRecord(await service.waitForRun(record.localId, options.signal));
+      const record = await controller.startRun(slug, inputs, options);
+      return runs.publicRecord(await controller.waitForRun(record.localId, options.signal));
     },
     getRuns: () =>
       runs
         .all()
         .filter((record) => record.runId)
-        .map(toPublicRecord),
+        .map((record) => runs.publicRecord(record)),
     onDidChangeRun: changed.event,
   };
 }
@@ -119,7 +98,13 @@ function windowKey(context: vscode.ExtensionContext): string {
 const WINDOW_KEY = 'flora.windowKey';
 
 /** Deferred start-up work: read the key state, accept a development key, resume unfinished runs. */
-async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: RunsStore, service: FloraService, log: Log): Promise<void> {
+async function startUp(
+  context: vscode.ExtensionContext,
+  services: FloraServices,
+  notifications: RunNotifications,
+  log: Log,
+): Promise<void> {
+  const { keys, runs } = services;
   try {
     // `npm start` hands the sandbox key to a development instance this way; a published install ignores it.
     const developmentKey = process.env.FLORA_DEV_API_KEY;
@@ -129,7 +114,8 @@ async function startUp(context: vscode.ExtensionContext, keys: KeyStore, runs: R
     }
     await keys.has();
     await runs.ready;
-    service.start();
+    notifications.announceUnseen();
+    services.start();
   } catch (error) {
     log.error(`Start-up failed: ${messageOf(error)}`);
   }

@@ -1,14 +1,14 @@
 // FLORA: Set API Key / Remove API Key. The key goes only to SecretStorage, and is checked against FLORA on save.
 import * as vscode from 'vscode';
 import { notifyError, notifyInformation } from '../common/notify';
-import { API_KEYS_URL } from '../common/commandIds';
-import type { FloraService, KeyVerdict } from '../services/floraService';
+import { API_KEYS_URL } from '../common/links';
+import type { FloraConnection, KeyVerdict } from '../services/floraConnection';
 import { checkKeyShape, type KeyStore } from '../services/keyStore';
 import type { Log } from '../services/log';
 
 export interface KeyCommandContext {
   keys: KeyStore;
-  service: FloraService;
+  connection: FloraConnection;
   log: Log;
 }
 
@@ -75,7 +75,7 @@ export async function setApiKey(context: KeyCommandContext, argument?: unknown):
 async function verifyKey(context: KeyCommandContext, key: string): Promise<KeyVerdict> {
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the key with FLORA…') },
-    () => context.service.checkKey(key),
+    () => context.connection.checkKey(key),
   );
 }
 

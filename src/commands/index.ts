@@ -1,12 +1,10 @@
 // Connects every command id to its handler, each behind the one guard.
 import * as vscode from 'vscode';
-import { CommandId, ViewId } from '../common/commandIds';
-import type { FloraService } from '../services/floraService';
-import type { KeyStore } from '../services/keyStore';
+import { CommandId } from '../common/commandIds';
+import { ViewId } from '../common/viewIds';
+import type { FloraServices } from '../services/composition';
 import type { Log } from '../services/log';
-import type { RunsStore } from '../services/runsStore';
 import type { PreviewPanels } from '../views/previewPanel';
-import type { TechniquesTree } from '../views/techniquesTree';
 import { removeApiKey, setApiKey } from './apiKey';
 import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, openPreview, resolveRun } from './outputs';
 import { registerCommand, type CommandHandler } from './register';
@@ -23,24 +21,21 @@ import {
 } from './techniques';
 
 export interface CommandServices {
-  service: FloraService;
-  keys: KeyStore;
-  runs: RunsStore;
+  services: FloraServices;
   log: Log;
-  techniquesTree: TechniquesTree;
-  addedTechniquesTree: TechniquesTree;
   previews: PreviewPanels;
   lastTextEditor: () => vscode.TextEditor | undefined;
 }
 
-export function registerAllCommands(services: CommandServices): vscode.Disposable[] {
-  const { service, keys, runs, log, techniquesTree: tree, addedTechniquesTree: addedTree, previews, lastTextEditor } = services;
-  const runContext = { service, runs, keys, lastTextEditor };
-  const outputContext = { service, runs, previews, log, lastTextEditor };
-  const techniqueContext = { service, tree, addedTree };
+export function registerAllCommands({ services, log, previews, lastTextEditor }: CommandServices): vscode.Disposable[] {
+  const { keys, runs, connection, catalog, controller, settings } = services;
+  const runContext = { controller, catalog, connection, settings, runs, keys, lastTextEditor };
+  const outputContext = { connection, settings, runs, previews, log, lastTextEditor };
+  const techniqueContext = { catalog };
+  const keyContext = { keys, connection, log };
   const handlers: Record<CommandId, CommandHandler> = {
-    [CommandId.setApiKey]: (argument) => setApiKey({ keys, service, log }, argument),
-    [CommandId.removeApiKey]: () => removeApiKey({ keys, service, log }),
+    [CommandId.setApiKey]: (argument) => setApiKey(keyContext, argument),
+    [CommandId.removeApiKey]: () => removeApiKey(keyContext),
     [CommandId.runTechnique]: (argument) => runTechnique(runContext, argument),
     [CommandId.runAgain]: async (argument) => {
       const record = resolveRun(runs, argument);
@@ -58,8 +53,8 @@ export function registerAllCommands(services: CommandServices): vscode.Disposabl
     [CommandId.copyOutputUrl]: (argument) => copyOutputUrl(outputContext, argument),
     [CommandId.downloadOutput]: (argument) => downloadOutput(outputContext, argument),
     [CommandId.clearFinishedRuns]: () => clearFinishedRuns(outputContext),
-    [CommandId.resumeRun]: (argument) => resumeRun({ service, runs }, argument),
-    [CommandId.stopFollowing]: (argument) => stopFollowing({ service, runs }, argument),
+    [CommandId.resumeRun]: (argument) => resumeRun({ controller, runs }, argument),
+    [CommandId.stopFollowing]: (argument) => stopFollowing({ controller, runs }, argument),
     [CommandId.showRuns]: () => vscode.commands.executeCommand(`${ViewId.runs}.focus`),
     [CommandId.showLog]: () => log.show(),
   };

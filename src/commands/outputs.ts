@@ -3,21 +3,23 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
-import { ContextKey } from '../common/commandIds';
-import { FloraInputError } from '../core/errors';
+import { ContextKey } from '../common/contextKeys';
+import { FloraUsageError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
 import { resolveOutputFolder } from '../core/outputFolder';
 import { safeOutputUrl } from '../core/outputUrl';
 import { isFinished, type RunRecord } from '../core/runs';
-import type { FloraService } from '../services/floraService';
+import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
-import { ExtensionError, l10nText } from '../services/messages';
+import { ExtensionError, l10nText } from '../services/userText';
 import type { RunsStore } from '../services/runsStore';
+import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
 
 export interface OutputCommandContext {
-  service: FloraService;
+  connection: FloraConnection;
+  settings: Settings;
   runs: RunsStore;
   previews: PreviewPanels;
   log: Log;
@@ -56,7 +58,7 @@ function resolveOutput(runs: RunsStore, argument: unknown): OutputReference | un
   if (typeof argument === 'object' && argument !== null) {
     const { url, type, localId, index } = argument as { url?: unknown; type?: unknown; localId?: unknown; index?: unknown };
     if (typeof url !== 'string' || url.length === 0) {
-      throw new FloraInputError([{ inputId: undefined, text: l10nText('Expected { url: string, type: "imageUrl" | "videoUrl" | … }.') }]);
+      throw new FloraUsageError(l10nText('Expected { url: string, type: "imageUrl" | "videoUrl" | … }.'));
     }
     return {
       url,
@@ -106,12 +108,7 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
   }
   if (!record) {
     if (argument !== undefined)
-      throw new FloraInputError([
-        {
-          inputId: undefined,
-          text: l10nText('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')),
-        },
-      ]);
+      throw new FloraUsageError(l10nText('There is no run {0} in the history.', String(typeof argument === 'string' ? argument : '')));
     return false;
   }
   context.previews.show(record.localId);
@@ -126,13 +123,13 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
-    throw new FloraInputError([{ inputId: undefined, text: l10nText('Open a file to insert the output URL into, then try again.') }]);
+    throw new FloraUsageError(l10nText('Open a file to insert the output URL into, then try again.'));
   }
   // Formatted first: a URL the check refuses throws here, before the document or the focus changes.
   const text = formatOutputForLanguage(
     remembered.document.languageId,
     { url: output.url, type: output.type, alt: output.record?.techniqueName },
-    { format: context.service.currentSettings.insertFormat, extraOrigins: context.service.mediaOptions().extraOrigins ?? [] },
+    { format: context.settings.current.insertFormat, extraOrigins: context.connection.extraOrigins() },
   );
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
@@ -154,7 +151,7 @@ export async function copyOutputUrl(context: OutputCommandContext, argument?: un
     (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Copy Output URL')) : undefined);
   if (!output) return undefined;
   // The same checked, normalised URL Insert writes; a refused one throws and the clipboard keeps what it had.
-  const url = safeOutputUrl(output.url, context.service.mediaOptions().extraOrigins ?? []);
+  const url = safeOutputUrl(output.url, context.connection.extraOrigins());
   await vscode.env.clipboard.writeText(url);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied the output URL'), 3000);
   return url;
@@ -174,7 +171,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
   // here, on first use, so that activating the extension does not load it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkDownloadUrl } = require('../core/download') as typeof import('../core/download');
-  checkDownloadUrl(output.url, context.service.mediaOptions().extraOrigins ?? []);
+  checkDownloadUrl(output.url, context.connection.extraOrigins());
   const folder = await targetFolder(context);
   if (folder === undefined) return undefined;
   const stem = output.record
@@ -186,7 +183,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
       const controller = new AbortController();
       const cancellation = token.onCancellationRequested(() => controller.abort());
       try {
-        const saved = await context.service.fetchOutput(output.url, { folder, stem }, controller.signal);
+        const saved = await context.connection.fetchOutput(output.url, { folder, stem }, controller.signal);
         const target = vscode.Uri.file(saved.file);
         context.log.info(
           `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
@@ -209,7 +206,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
  */
 async function targetFolder(context: OutputCommandContext): Promise<string | undefined> {
   const workspace = vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
-  const resolved = await resolveOutputFolder(context.service.currentSettings.outputFolder, workspace?.uri.fsPath);
+  const resolved = await resolveOutputFolder(context.settings.current.outputFolder, workspace?.uri.fsPath);
   if (resolved !== undefined) return resolved;
   const picked = await vscode.window.showOpenDialog({
     title: vscode.l10n.t('Save FLORA output'),

@@ -6,15 +6,16 @@
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
+import { FloraUsageError } from '../core/errors';
 import type { RunRecord } from '../core/runs';
-import type { FloraService } from '../services/floraService';
-import { ExtensionError, l10nText, runErrorText } from '../services/messages';
+import type { RunController } from '../services/runController';
+import { l10nText, runErrorText } from '../services/userText';
 import type { RunsStore } from '../services/runsStore';
 import { describeRun } from '../views/runsTree';
 import { resolveRun } from './outputs';
 
 export interface ResumeCommandContext {
-  service: FloraService;
+  controller: RunController;
   runs: RunsStore;
 }
 
@@ -23,10 +24,10 @@ export async function resumeRun(context: ResumeCommandContext, argument?: unknow
   const record = argument === undefined ? await pickStoppedRun(context.runs) : resolveRun(context.runs, argument);
   if (!record) {
     if (argument !== undefined)
-      throw new ExtensionError(l10nText('Resume Following takes a run from the Runs view, its runId or its local id.'));
+      throw new FloraUsageError(l10nText('Resume Following takes a run from the Runs view, its runId or its local id.'));
     return undefined;
   }
-  return context.service.resumeFollowing(record.localId);
+  return context.controller.resumeFollowing(record.localId);
 }
 
 /** Argument: a Runs tree node, a runId or our local id; from the palette, a pick of the live runs. */
@@ -34,10 +35,10 @@ export async function stopFollowing(context: ResumeCommandContext, argument?: un
   const record = argument === undefined ? await pickLiveRun(context.runs) : resolveRun(context.runs, argument);
   if (!record) {
     if (argument !== undefined)
-      throw new ExtensionError(l10nText('Stop Following takes a run from the Runs view, its runId or its local id.'));
+      throw new FloraUsageError(l10nText('Stop Following takes a run from the Runs view, its runId or its local id.'));
     return undefined;
   }
-  return context.service.stopFollowing(record.localId);
+  return context.controller.stopFollowing(record.localId);
 }
 
 interface StoppedRunItem extends vscode.QuickPickItem {
@@ -53,7 +54,7 @@ async function pickLiveRun(runs: RunsStore): Promise<RunRecord | undefined> {
   const items: StoppedRunItem[] = live.map((record) => ({
     label: labelText(record.techniqueName),
     description: labelText(record.runId ?? vscode.l10n.t('not created yet')),
-    detail: describeRun(record),
+    detail: describeRun(record, runs.connectionOf(record.localId)),
     record,
   }));
   const choice = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Stop Following'), matchOnDescription: true });

@@ -2,21 +2,17 @@
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
-import { ViewId } from '../common/commandIds';
+import { techniquePageUrl } from '../common/links';
+import { ViewId } from '../common/viewIds';
 import { findDocumentedTechnique } from '../core/catalog';
 import { FloraInputError } from '../core/errors';
 import { parseTechniqueReference } from '../core/techniqueReference';
-import type { FloraService } from '../services/floraService';
-import { localize } from '../services/messages';
-import { readSettings, updateAddedTechniques } from '../services/settings';
-import { techniqueSlugOf, type TechniquesTree } from '../views/techniquesTree';
+import { localize } from '../services/userText';
+import type { TechniqueCatalog } from '../services/techniqueCatalog';
+import { techniqueSlugOf } from '../views/techniquesTree';
 
 export interface TechniqueCommandContext {
-  service: FloraService;
-  /** The Techniques view (FLORA's catalogue), which the filter applies to. */
-  tree: TechniquesTree;
-  /** The Your Techniques view. */
-  addedTree: TechniquesTree;
+  catalog: TechniqueCatalog;
 }
 
 /** Takes a slug or a pasted technique URL (a string argument skips the prompt). Returns the slug added. */
@@ -43,28 +39,22 @@ export async function addTechnique(context: TechniqueCommandContext, argument?: 
     void notifyInformation(vscode.l10n.t('"{0}" is already in the list of techniques.', slug));
     return slug;
   }
-  const current = readSettings().techniques;
-  if (!current.includes(slug)) await updateAddedTechniques([slug, ...current]);
-  context.addedTree.refresh();
+  await context.catalog.add(slug);
   // Shown where it went, unless a script added it: a script's caller keeps the focus.
   if (typeof argument !== 'string') await vscode.commands.executeCommand(`${ViewId.addedTechniques}.focus`);
-  // Fetch the details now so a wrong slug is reported at once, not when the user first runs it.
-  context.service.getTechnique(slug).then(
-    () => context.addedTree.refresh(),
-    () => context.addedTree.refresh(),
-  );
+  // Fetched now so a wrong slug is reported at once (the view shows its error row), not at its first run.
+  context.catalog.get(slug).catch(() => undefined);
   return slug;
 }
 
 export async function removeTechnique(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
-  const slug = techniqueSlugOf(argument) ?? (await pickAdded());
+  const slug = techniqueSlugOf(argument) ?? (await pickAdded(context.catalog));
   if (!slug) return;
-  await updateAddedTechniques(readSettings().techniques.filter((item) => item !== slug));
-  context.addedTree.refresh();
+  await context.catalog.remove(slug);
 }
 
-async function pickAdded(): Promise<string | undefined> {
-  const added = readSettings().techniques;
+async function pickAdded(catalog: TechniqueCatalog): Promise<string | undefined> {
+  const added = catalog.addedSlugs();
   if (added.length === 0) {
     void notifyInformation(vscode.l10n.t('You have not added any techniques.'));
     return undefined;
@@ -79,7 +69,7 @@ async function pickAdded(): Promise<string | undefined> {
 
 export function refreshTechniques(context: TechniqueCommandContext): void {
   // Both technique views listen for the cleared cache and refresh themselves.
-  context.service.clearDetails();
+  context.catalog.clear();
 }
 
 export async function filterTechniques(context: TechniqueCommandContext, argument?: unknown): Promise<void> {
@@ -89,20 +79,20 @@ export async function filterTechniques(context: TechniqueCommandContext, argumen
       : await vscode.window.showInputBox({
           title: vscode.l10n.t('FLORA: Filter Techniques'),
           prompt: vscode.l10n.t('Show techniques whose name, slug or description contains…'),
-          value: context.tree.filterText,
+          value: context.catalog.filter,
         });
   if (text === undefined) return;
-  await context.tree.setFilter(text);
+  await context.catalog.setFilter(text);
 }
 
 export async function clearTechniqueFilter(context: TechniqueCommandContext): Promise<void> {
-  await context.tree.setFilter('');
+  await context.catalog.setFilter('');
 }
 
 export async function openTechniqueInFlora(argument?: unknown): Promise<void> {
   const slug = techniqueSlugOf(argument);
   if (!slug) return;
-  await vscode.env.openExternal(vscode.Uri.parse(`https://app.flora.ai/techniques/${encodeURIComponent(slug)}`));
+  await vscode.env.openExternal(vscode.Uri.parse(techniquePageUrl(slug)));
 }
 
 export async function copyTechniqueSlug(argument?: unknown): Promise<void> {

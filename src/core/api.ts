@@ -49,6 +49,8 @@ export interface FloraClientOptions {
   log?: Logger;
   /** For tests: the jitter source. */
   random?: () => number;
+  /** How the client waits between retries (tests pass one that records the wait); default a timer the signal cuts short. */
+  sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface RequestOptions {
@@ -148,7 +150,7 @@ export class FloraClient {
         if (!(error instanceof FloraError) || !error.retryable || attempt >= attempts || signal?.aborted) throw error;
         const delay = backoffDelay(attempt - 1, this.retryPolicy, retryAfterOf(error), this.options.random);
         this.log('info', `Retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts}): ${error.message}`);
-        await sleep(delay, signal);
+        await (this.options.sleep ?? sleep)(delay, signal);
       }
     }
   }

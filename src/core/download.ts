@@ -3,7 +3,8 @@
 // address policy (the dispatcher from createDownloadDispatcher checks the address actually connected to);
 // the file goes only into a folder resolved through its real path (outputFolder.ts), under a sanitised name
 // with an extension chosen by content type, streamed to a temporary file with a size cap, and never over an
-// existing file. Required on first use, not at activation.
+// existing file. Required on first use, not at activation. One piece: every check guards the same stream,
+// and splitting them would let one step trust what another has not yet checked.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

@@ -1,8 +1,8 @@
 // Every way a FLORA request can go wrong, as typed errors. Each carries a message a user can act on, as a
-// translatable Message (`text`) and in English (`message`, for logs and programmatic callers);
-// `retryable` tells the client and the poller whether trying again could help.
+// translatable Message (`text`) and in English (`message`, for logs and programmatic callers); its
+// `remedy`, the one action that fixes it, which the extension offers as the message's button; and
+// `retryable`, which tells the client and the poller whether trying again could help.
 import { englishText, message, type DisplayText, type Message } from './messages';
-import type { StopReason } from './runs';
 
 export type FloraErrorKind =
   | 'api' // a documented (or other 4xx) error reply
@@ -12,13 +12,33 @@ export type FloraErrorKind =
   | 'protocol' // a reply of the wrong shape
   | 'validation' // inputs refused before anything was sent
   | 'configuration' // e.g. a base URL that may not carry the key
-  | 'stopped' // the extension stopped following a run after trying for a bounded time
+  | 'usage' // a command called with an argument it cannot serve, or with nothing to act on
   | 'cancelled';
+
+/**
+ * What the user can do about an error: the one button its message offers. `none` when the text says it all
+ * (an input to correct, a cancelled prompt); `showLog` when only the details can help.
+ */
+export type Remedy =
+  | { kind: 'setKey' }
+  | { kind: 'getCredits' }
+  | { kind: 'removeTechnique'; slug: string }
+  | { kind: 'openSetting'; setting: string }
+  | { kind: 'showLog' }
+  | { kind: 'none' };
+
+export const NO_REMEDY: Remedy = { kind: 'none' };
+export const SHOW_LOG: Remedy = { kind: 'showLog' };
 
 export abstract class FloraError extends Error {
   abstract readonly kind: FloraErrorKind;
   /** Whether sending the same request again could succeed. */
   abstract readonly retryable: boolean;
+  /**
+   * The action that fixes it. Each class names its own; code that knows better (the technique catalogue,
+   * for a technique the user added that FLORA does not know) replaces it before the error reaches the user.
+   */
+  remedy: Remedy = SHOW_LOG;
   constructor(
     /** What to tell the user; the extension shows it translated. */
     readonly text: DisplayText,
@@ -40,6 +60,8 @@ export class FloraApiError extends FloraError {
   ) {
     super(text);
     this.name = 'FloraApiError';
+    if (this.isAuthError) this.remedy = { kind: 'setKey' };
+    else if (code === 'insufficient_credits') this.remedy = { kind: 'getCredits' };
   }
   get isAuthError(): boolean {
     return this.code === 'unauthorized' || this.code === 'invalid_api_key' || this.status === 401;
@@ -113,6 +135,8 @@ export class FloraInputError extends FloraError {
   readonly retryable = false;
   constructor(readonly problems: readonly [InputProblem, ...InputProblem[]]) {
     super(problems[0].text);
+    // The problems name what to correct; there is nothing else to do.
+    this.remedy = NO_REMEDY;
     // Every problem, not only the first: each is a whole sentence, so a list of them reads in any language.
     this.message = problems.map((problem) => englishText(problem.text)).join(' ');
     this.name = 'FloraInputError';
@@ -125,6 +149,21 @@ export class FloraConfigurationError extends FloraError {
   constructor(text: Message) {
     super(text);
     this.name = 'FloraConfigurationError';
+    this.remedy = { kind: 'openSetting', setting: 'flora.baseUrl' };
+  }
+}
+
+/**
+ * A command called in a way it cannot serve: an automation request of the wrong shape, a run or output that
+ * is not in the history, no editor to insert into. The text says what to do instead.
+ */
+export class FloraUsageError extends FloraError {
+  readonly kind = 'usage';
+  readonly retryable = false;
+  constructor(text: DisplayText) {
+    super(text);
+    this.name = 'FloraUsageError';
+    this.remedy = NO_REMEDY;
   }
 }
 
@@ -134,6 +173,7 @@ export class FloraCancelledError extends FloraError {
   constructor(text: Message = message('cancelled')) {
     super(text);
     this.name = 'FloraCancelledError';
+    this.remedy = NO_REMEDY;
   }
 }
 
@@ -153,22 +193,8 @@ export class DownloadRefusedError extends FloraError {
   ) {
     super(text);
     this.name = 'DownloadRefusedError';
-  }
-}
-
-/**
- * The extension stopped following a run that had not finished, after its bound (replies unreadable, polls
- * failing, a status it does not know). The run is kept as it was known; "Resume Following" picks it up.
- */
-export class FloraStoppedError extends FloraError {
-  readonly kind = 'stopped';
-  readonly retryable = false;
-  constructor(
-    readonly reason: StopReason,
-    text: Message,
-  ) {
-    super(text);
-    this.name = 'FloraStoppedError';
+    // A folder outside the workspace is fixed in the settings; any other refusal is explained in the log.
+    if (reason === 'folder') this.remedy = { kind: 'openSetting', setting: 'flora.outputFolder' };
   }
 }
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './model';
 import { readRegularFile } from './regularFile';
+import { SYSTEM_TIMERS, type PollerTimers } from './poller';
 import { readRunRecord } from './runRecordSchema';
 import type { RunRecord } from './runs';
 
@@ -61,9 +62,10 @@ export class RunJournal {
    * Calls `listener` with the local id of every run file another writer (or this one) changed. Creates
    * nothing: until the first run is written (by any window) it only checks, now and then, for the folder.
    */
-  watch(listener: (localId: string) => void, options: { retryMs?: number } = {}): { dispose(): void } {
+  watch(listener: (localId: string) => void, options: { retryMs?: number; timers?: PollerTimers } = {}): { dispose(): void } {
+    const timers = options.timers ?? SYSTEM_TIMERS;
     let watcher: fs.FSWatcher | undefined;
-    let retry: NodeJS.Timeout | undefined;
+    let retry: unknown;
     let disposed = false;
     let late = false;
     const start = () => {
@@ -85,7 +87,7 @@ export class RunJournal {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           late = true;
-          retry = setTimeout(start, options.retryMs ?? 3_000);
+          retry = timers.setTimeout(start, options.retryMs ?? 3_000);
           return;
         }
         this.log('warn', `Cannot watch the run journal (${String(error)}); other windows' runs appear after a reload.`);
@@ -95,7 +97,7 @@ export class RunJournal {
     return {
       dispose: () => {
         disposed = true;
-        if (retry) clearTimeout(retry);
+        if (retry !== undefined) timers.clearTimeout(retry);
         watcher?.close();
       },
     };

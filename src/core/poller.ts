@@ -1,21 +1,13 @@
 // One scheduler for every live run: a single timer set for the earliest due poll, never a timer per run.
 // A failed poll backs off and tries again — a run is not dropped because a poll failed; it ends when FLORA
-// says completed or failed (or, after repeated 404s, that the run is gone). Nothing is retried for ever:
-// polls that keep failing (or replies that cannot be read) for failureLimitMs, or a status the document
-// does not list for unknownStatusLimitMs, or a run that has not finished liveLimitMs after it began (FLORA
-// may say "running" for ever), end in 'stopped', which the user can resume.
+// says completed or failed, or, after repeated 404s, in 'gone' (the poller's verdict, not a reply FLORA
+// sent). Nothing is retried for ever: polls that keep failing (or replies that cannot be read) for
+// failureLimitMs, or a status the document does not list for unknownStatusLimitMs, or a run that has not
+// finished liveLimitMs after it began (FLORA may say "running" for ever), end in 'stopped', which the user
+// can resume. Everything about a run reaches its caller through one channel, TrackOptions.onUpdate.
 // One piece although long: every limit and the ETA strategy decide when the one timer fires next.
-import {
-  FloraApiError,
-  FloraCancelledError,
-  FloraError,
-  FloraProtocolError,
-  FloraServerError,
-  FloraStoppedError,
-  messageOf,
-  retryAfterOf,
-} from './errors';
-import { englishText, message, type Message } from './messages';
+import { FloraApiError, FloraCancelledError, FloraError, FloraProtocolError, FloraServerError, messageOf, retryAfterOf } from './errors';
+import { message, type Message } from './messages';
 import { backoffDelay } from './retry';
 import { clampProgress, isFinalStatus } from './model';
 import type { StopReason } from './runs';
@@ -60,15 +52,28 @@ export interface PollTarget {
 
 export type RunFetcher = (target: PollTarget, signal: AbortSignal) => Promise<RunStatusReply>;
 
+/**
+ * What happens to a tracked run. 'completed', 'failed', 'gone' and 'stopped' are final: the run is no
+ * longer tracked when its final update arrives, and nothing about it follows.
+ */
 export type PollUpdate =
   | { kind: 'status'; target: PollTarget; reply: RunStatusReply }
   | { kind: 'retrying'; target: PollTarget; error: FloraError; consecutiveFailures: number; nextPollInMs: number }
   | { kind: 'paused'; target: PollTarget; error: FloraApiError }
   | { kind: 'completed'; target: PollTarget; reply: RunStatusReply }
-  /** `explanation`: when the poller, not FLORA, decided the run failed, why, for the user's language. */
-  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply; explanation?: Message }
+  /** FLORA said the run failed; its reply carries the errorCode and errorMessage. */
+  | { kind: 'failed'; target: PollTarget; reply: RunStatusReply }
+  /** FLORA answered 404 notFoundLimit times in a row: it no longer knows the run. `explanation`: why, for the user's language. */
+  | { kind: 'gone'; target: PollTarget; explanation: Message }
   /** The poller gave up following the run (it had not finished); `error`: the last failure, if any. */
   | { kind: 'stopped'; target: PollTarget; reason: StopReason; explanation: Message; error?: FloraError };
+
+/** An update after which the run is no longer tracked. */
+export type FinalPollUpdate = Extract<PollUpdate, { kind: 'completed' | 'failed' | 'gone' | 'stopped' }>;
+
+export function isFinalUpdate(update: PollUpdate): update is FinalPollUpdate {
+  return update.kind === 'completed' || update.kind === 'failed' || update.kind === 'gone' || update.kind === 'stopped';
+}
 
 export type PollStrategy = 'fixed' | 'eta';
 
@@ -102,10 +107,13 @@ export interface PollerOptions {
 }
 
 export interface TrackOptions {
-  signal?: AbortSignal;
+  /**
+   * Every update of the run, in order, the final one last; called synchronously from the poller. Nothing
+   * comes after untrack() or dispose(): the caller let go.
+   */
+  onUpdate: (update: PollUpdate) => void;
   /** Poll at once (a run resumed after a reload) instead of one interval after creation. */
   immediate?: boolean;
-  onUpdate?: (update: PollUpdate) => void;
   /**
    * When the run began, on the poller's clock, for the bound on its live time (liveLimitMs); kept by the
    * caller so the bound holds across reloads. Default: now (the moment it is first tracked).
@@ -131,15 +139,11 @@ interface Entry {
   createdLocallyAt: number | undefined;
   /** When the run began (TrackOptions.liveSince): it is stopped liveLimitMs later if it has not finished. */
   liveSince: number;
-  onUpdate: ((update: PollUpdate) => void) | undefined;
-  resolve: (reply: RunStatusReply) => void;
-  reject: (error: unknown) => void;
-  detachSignal: () => void;
+  onUpdate: (update: PollUpdate) => void;
 }
 
 export class Poller {
   private readonly entries = new Map<string, Entry>();
-  private readonly listeners = new Set<(update: PollUpdate) => void>();
   private timer: unknown;
   private timerDueAt = Number.POSITIVE_INFINITY;
   private intervalMs: number;
@@ -165,47 +169,36 @@ export class Poller {
     this.intervalMs = clampPollInterval(milliseconds);
   }
 
-  onUpdate(listener: (update: PollUpdate) => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
+  /**
+   * Polls the run until a final update (see PollUpdate), reporting everything through options.onUpdate.
+   * Throws, without polling, when the poller is disposed (FloraCancelledError) or already tracks the run:
+   * both are the caller's mistake, which isTracking() avoids.
+   */
+  track(target: PollTarget, options: TrackOptions): void {
+    if (this.disposed) throw new FloraCancelledError(message('pollerStopped'));
+    if (this.entries.has(target.runId)) throw new Error(`Run ${target.runId} is already being polled.`);
+    const entry: Entry = {
+      target: { ...target },
+      dueAt: this.now() + (options.immediate ? 0 : this.intervalMs),
+      inFlight: undefined,
+      paused: false,
+      consecutiveFailures: 0,
+      consecutiveNotFound: 0,
+      failingSince: undefined,
+      unknownStatusSince: undefined,
+      lastPollAt: undefined,
+      firstSample: undefined,
+      createdLocallyAt: options.immediate ? undefined : this.now(),
+      liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
+      onUpdate: options.onUpdate,
+    };
+    this.entries.set(target.runId, entry);
+    this.schedule();
   }
 
-  /** Polls the run until it completes or fails; resolves with the final reply. */
-  track(target: PollTarget, options: TrackOptions = {}): Promise<RunStatusReply> {
-    if (this.disposed) return Promise.reject(new FloraCancelledError(message('pollerStopped')));
-    if (options.signal?.aborted) return Promise.reject(new FloraCancelledError());
-    if (this.entries.has(target.runId)) {
-      return Promise.reject(new Error(`Run ${target.runId} is already being polled.`));
-    }
-    return new Promise<RunStatusReply>((resolve, reject) => {
-      const onAbort = () => this.finish(target.runId, undefined, new FloraCancelledError());
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const entry: Entry = {
-        target: { ...target },
-        dueAt: this.now() + (options.immediate ? 0 : this.intervalMs),
-        inFlight: undefined,
-        paused: false,
-        consecutiveFailures: 0,
-        consecutiveNotFound: 0,
-        failingSince: undefined,
-        unknownStatusSince: undefined,
-        lastPollAt: undefined,
-        firstSample: undefined,
-        createdLocallyAt: options.immediate ? undefined : this.now(),
-        liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
-        onUpdate: options.onUpdate,
-        resolve,
-        reject,
-        detachSignal: () => options.signal?.removeEventListener('abort', onAbort),
-      };
-      this.entries.set(target.runId, entry);
-      this.schedule();
-    });
-  }
-
-  /** Stops polling one run; its promise rejects with FloraCancelledError. */
+  /** Stops polling one run at once (a request in flight is aborted); no update follows. */
   untrack(runId: string): void {
-    this.finish(runId, undefined, new FloraCancelledError());
+    this.release(runId);
   }
 
   /** Resumes runs paused by an authentication error (after the user set a new key). */
@@ -222,11 +215,11 @@ export class Poller {
     this.schedule();
   }
 
+  /** Untracks every run (no update follows) and refuses to track more. */
   dispose(): void {
     this.disposed = true;
-    for (const runId of [...this.entries.keys()]) this.untrack(runId);
+    for (const runId of [...this.entries.keys()]) this.release(runId);
     this.clearTimer();
-    this.listeners.clear();
   }
 
   private schedule(): void {
@@ -286,7 +279,7 @@ export class Poller {
       entry.unknownStatusSince ??= now;
       const limitMs = this.options.unknownStatusLimitMs ?? DEFAULT_UNKNOWN_STATUS_LIMIT_MS;
       if (now - entry.unknownStatusSince >= limitMs) {
-        this.emit(entry, { kind: 'status', target: entry.target, reply });
+        entry.onUpdate({ kind: 'status', target: entry.target, reply });
         const status = JSON.stringify(reply.unknownStatus);
         this.stop(
           entry,
@@ -299,13 +292,13 @@ export class Poller {
       entry.unknownStatusSince = undefined;
     }
     if (reply.unknownStatus === undefined && isFinalStatus(reply.status)) {
-      const update: PollUpdate =
-        reply.status === 'completed' ? { kind: 'completed', target: entry.target, reply } : { kind: 'failed', target: entry.target, reply };
-      this.emit(entry, update);
-      this.finish(entry.target.runId, reply);
+      this.end(
+        entry,
+        reply.status === 'completed' ? { kind: 'completed', target: entry.target, reply } : { kind: 'failed', target: entry.target, reply },
+      );
       return;
     }
-    this.emit(entry, { kind: 'status', target: entry.target, reply });
+    entry.onUpdate({ kind: 'status', target: entry.target, reply });
     if (this.stopIfTooLong(entry)) return;
     entry.dueAt = this.now() + this.nextDelay(entry, reply);
   }
@@ -313,21 +306,17 @@ export class Poller {
   private onFailure(entry: Entry, error: unknown): void {
     if (error instanceof FloraApiError && error.isAuthError) {
       entry.paused = true;
-      this.emit(entry, { kind: 'paused', target: entry.target, error });
+      entry.onUpdate({ kind: 'paused', target: entry.target, error });
       return;
     }
     if (error instanceof FloraApiError && error.status === 404) {
       entry.consecutiveNotFound++;
       if (entry.consecutiveNotFound >= (this.options.notFoundLimit ?? 3)) {
-        const explanation = message('runGone', entry.target.runId, entry.consecutiveNotFound);
-        const reply: RunStatusReply = {
-          runId: entry.target.runId,
-          status: 'failed',
-          errorCode: 'not_found',
-          errorMessage: englishText(explanation),
-        };
-        this.emit(entry, { kind: 'failed', target: entry.target, reply, explanation });
-        this.finish(entry.target.runId, reply);
+        this.end(entry, {
+          kind: 'gone',
+          target: entry.target,
+          explanation: message('runGone', entry.target.runId, entry.consecutiveNotFound),
+        });
         return;
       }
     }
@@ -355,7 +344,7 @@ export class Poller {
     // Never closer than the document's 2 s, even when Retry-After says 0.
     const nextPollInMs = Math.max(MIN_POLL_INTERVAL_MS, backoff);
     entry.dueAt = this.now() + nextPollInMs;
-    this.emit(entry, {
+    entry.onUpdate({
       kind: 'retrying',
       target: entry.target,
       error: floraError,
@@ -414,27 +403,26 @@ export class Poller {
     return true;
   }
 
-  /** Gives up following a run that has not finished: its promise rejects with FloraStoppedError. */
+  /** Gives up following a run that has not finished, with a final 'stopped' update. */
   private stop(entry: Entry, reason: StopReason, explanation: Message, error?: FloraError): void {
-    const update: PollUpdate = { kind: 'stopped', target: entry.target, reason, explanation };
+    const update: FinalPollUpdate = { kind: 'stopped', target: entry.target, reason, explanation };
     if (error) update.error = error;
-    this.emit(entry, update);
-    this.finish(entry.target.runId, undefined, new FloraStoppedError(reason, explanation));
+    this.end(entry, update);
   }
 
-  private emit(entry: Entry, update: PollUpdate): void {
-    entry.onUpdate?.(update);
-    for (const listener of this.listeners) listener(update);
+  /** Lets the run go before its final update, so a caller that tracks it again from the update can. */
+  private end(entry: Entry, update: FinalPollUpdate): void {
+    if (this.entries.get(entry.target.runId) !== entry) return;
+    this.release(entry.target.runId);
+    entry.onUpdate(update);
   }
 
-  private finish(runId: string, reply: RunStatusReply | undefined, error?: unknown): void {
+  /** Forgets a run and aborts its request in flight; emits nothing. */
+  private release(runId: string): void {
     const entry = this.entries.get(runId);
     if (!entry) return;
     this.entries.delete(runId);
-    entry.detachSignal();
     entry.inFlight?.abort();
-    if (reply) entry.resolve(reply);
-    else entry.reject(error ?? new FloraCancelledError());
     this.schedule();
   }
 }

@@ -7,11 +7,11 @@
 //
 // Tolerant where it costs nothing: fields this version does not know are kept as they are (a newer
 // version may have written them), and an optional field that is unusable is dropped (or shortened)
-// with a note, so a paid run with good outputs survives a bad errorText. A record whose identity or
+// with a note, so a paid run with good outputs survives a bad explanation. A record whose identity or
 // required parts are unusable is refused whole.
 import { MESSAGE_TEMPLATES, type Message, type MessageArgument } from './messages';
 import { INPUT_TYPES } from './model';
-import { RUN_CONNECTIONS, RUN_STATES, STOP_REASONS, type RunRecord } from './runs';
+import { RUN_STATES, STOP_REASONS, type RunRecord } from './runs';
 import { truncate } from './text';
 import { describeValue, isObject, isOneOf } from './values';
 
@@ -156,7 +156,7 @@ const OPTIONAL_FIELDS = {
   },
   errorCode: keepIf(isName, 'expected a non-empty string'),
   errorMessage: prose('expected a string'),
-  errorText: keepIf((value) => isWellFormedMessage(value), 'expected a message of this version'),
+  explanation: keepIf((value) => isWellFormedMessage(value), 'expected a message of this version'),
   stopped: (value, record, problems) => {
     if (isObject(value) && isOneOf(STOP_REASONS, value.reason) && isTimestamp(value.at)) return value;
     // Present but unreadable: stopping is the safe reading (nothing is polled or re-sent until the user
@@ -175,8 +175,6 @@ const OPTIONAL_FIELDS = {
     if (notes.length !== value.length) problems.push('only the first strings kept');
     return notes.map((note) => truncate(note, RUN_RECORD_LIMITS.maxTextLength));
   },
-  connection: keepIf((value) => isOneOf(RUN_CONNECTIONS, value), `expected one of ${RUN_CONNECTIONS.join('|')}`),
-  connectionMessage: prose('expected a string'),
   origin: keepIf(isName, 'expected a non-empty string'),
   acknowledged: keepIf((value) => typeof value === 'boolean', 'expected true or false'),
   createdAt: keepIf(isTimestamp, 'expected a time'),
@@ -218,6 +216,11 @@ export function readRunRecord(value: unknown): RunRecordReading {
   const problems: string[] = [];
   // A spread defines own properties, so a "__proto__" key in the file stays a plain (unused) field.
   const record: Fields = { ...value };
+  // Journals written before the field was named for what it holds call the extension's explanation errorText.
+  if (Object.hasOwn(record, 'errorText')) {
+    if (!Object.hasOwn(record, 'explanation')) record.explanation = record.errorText;
+    delete record.errorText;
+  }
   if (record.runId === null || record.runId === '') {
     problems.push('runId: empty; dropped');
     delete record.runId;

@@ -20,7 +20,7 @@ export type RunState = (typeof RUN_STATES)[number];
 export const STOP_REASONS = ['unreadable', 'failing', 'unknownStatus', 'createUnconfirmed', 'tooLong', 'byUser'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
-/** How the connection to FLORA is doing for a live run (shown in the views; not persisted meaningfully). */
+/** How the connection to FLORA is doing for a live run (shown in the views; kept by the store, never written). */
 export const RUN_CONNECTIONS = ['ok', 'retrying', 'offline', 'paused'] as const;
 export type RunConnection = (typeof RUN_CONNECTIONS)[number];
 
@@ -38,11 +38,15 @@ export interface RunRecord {
   runCost?: number;
   chargedCost?: number;
   outputs?: RunOutput[];
+  /** Why the run failed, as FLORA's code (or the extension's kind of error when FLORA never answered). */
   errorCode?: string;
-  /** FLORA's message, or the extension's English explanation: what scripts and logs get. */
+  /** Why the run failed, as FLORA said it (or the extension's explanation in English): what scripts and logs get. */
   errorMessage?: string;
-  /** When the extension, not FLORA, explained the failure (or why it stopped following): translated when shown. */
-  errorText?: Message;
+  /**
+   * The extension's own words, translated when shown: why the run failed when the extension decided it (a
+   * refused create, a run FLORA no longer knows), or why it stopped following the run.
+   */
+  explanation?: Message;
   /**
    * Set when the extension stopped following the run before it finished: the run is no longer live (not
    * polled, not re-sent), keeps its status, runId and everything known, and "Resume Following" clears it.
@@ -61,9 +65,6 @@ export interface RunRecord {
   followingSince?: number;
   /** What FLORA's replies about the run carried that could not be used, in English (capped). */
   replyNotes?: string[];
-  connection?: RunConnection;
-  /** Why polling has trouble, in the user's language (never stored). */
-  connectionMessage?: string;
   /** The window that started the run; it tells the user when the run finishes. */
   origin?: string;
   /** The user has seen (dismissed or acted on) the notification that the run finished. */
@@ -106,17 +107,18 @@ export function isFinished(record: RunRecord): boolean {
   return record.status === 'completed' || record.status === 'failed';
 }
 
-export function toPublicRecord(record: RunRecord): PublicRunRecord {
+/** `connection`: how this window's requests about the run are doing, when the runs store knows. */
+export function toPublicRecord(record: RunRecord, connection?: RunConnection): PublicRunRecord {
   const status: RunStatus = record.status === 'creating' ? 'pending' : record.status;
   const result: PublicRunRecord = { runId: record.runId ?? '', slug: record.slug, status, progress: record.progress };
   if (record.outputs) result.outputs = record.outputs.map((output) => ({ ...output }));
   if (record.chargedCost !== undefined) result.chargedCost = record.chargedCost;
   if (record.errorCode !== undefined) result.errorCode = record.errorCode;
   if (record.errorMessage !== undefined) result.errorMessage = record.errorMessage;
-  if (isLive(record) && record.connection && record.connection !== 'ok') result.connection = record.connection;
+  if (isLive(record) && connection && connection !== 'ok') result.connection = connection;
   if (record.stopped) {
     result.stopped = { reason: record.stopped.reason };
-    if (record.errorText) result.stopped.message = englishText(record.errorText);
+    if (record.explanation) result.stopped.message = englishText(record.explanation);
   }
   return result;
 }

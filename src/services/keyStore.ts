@@ -1,10 +1,10 @@
 // The only place the API key lives: VS Code's SecretStorage. Keeps the flora.hasApiKey context key true to it.
 import * as vscode from 'vscode';
-import { ContextKey } from '../common/commandIds';
+import { ContextKey } from '../common/contextKeys';
 import { Disposable } from '../common/lifecycle';
 import { FloraInputError } from '../core/errors';
 import type { TranslatedText } from '../core/messages';
-import { l10nText } from './messages';
+import { l10nText } from './userText';
 
 const SECRET_NAME = 'flora.apiKey';
 

@@ -1,22 +1,33 @@
 // The one store of runs. Views (Runs tree, status bar, preview) only display what it holds and listen to
 // its change events. It is backed by the run journal in global storage, shared by every window: what
-// another window writes arrives through the journal's watcher.
+// another window writes arrives through the journal's watcher. Records are what is stored; how this
+// window's connection to FLORA is doing for a live run is kept beside them, never written.
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { RunJournal } from '../core/journal';
-import { isFinished, isLive, pruneHistory, type RunRecord } from '../core/runs';
+import { isFinished, isLive, pruneHistory, toPublicRecord, type PublicRunRecord, type RunConnection, type RunRecord } from '../core/runs';
 
 /** Progress updates are written at most this often per run; status changes are written at once. */
 const PERSIST_DELAY_MS = 1_000;
 
+/** How this window's requests about a live run are doing, and why when they have trouble (in the user's language). */
+export interface ConnectionState {
+  state: RunConnection;
+  message?: string;
+}
+
 export class RunsStore extends Disposable {
   private readonly records = new Map<string, RunRecord>();
+  private readonly connections = new Map<string, ConnectionState>();
   private readonly changed = this.register(new vscode.EventEmitter<RunRecord | undefined>());
-  /** Fires with the record that changed, or undefined when many changed. */
+  /** Fires with the record that changed (or whose connection did), or undefined when many changed. */
   readonly onDidChange = this.changed.event;
-  private readonly finished = this.register(new vscode.EventEmitter<RunRecord>());
-  /** A run went from live to completed or failed, in this window or another. */
-  readonly onDidFinish = this.finished.event;
+  private readonly settled = this.register(new vscode.EventEmitter<RunRecord>());
+  /**
+   * A run stopped being live, in this window or another: it completed or failed, or the extension stopped
+   * following it (`stopped` is set then).
+   */
+  readonly onDidSettle = this.settled.event;
   private readonly pendingWrites = new Map<string, NodeJS.Timeout>();
   /** Resolves once the journal has been read; activation does not wait for it. */
   readonly ready: Promise<void>;
@@ -39,8 +50,7 @@ export class RunsStore extends Disposable {
     const saved = await this.journal.load();
     for (const record of saved) {
       const known = this.records.get(record.localId);
-      if (!known || known.updatedAt < record.updatedAt)
-        this.records.set(record.localId, { ...record, connection: undefined, connectionMessage: undefined });
+      if (!known || known.updatedAt < record.updatedAt) this.records.set(record.localId, record);
     }
     if (saved.length > 0) this.changed.fire(undefined);
   }
@@ -53,14 +63,16 @@ export class RunsStore extends Disposable {
     if (!stored) {
       if (known && !this.pendingWrites.has(localId)) {
         this.records.delete(localId);
+        this.connections.delete(localId);
         this.changed.fire(undefined);
       }
       return;
     }
     if (known && known.updatedAt >= stored.updatedAt) return;
     this.records.set(localId, stored);
+    if (!isLive(stored)) this.connections.delete(localId);
     this.changed.fire(stored);
-    if (known && isLive(known) && !isLive(stored)) this.finished.fire(stored);
+    if (known && isLive(known) && !isLive(stored)) this.settled.fire(stored);
   }
 
   /** Newest first. */
@@ -82,6 +94,26 @@ export class RunsStore extends Disposable {
     return this.records.get(localId);
   }
 
+  /** How this window's requests about a live run are doing; undefined when nothing is known or it is not live. */
+  connectionOf(localId: string): ConnectionState | undefined {
+    return this.connections.get(localId);
+  }
+
+  /** The record scripts and other extensions receive, with the connection state this window knows. */
+  publicRecord(record: RunRecord): PublicRunRecord {
+    return toPublicRecord(record, this.connections.get(record.localId)?.state);
+  }
+
+  /** Records how requests about a run are doing (never written to the journal); undefined clears it. */
+  setConnection(localId: string, connection: ConnectionState | undefined): void {
+    const record = this.records.get(localId);
+    const previous = this.connections.get(localId);
+    if (!record || (previous?.state === connection?.state && previous?.message === connection?.message)) return;
+    if (connection && isLive(record)) this.connections.set(localId, connection);
+    else this.connections.delete(localId);
+    this.changed.fire(record);
+  }
+
   findByRunId(runId: string): RunRecord | undefined {
     for (const record of this.records.values()) if (record.runId === runId) return record;
     return undefined;
@@ -91,27 +123,40 @@ export class RunsStore extends Disposable {
   async put(record: RunRecord, options: { durable?: boolean; persist?: boolean } = {}): Promise<void> {
     const previous = this.records.get(record.localId);
     this.records.set(record.localId, record);
+    if (!isLive(record)) this.connections.delete(record.localId);
     this.changed.fire(record);
-    if (previous && isLive(previous) && !isLive(record)) this.finished.fire(record);
+    if (previous && isLive(previous) && !isLive(record)) this.settled.fire(record);
     if (options.durable) await this.write(record.localId);
     else if (options.persist !== false) this.scheduleWrite(record.localId);
     if (!isLive(record)) await this.prune();
   }
 
-  /** Applies a change to a record; returns the new record, or undefined when it is gone. */
-  async update(localId: string, change: Partial<RunRecord>, options: { durable?: boolean } = {}): Promise<RunRecord | undefined> {
+  /**
+   * Applies a change to a record; returns the new record, or undefined when it is gone. `connection`, when
+   * given (undefined included), replaces the run's connection state in the same change event.
+   */
+  async update(
+    localId: string,
+    change: Partial<RunRecord>,
+    options: { durable?: boolean; connection?: ConnectionState } = {},
+  ): Promise<RunRecord | undefined> {
     const current = this.records.get(localId);
     if (!current) return undefined;
     const next: RunRecord = { ...current, ...change, updatedAt: Math.max(Date.now(), current.updatedAt + 1) };
-    // The connection state is never stored (write() drops it): a change to it alone writes nothing.
-    const transientOnly = Object.keys(change).every((key) => key === 'connection' || key === 'connectionMessage');
-    await this.put(next, { ...options, persist: !transientOnly });
+    if ('connection' in options) {
+      if (options.connection) this.connections.set(localId, options.connection);
+      else this.connections.delete(localId);
+    }
+    await this.put(next, { durable: options.durable });
     return next;
   }
 
   async removeFinished(): Promise<number> {
     const finished = [...this.records.values()].filter(isFinished);
-    for (const record of finished) this.records.delete(record.localId);
+    for (const record of finished) {
+      this.records.delete(record.localId);
+      this.connections.delete(record.localId);
+    }
     this.changed.fire(undefined);
     await Promise.all(finished.map((record) => this.journal.delete(record.localId)));
     return finished.length;
@@ -132,7 +177,10 @@ export class RunsStore extends Disposable {
     const kept = new Set(pruneHistory([...this.records.values()], this.maxHistory).map((record) => record.localId));
     const dropped = [...this.records.keys()].filter((localId) => !kept.has(localId));
     if (dropped.length === 0) return;
-    for (const localId of dropped) this.records.delete(localId);
+    for (const localId of dropped) {
+      this.records.delete(localId);
+      this.connections.delete(localId);
+    }
     this.changed.fire(undefined);
     await Promise.all(dropped.map((localId) => this.journal.delete(localId)));
   }
@@ -151,8 +199,7 @@ export class RunsStore extends Disposable {
     this.pendingWrites.delete(localId);
     const record = this.records.get(localId);
     if (!record) return;
-    const { connection: _connection, connectionMessage: _message, ...persisted } = record;
-    await this.journal.save(persisted);
+    await this.journal.save(record);
   }
 
   override dispose(): void {

@@ -1,5 +1,7 @@
-// One typed reading of the flora.* settings, clamped, so no other code reads configuration directly.
+// One typed reading of the flora.* settings, clamped, and one observable snapshot of it (Settings): a single
+// configuration listener, read by every model and view, so no other code reads configuration directly.
 import * as vscode from 'vscode';
+import { Disposable } from '../common/lifecycle';
 import { DEFAULT_BASE_URL } from '../core/model';
 import type { InsertFormat } from '../core/insertFormat';
 import { DEFAULT_OUTPUT_FOLDER, type OutputFolderSetting } from '../core/outputFolder';
@@ -69,12 +71,38 @@ function readOutputFolder(configuration: vscode.WorkspaceConfiguration): OutputF
   return { value: text(inspection?.defaultValue) ?? DEFAULT_OUTPUT_FOLDER, fromUser: false };
 }
 
-export async function updateAddedTechniques(slugs: string[]): Promise<void> {
-  await vscode.workspace.getConfiguration(SETTINGS_SECTION).update('techniques', slugs, vscode.ConfigurationTarget.Global);
-}
+/** The flora.* settings as they are now, with an event for every change. */
+export class Settings extends Disposable {
+  private snapshot = readSettings();
+  private readonly changed = this.register(new vscode.EventEmitter<FloraSettings>());
+  /** Fires with the new snapshot after any flora.* setting changed. */
+  readonly onDidChange = this.changed.event;
 
-export function onDidChangeSettings(listener: (settings: FloraSettings) => void): vscode.Disposable {
-  return vscode.workspace.onDidChangeConfiguration((event) => {
-    if (event.affectsConfiguration(SETTINGS_SECTION)) listener(readSettings());
-  });
+  constructor() {
+    super();
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(SETTINGS_SECTION)) this.refresh();
+      }),
+    );
+  }
+
+  /** Reads the settings again; fires once per real change, however many events announced it. */
+  private refresh(): void {
+    const next = readSettings();
+    if (JSON.stringify(next) === JSON.stringify(this.snapshot)) return;
+    this.snapshot = next;
+    this.changed.fire(next);
+  }
+
+  get current(): FloraSettings {
+    return this.snapshot;
+  }
+
+  /** The user's own list of added techniques (the technique catalogue is its only writer). */
+  async updateAddedTechniques(slugs: readonly string[]): Promise<void> {
+    await vscode.workspace.getConfiguration(SETTINGS_SECTION).update('techniques', [...slugs], vscode.ConfigurationTarget.Global);
+    // Whether or not the editor's change event came first, the snapshot is current once this resolves.
+    this.refresh();
+  }
 }

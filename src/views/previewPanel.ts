@@ -1,15 +1,19 @@
 // The run preview: a locked-down webview showing every output of a run. The HTML is a fixed shell; run
 // data reaches the page only as a typed message and is set as text by media/preview.js, never as HTML.
+// One piece although over 300 lines: the shell, its CSP and the messages both ways must agree on exactly
+// which origins and actions the page has, and they are checked together here.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { CommandId, PREVIEW_VIEW_TYPE } from '../common/commandIds';
+import { CommandId } from '../common/commandIds';
+import { uiArgument } from '../common/invocation';
+import { PREVIEW_VIEW_TYPE } from '../common/viewIds';
 import { labelText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { checkOutputUrl } from '../core/outputUrl';
 import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
-import type { FloraService } from '../services/floraService';
+import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
-import { runErrorText } from '../services/messages';
+import { runErrorText } from '../services/userText';
 import type { RunsStore } from '../services/runsStore';
 import { statusLabel } from './runsTree';
 
@@ -79,7 +83,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly runs: RunsStore,
-    private readonly service: FloraService,
+    private readonly connection: Pick<FloraConnection, 'extraOrigins'>,
     private readonly log: Log,
   ) {
     super();
@@ -174,7 +178,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
 
   /** The exact origins this run's loadable outputs come from: the CSP allows those and nothing else. */
   private allowedOrigins(record: RunRecord): string {
-    const extra = this.service.mediaOptions().extraOrigins ?? [];
+    const extra = this.connection.extraOrigins();
     const origins = new Set<string>();
     for (const output of record.outputs ?? []) {
       const origin = loadableOrigin(output.url, extra);
@@ -213,7 +217,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   }
 
   model(record: RunRecord): PreviewModel {
-    const extra = this.service.mediaOptions().extraOrigins ?? [];
+    const extra = this.connection.extraOrigins();
     const cost = record.chargedCost ?? record.runCost;
     return {
       localId: record.localId,
@@ -221,7 +225,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       slug: record.slug,
       runId: record.runId ?? '',
       status: record.status,
-      statusText: statusLabel(record),
+      statusText: statusLabel(record, this.runs.connectionOf(record.localId)),
       progress: record.progress,
       progressText: vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }),
       cost:
@@ -269,7 +273,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     // The page names an output by index; the URL always comes from the store, never from the page.
     const output = record.outputs?.[message.index];
     if (!output) return;
-    const argument = { url: output.url, type: output.type, localId, index: message.index };
+    const argument = uiArgument({ url: output.url, type: output.type, localId, index: message.index });
     try {
       switch (message.type) {
         case 'copyUrl':
@@ -284,7 +288,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         case 'openExternal': {
           // The checked, normalised form: VS Code's URI parser reads some raw URLs (`https://a\\@b/`) as
           // another host than the URL parser that checked them.
-          const verdict = checkOutputUrl(output.url, this.service.mediaOptions().extraOrigins ?? []);
+          const verdict = checkOutputUrl(output.url, this.connection.extraOrigins());
           if (verdict.url) await vscode.env.openExternal(vscode.Uri.parse(verdict.url, true));
           return;
         }

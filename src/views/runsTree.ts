@@ -1,12 +1,13 @@
 // The Runs view: every run in the store, newest first, expanding to its outputs. It only displays the store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
+import { uiArgument } from '../common/invocation';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { isLive, outputKind, type RunRecord } from '../core/runs';
 import type { RunOutput } from '../core/runReplies';
-import { runErrorText } from '../services/messages';
-import type { RunsStore } from '../services/runsStore';
+import { runErrorText } from '../services/userText';
+import type { ConnectionState, RunsStore } from '../services/runsStore';
 
 export interface RunNode {
   kind: 'run';
@@ -68,13 +69,13 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
     if (!node || node.kind === 'older') {
       const all = this.runs.all();
       const page = node ? all.slice(PAGE_SIZE) : all.slice(0, PAGE_SIZE);
-      const nodes: RunsTreeNode[] = page.map((record) => ({ kind: 'run', localId: record.localId }));
-      if (!node && all.length > PAGE_SIZE) nodes.push({ kind: 'older', count: all.length - PAGE_SIZE });
+      const nodes: RunsTreeNode[] = page.map((record) => uiArgument({ kind: 'run', localId: record.localId }));
+      if (!node && all.length > PAGE_SIZE) nodes.push(uiArgument({ kind: 'older', count: all.length - PAGE_SIZE }));
       return nodes;
     }
     if (node.kind === 'output') return [];
     const record = this.runs.get(node.localId);
-    return (record?.outputs ?? []).map((output, index) => ({ kind: 'output', localId: node.localId, index, output }));
+    return (record?.outputs ?? []).map((output, index) => uiArgument({ kind: 'output', localId: node.localId, index, output }));
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
@@ -86,24 +87,24 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
     }
     const record = this.runs.get(node.localId);
     if (!record) return new vscode.TreeItem(vscode.l10n.t('(removed run)'));
-    return node.kind === 'run' ? runItem(record) : outputItem(record, node);
+    return node.kind === 'run' ? runItem(record, this.runs.connectionOf(record.localId)) : outputItem(record, node);
   }
 
   getParent(node: RunsTreeNode): RunsTreeNode | undefined {
-    return node.kind === 'output' ? { kind: 'run', localId: node.localId } : undefined;
+    return node.kind === 'output' ? uiArgument<RunNode>({ kind: 'run', localId: node.localId }) : undefined;
   }
 
   /** Tooltips are built when the pointer rests on a run, not for every row of a long history. */
   resolveTreeItem(item: vscode.TreeItem, node: RunsTreeNode): vscode.TreeItem {
     if (node.kind === 'run') {
       const record = this.runs.get(node.localId);
-      if (record) item.tooltip = runTooltip(record);
+      if (record) item.tooltip = runTooltip(record, this.runs.connectionOf(record.localId));
     }
     return item;
   }
 }
 
-function runItem(record: RunRecord): vscode.TreeItem {
+function runItem(record: RunRecord, connection: ConnectionState | undefined): vscode.TreeItem {
   const hasOutputs = (record.outputs?.length ?? 0) > 0;
   // The technique's name and the run's error are FLORA's: inert labels (the tooltip is escaped Markdown).
   const item = new vscode.TreeItem(
@@ -112,8 +113,9 @@ function runItem(record: RunRecord): vscode.TreeItem {
   );
   item.id = `run:${record.localId}`;
   // A stopped run keeps its last status; it says it is no longer followed, and offers Resume Following.
-  item.description = labelText(record.stopped ? vscode.l10n.t('stopped following · {0}', describeRun(record)) : describeRun(record));
-  item.iconPath = statusIcon(record);
+  const description = describeRun(record, connection);
+  item.description = labelText(record.stopped ? vscode.l10n.t('stopped following · {0}', description) : description);
+  item.iconPath = statusIcon(record, connection);
   // e.g. "run;completed;hasOutputs;" — menus match parts of it with regular expressions. A run ends in
   // "stopped;" (Resume Following) or, while it is followed, "live;" (Stop Following).
   item.contextValue = `run;${record.status};${hasOutputs ? 'hasOutputs;' : ''}${record.runId ? '' : 'notCreated;'}${record.stopped ? 'stopped;' : ''}${isLive(record) ? 'live;' : ''}`;
@@ -121,7 +123,7 @@ function runItem(record: RunRecord): vscode.TreeItem {
     item.command = {
       command: CommandId.openPreview,
       title: vscode.l10n.t('Open Preview'),
-      arguments: [{ kind: 'run', localId: record.localId }],
+      arguments: [uiArgument({ kind: 'run', localId: record.localId })],
     };
   }
   return item;
@@ -141,7 +143,7 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   item.command = {
     command: CommandId.openPreview,
     title: vscode.l10n.t('Open Preview'),
-    arguments: [{ kind: 'run', localId: record.localId }],
+    arguments: [uiArgument({ kind: 'run', localId: record.localId })],
   };
   return item;
 }
@@ -159,8 +161,9 @@ function outputKindLabel(kind: ReturnType<typeof outputKind>): string {
   }
 }
 
-export function describeRun(record: RunRecord, now = Date.now()): string {
-  const parts: string[] = [statusLabel(record)];
+/** The status, progress, age and cost of a run, on one line; `connection`: what the runs store knows of it. */
+export function describeRun(record: RunRecord, connection?: ConnectionState, now = Date.now()): string {
+  const parts: string[] = [statusLabel(record, connection)];
   if (isLive(record) && record.status !== 'creating') {
     parts.push(vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }));
   }
@@ -172,11 +175,11 @@ export function describeRun(record: RunRecord, now = Date.now()): string {
   return parts.join(' · ');
 }
 
-export function statusLabel(record: RunRecord): string {
+export function statusLabel(record: RunRecord, connection?: ConnectionState): string {
   if (isLive(record)) {
-    if (record.connection === 'offline') return vscode.l10n.t('offline — retrying');
-    if (record.connection === 'retrying') return vscode.l10n.t('retrying');
-    if (record.connection === 'paused') return vscode.l10n.t('paused — API key needed');
+    if (connection?.state === 'offline') return vscode.l10n.t('offline — retrying');
+    if (connection?.state === 'retrying') return vscode.l10n.t('retrying');
+    if (connection?.state === 'paused') return vscode.l10n.t('paused — API key needed');
   }
   switch (record.status) {
     case 'creating':
@@ -192,11 +195,11 @@ export function statusLabel(record: RunRecord): string {
   }
 }
 
-function statusIcon(record: RunRecord): vscode.ThemeIcon {
+function statusIcon(record: RunRecord, connection: ConnectionState | undefined): vscode.ThemeIcon {
   if (isLive(record)) {
-    if (record.connection === 'offline' || record.connection === 'retrying')
+    if (connection?.state === 'offline' || connection?.state === 'retrying')
       return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-    if (record.connection === 'paused') return new vscode.ThemeIcon('debug-pause');
+    if (connection?.state === 'paused') return new vscode.ThemeIcon('debug-pause');
     return new vscode.ThemeIcon('sync~spin');
   }
   return record.status === 'completed'
@@ -205,15 +208,15 @@ function statusIcon(record: RunRecord): vscode.ThemeIcon {
 }
 
 /** Everything in it is FLORA's or the user's: escaped Markdown (appendText), made inert first (tooltipText). */
-function runTooltip(record: RunRecord): vscode.MarkdownString {
+function runTooltip(record: RunRecord, connection: ConnectionState | undefined): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, false);
   const line = (text: string) => tooltip.appendText(`${tooltipText(text)}\n\n`);
   line(vscode.l10n.t({ message: '{0} ({1})', args: [record.techniqueName, record.slug], comment: 'technique name (technique slug)' }));
-  line(vscode.l10n.t('Status: {0}', statusLabel(record)));
+  line(vscode.l10n.t('Status: {0}', statusLabel(record, connection)));
   if (record.runId) line(vscode.l10n.t('Run ID: {0}', record.runId));
   const error = runErrorText(record);
   if (error) line(error);
-  if (record.connectionMessage && isLive(record)) line(record.connectionMessage);
+  if (connection?.message && isLive(record)) line(connection.message);
   if (record.replyNotes && record.replyNotes.length > 0) {
     line(vscode.l10n.t('FLORA replied with fields that could not be used:'));
     for (const note of record.replyNotes) line(note);

@@ -35,7 +35,10 @@ export class RunsStatusBar extends Disposable {
       this.item.hide();
       return;
     }
-    const troubled = live.some((record) => record.connection && record.connection !== 'ok');
+    const troubled = live.some((record) => {
+      const connection = this.runs.connectionOf(record.localId);
+      return connection !== undefined && connection.state !== 'ok';
+    });
     // The icon is not part of the translated text: a translator could break the $(…) syntax.
     const icon = troubled ? '$(warning)' : '$(sync~spin)';
     const [single] = live;
@@ -59,10 +62,14 @@ export class RunsStatusBar extends Disposable {
     for (const record of live) {
       const line =
         record.status === 'creating'
-          ? vscode.l10n.t({ message: '{0}: {1}', args: [record.techniqueName, statusLabel(record)], comment: 'technique name: run status' })
+          ? vscode.l10n.t({
+              message: '{0}: {1}',
+              args: [record.techniqueName, statusLabel(record, this.runs.connectionOf(record.localId))],
+              comment: 'technique name: run status',
+            })
           : vscode.l10n.t({
               message: '{0}: {1} {2}%',
-              args: [record.techniqueName, statusLabel(record), record.progress],
+              args: [record.techniqueName, statusLabel(record, this.runs.connectionOf(record.localId)), record.progress],
               comment: 'technique name: run status, progress in percent',
             });
       tooltip.appendText(`• ${tooltipText(line)}\n\n`);

@@ -1,18 +1,18 @@
 // The technique views: Techniques (FLORA's documented techniques, filterable) and Your Techniques (the
 // slugs the user added, e.g. a team's private techniques; empty until one is added, when the view shows its
-// welcome). Expanding a technique fetches its details once (cached by the service) and shows its inputs,
-// outputs and cost.
+// welcome). Both display the technique catalogue: expanding a technique fetches its details once (cached
+// there) and shows its inputs, outputs and cost.
 import * as vscode from 'vscode';
-import { CommandId, ContextKey } from '../common/commandIds';
+import { CommandId } from '../common/commandIds';
+import { uiArgument } from '../common/invocation';
+import { ViewId } from '../common/viewIds';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
-import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
-import { FloraApiError, isAuthError } from '../core/errors';
 import { describeType } from '../core/inputs';
-import type { FloraService } from '../services/floraService';
 import type { KeyStore } from '../services/keyStore';
-import { describeError, localize } from '../services/messages';
-import { onDidChangeSettings, readSettings } from '../services/settings';
+import { describeError, localize, remedyOf } from '../services/userText';
+import type { TechniqueCatalog } from '../services/techniqueCatalog';
+import { remedyCommand } from './remedies';
 
 export interface TechniqueNode {
   kind: 'technique';
@@ -54,93 +54,68 @@ export type TechniqueScope = 'catalogue' | 'added';
 export class TechniquesTree extends Disposable implements vscode.TreeDataProvider<TechniquesTreeNode> {
   private readonly changed = this.register(new vscode.EventEmitter<TechniquesTreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private filter = '';
-  private addedSlugs: readonly string[] = [];
   private hasKey = false;
-  view: vscode.TreeView<TechniquesTreeNode> | undefined;
+  private messageText: string | undefined;
+  private readonly messageChanged = this.register(new vscode.EventEmitter<string | undefined>());
+  /** The line the view shows above its items (the filter in use), or undefined for none. */
+  readonly onDidChangeMessage = this.messageChanged.event;
 
   constructor(
-    private readonly service: FloraService,
+    private readonly catalog: TechniqueCatalog,
     keys: KeyStore,
     readonly scope: TechniqueScope,
   ) {
     super();
     // Without a key the list stays empty, so the view shows its welcome ("Set an API key to start").
+    this.register(keys.onDidChange((hasKey) => this.setHasKey(hasKey)));
+    void keys.has().then((hasKey) => this.setHasKey(hasKey));
     this.register(
-      keys.onDidChange((hasKey) => {
-        this.hasKey = hasKey;
+      catalog.onDidChange((slug) => {
+        // A fetch re-renders the list when it names a technique listed by its slug until then (an added one);
+        // otherwise only when the list or the cache changed.
+        if (slug !== undefined && !(this.scope === 'added' && this.catalog.isAdded(slug))) return;
         this.updateMessage();
         this.refresh();
       }),
     );
-    void keys.has().then((hasKey) => {
-      this.hasKey = hasKey;
-      this.updateMessage();
-      this.refresh();
-    });
-    // Only Your Techniques depends on the settings (the slugs added).
-    if (scope === 'added') {
-      this.addedSlugs = readSettings().techniques;
-      this.register(
-        onDidChangeSettings((settings) => {
-          this.addedSlugs = settings.techniques;
-          void this.updateAddedContext();
-          this.refresh();
-        }),
-      );
-      void this.updateAddedContext();
-    }
-    this.register(
-      service.onDidChangeDetails((slug) => {
-        // A fetch for one technique re-renders the whole list only when the cache was cleared.
-        if (slug === undefined) this.refresh();
-      }),
-    );
+  }
+
+  private setHasKey(hasKey: boolean): void {
+    this.hasKey = hasKey;
+    this.updateMessage();
+    this.refresh();
   }
 
   refresh(): void {
     this.changed.fire(undefined);
   }
 
-  private async updateAddedContext(): Promise<void> {
-    // What the view lists: a documented slug in the setting is shown in Techniques, not here.
-    await vscode.commands.executeCommand('setContext', ContextKey.hasAddedTechniques, this.techniques().length > 0);
-  }
-
-  get filterText(): string {
-    return this.filter;
-  }
-
-  async setFilter(text: string): Promise<void> {
-    this.filter = text.trim();
-    await vscode.commands.executeCommand('setContext', ContextKey.techniqueFilterActive, this.filter.length > 0);
-    this.updateMessage();
-    this.refresh();
-  }
-
   private updateMessage(): void {
-    if (!this.view) return;
+    if (this.scope !== 'catalogue') return;
+    const filter = this.catalog.filter;
     // Only while something is listed: VS Code hides a view's welcome (no key, no match) behind a message.
-    const listed = this.hasKey && this.filter.length > 0 && this.techniques().length > 0;
-    this.view.message = listed ? vscode.l10n.t('Showing techniques matching "{0}"', labelText(this.filter)) : undefined;
+    const listed = this.hasKey && filter.length > 0 && this.techniques().length > 0;
+    const text = listed ? vscode.l10n.t('Showing techniques matching "{0}"', labelText(filter)) : undefined;
+    if (text === this.messageText) return;
+    this.messageText = text;
+    this.messageChanged.fire(text);
+  }
+
+  get message(): string | undefined {
+    return this.messageText;
   }
 
   /** The view's techniques: the added ones, newest first; or the documented ones, filtered by the filter text. */
   techniques(): TechniqueNode[] {
-    if (this.scope === 'added') {
-      const documented = new Set(DOCUMENTED_TECHNIQUES.map((technique) => technique.slug));
-      return this.addedSlugs
-        .filter((slug) => !documented.has(slug))
-        .map((slug) => {
-          const details = this.service.cachedTechnique(slug);
-          return { kind: 'technique', slug, name: details?.name ?? slug, description: details?.description ?? '', added: true };
-        });
-    }
-    const all = DOCUMENTED_TECHNIQUES.map((technique): TechniqueNode => ({ kind: 'technique', ...technique, added: false }));
-    const needle = this.filter.toLowerCase();
-    if (!needle) return all;
-    return all.filter((technique) =>
-      [technique.slug, technique.name, technique.description].some((text) => text.toLowerCase().includes(needle)),
+    const entries = this.scope === 'added' ? this.catalog.added() : this.catalog.documented();
+    return entries.map((entry) =>
+      uiArgument<TechniqueNode>({
+        kind: 'technique',
+        slug: entry.slug,
+        name: entry.name,
+        description: entry.description ?? '',
+        added: entry.added,
+      }),
     );
   }
 
@@ -174,14 +149,14 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
 
   async getChildren(node?: TechniquesTreeNode): Promise<TechniquesTreeNode[]> {
     if (!node) return this.hasKey ? this.techniques() : [];
-    if (node.kind === 'detail') return node.children ?? [];
-    return this.detailsOf(node);
+    if (node.kind === 'detail') return (node.children ?? []).map(uiArgument);
+    return (await this.detailsOf(node)).map(uiArgument);
   }
 
   private async detailsOf(node: TechniqueNode): Promise<DetailNode[]> {
     const id = (suffix: string) => `${node.slug}:${suffix}`;
     try {
-      const details = await this.service.getTechnique(node.slug);
+      const details = await this.catalog.get(node.slug);
       const port = (name: string, entry: { id: string; name?: string }, description: string, icon: string): DetailNode => ({
         kind: 'detail',
         id: id(name),
@@ -227,11 +202,13 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       ];
     } catch (error) {
       const message = labelText(describeError(error));
-      const fix: vscode.Command | undefined = isAuthError(error)
-        ? { command: CommandId.setApiKey, title: vscode.l10n.t('Set API Key') }
-        : error instanceof FloraApiError && error.code === 'not_found' && node.added
-          ? { command: CommandId.removeTechnique, title: vscode.l10n.t('Remove'), arguments: [node] }
-          : { command: CommandId.refreshTechniques, title: vscode.l10n.t('Refresh') };
+      // The error's own remedy when it fixes this row (a key, an added technique FLORA does not know);
+      // otherwise fetching again, which is what helps a row whose details did not load.
+      const remedy = remedyOf(error);
+      const fix: vscode.Command = (remedy.kind === 'setKey' || remedy.kind === 'removeTechnique' ? remedyCommand(remedy) : undefined) ?? {
+        command: CommandId.refreshTechniques,
+        title: vscode.l10n.t('Refresh'),
+      };
       return [
         {
           kind: 'detail',
@@ -244,4 +221,19 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       ];
     }
   }
+}
+
+/** A technique view: the tree over the catalogue and the view that shows it, with the tree's message. */
+export function createTechniquesView(catalog: TechniqueCatalog, keys: KeyStore, scope: TechniqueScope): vscode.Disposable {
+  const tree = new TechniquesTree(catalog, keys, scope);
+  const view = vscode.window.createTreeView(scope === 'added' ? ViewId.addedTechniques : ViewId.techniques, {
+    treeDataProvider: tree,
+    showCollapseAll: scope === 'catalogue',
+  });
+  view.message = tree.message;
+  return vscode.Disposable.from(
+    tree.onDidChangeMessage((message) => (view.message = message)),
+    view,
+    tree,
+  );
 }

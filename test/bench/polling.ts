@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { FloraClient } from '../../src/core/api';
 import { createDispatcher } from '../../src/core/dispatcher';
 import { Poller, type PollStrategy } from '../../src/core/poller';
+import { finalReplyOf, followToEnd } from '../common/pollUntilFinal';
 import { startSandbox, type RecordedRequest, type Sandbox } from '../sandbox/server';
 import { maxInWindow, mean, median, percentile, sum } from './stats';
 
@@ -100,10 +101,11 @@ export async function measureDetection(options: { nominalSeconds?: number[]; off
           const client = newClient(sandbox.url, dispatcher);
           const created = await client.createRun(BENCH_SLUG, BENCH_INPUTS, { idempotencyKey: `bench-${spec.id}-${durationMs}` });
           clients.set(created.runId, client);
-          const finished = poller.track({ slug: BENCH_SLUG, runId: created.runId, pollUrl: created.pollUrl }).then((reply) => ({
-            reply,
-            detectedAt: Date.now(),
-          }));
+          const finished = followToEnd(poller, { slug: BENCH_SLUG, runId: created.runId, pollUrl: created.pollUrl }).final.then((final) => {
+            const reply = finalReplyOf(final);
+            if (!reply) throw new Error(`run ${created.runId} ended ${final.kind}, not with a reply`);
+            return { reply, detectedAt: Date.now() };
+          });
           return { spec, sandbox, nominal, durationMs, created, finished };
         }),
       ),
@@ -223,12 +225,12 @@ export async function measureConnections(): Promise<{ scenarios: ConnectionScena
     try {
       let enough: () => void = () => undefined;
       const reached = new Promise<void>((resolve) => (enough = resolve));
-      poller.onUpdate(() => {
+      const onUpdate = (): void => {
         if (pollCount() >= 100) enough();
-      });
+      };
       for (let index = 0; index < 25; index++) {
         const created = await client.createRun(BENCH_SLUG, BENCH_INPUTS, { idempotencyKey: `bench-connections-${index}` });
-        poller.track({ slug: BENCH_SLUG, runId: created.runId, pollUrl: created.pollUrl }).catch(() => undefined);
+        poller.track({ slug: BENCH_SLUG, runId: created.runId, pollUrl: created.pollUrl }, { onUpdate });
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       await reached;

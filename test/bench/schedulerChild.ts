@@ -5,6 +5,7 @@ import { FloraClient } from '../../src/core/api';
 import { createDispatcher } from '../../src/core/dispatcher';
 import { Poller } from '../../src/core/poller';
 import { isFinalStatus } from '../../src/core/schemas';
+import { followToEnd } from '../common/pollUntilFinal';
 import type { SchedulerChildResult } from './polling';
 
 const SLUG = 'icon-pack';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       intervalMs: 3_000,
       fetch: (target, signal) => client.getRun(target.slug, target.runId, { pollUrl: target.pollUrl, signal }),
     });
-    await Promise.all(created.map((run) => poller.track({ slug: SLUG, runId: run.runId, pollUrl: run.pollUrl })));
+    await Promise.all(created.map((run) => followToEnd(poller, { slug: SLUG, runId: run.runId, pollUrl: run.pollUrl }).final));
     poller.dispose();
   } else {
     await Promise.all(

@@ -1,6 +1,6 @@
 // A clock and timers a test moves by hand, for both tiers (free of vscode): whatever takes PollerTimers and
-// a `now` (the Poller, FloraService) runs hours of its schedule in milliseconds, and no test sleeps on the
-// extension's own timers.
+// a `now` (the Poller, the services that drive it) runs hours of its schedule in milliseconds, and no test
+// sleeps on the extension's own timers.
 import type { PollerTimers, RunFetcher } from '../../src/core/poller';
 
 export class ManualTime {

@@ -1,5 +1,5 @@
 // The extension's translatable strings, read from the source: every literal given to vscode.l10n.t, and
-// every template of src/core/messages.ts (core cannot call vscode.l10n.t; src/services/messages.ts
+// every template of src/core/messages.ts (core cannot call vscode.l10n.t; src/services/userText.ts
 // translates its templates by value). `npm run l10n` writes them to media/l10n/bundle.l10n.json, the file a
 // translator copies to bundle.l10n.<language>.json; a unit test keeps the committed file current.
 import * as fs from 'node:fs';
@@ -10,7 +10,7 @@ import { MESSAGE_TEMPLATES, type MessageId } from '../../src/core/messages';
 export const repositoryRoot = path.resolve(__dirname, '..', '..', '..');
 export const BUNDLE_PATH = path.join(repositoryRoot, 'media', 'l10n', 'bundle.l10n.json');
 /** The one call of vscode.l10n.t with a key that is not a literal: it translates core's templates. */
-const DYNAMIC_KEY_FILE = 'src/services/messages.ts';
+const DYNAMIC_KEY_FILE = 'src/services/userText.ts';
 
 export interface Place {
   file: string;

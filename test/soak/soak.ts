@@ -11,9 +11,11 @@ import * as path from 'node:path';
 import { FloraClient, newIdempotencyKey } from '../../src/core/api';
 import { FloraCancelledError, FloraError } from '../../src/core/errors';
 import { createDispatcher } from '../../src/core/dispatcher';
+import { englishText } from '../../src/core/messages';
 import { Poller } from '../../src/core/poller';
 import type { RunInput } from '../../src/core/model';
 import type { RunStatusReply } from '../../src/core/runReplies';
+import { followToEnd } from '../common/pollUntilFinal';
 import { startSandbox, type Fault } from '../sandbox/server';
 
 interface Options {
@@ -128,7 +130,12 @@ async function main(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         const created = await client.createRun(plan.slug, plan.inputs, { idempotencyKey: key });
-        outcome.reply = await poller.track({ slug: plan.slug, runId: created.runId, pollUrl: created.pollUrl });
+        const final = await followToEnd(poller, { slug: plan.slug, runId: created.runId, pollUrl: created.pollUrl }).final;
+        if (final.kind === 'completed' || final.kind === 'failed') outcome.reply = final.reply;
+        // A run FLORA no longer knows is recorded as the extension records it: failed, not_found.
+        else if (final.kind === 'gone')
+          outcome.reply = { runId: created.runId, status: 'failed', errorCode: 'not_found', errorMessage: englishText(final.explanation) };
+        else outcome.error = englishText(final.explanation);
         return;
       } catch (error) {
         const retryable = error instanceof FloraError && error.retryable && !(error instanceof FloraCancelledError);

@@ -12,7 +12,9 @@ import * as path from 'node:path';
 
 import { listFiles, PackageManager } from '@vscode/vsce';
 
-import { CommandId, ContextKey, PREVIEW_VIEW_TYPE, ViewId } from '../../src/common/commandIds';
+import { CommandId } from '../../src/common/commandIds';
+import { ContextKey } from '../../src/common/contextKeys';
+import { PREVIEW_VIEW_TYPE, ViewId } from '../../src/common/viewIds';
 import { repositoryRoot } from '../harness/paths';
 
 interface ContributedCommand {
@@ -114,7 +116,6 @@ const contributedContainers = contributes.viewsContainers.activitybar.map((conta
 const INTERNAL_IDS: Readonly<Record<string, string>> = {
   'flora.apiKey': 'SecretStorage key of the API key',
   'flora.recentTechniques': 'globalState key of the recently run techniques',
-  'flora.runs.v1': 'globalState key of the run history',
   'flora.windowKey': "workspaceState key of this window's identity",
 };
 
@@ -217,14 +218,21 @@ describe('manifest ↔ code', () => {
       ...Object.keys(INTERNAL_IDS),
     ]);
     const unknown: string[] = [];
+    const named = new Set<string>();
     for (const source of sources) {
       for (const match of source.text.matchAll(/['"`](flora\.[\w.]+)['"`]/g)) {
         const id = match[1];
+        named.add(id);
         // File names such as 'flora.svg' are not ids.
         if (!known.has(id) && !/\.(?:svg|png|js|css|md|json)$/.test(id)) unknown.push(`${source.file}: ${id}`);
       }
     }
     assert.deepEqual(unknown, [], 'flora.* ids in code that the manifest does not contribute (add storage keys to INTERNAL_IDS)');
+    assert.deepEqual(
+      Object.keys(INTERNAL_IDS).filter((id) => !named.has(id)),
+      [],
+      'storage keys in INTERNAL_IDS that no code uses (remove them)',
+    );
     assert.ok(manifest.activationEvents?.includes(`onWebviewPanel:${PREVIEW_VIEW_TYPE}`), 'the preview restores after a reload');
   });
 });

@@ -1,15 +1,17 @@
-// The manifest and the code agree: every contributed command is registered, every registered flora.*
-// command is contributed, and every setting the code reads is declared.
+// The manifest and the running editor agree: every contributed command is registered, every registered
+// flora.* command is contributed, and VS Code knows every declared setting. (That the code reads exactly
+// the declared settings is test/unit/manifest.test.ts's check, which needs no editor.)
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { CommandId, ViewId } from '../../../src/common/commandIds';
+import { CommandId } from '../../../src/common/commandIds';
+import { ViewId } from '../../../src/common/viewIds';
 import { EXTENSION_ID, floraApi } from './helpers';
 
 interface Manifest {
   contributes: {
     commands: Array<{ command: string; title: string; category?: string }>;
     views: Record<string, Array<{ id: string }>>;
-    configuration: { properties: Record<string, unknown> };
+    configuration: { properties: Record<string, { default?: unknown; scope?: string }> };
     menus: Record<string, Array<{ command: string }>>;
   };
 }
@@ -58,11 +60,16 @@ describe('contributions', () => {
     assert.deepStrictEqual(views, [ViewId.techniques, ViewId.addedTechniques, ViewId.runs]);
   });
 
-  it('declares every setting the extension reads, and flora.baseUrl is application-scoped', () => {
+  it('has VS Code know every declared setting with its declared default, and flora.baseUrl is application-scoped', () => {
     const properties = manifest().contributes.configuration.properties;
-    for (const name of ['baseUrl', 'pollIntervalSeconds', 'techniques', 'confirmBeforeRun', 'insertFormat', 'outputFolder', 'maxHistory']) {
-      assert.ok(properties[`flora.${name}`], `flora.${name} is not declared`);
+    const declared = Object.keys(properties);
+    assert.ok(declared.length > 0, 'the manifest declares settings');
+    const configuration = vscode.workspace.getConfiguration();
+    for (const name of declared) {
+      const known = configuration.inspect(name);
+      assert.ok(known, `VS Code does not know ${name}`);
+      assert.deepStrictEqual(known.defaultValue, properties[name].default, `${name}: the default VS Code uses`);
     }
-    assert.strictEqual((properties['flora.baseUrl'] as { scope?: string }).scope, 'application');
+    assert.strictEqual(properties['flora.baseUrl'].scope, 'application');
   });
 });

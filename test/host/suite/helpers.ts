@@ -1,16 +1,14 @@
 // Shared pieces of the in-host suites: the extension's API, a sandbox the extension is pointed at, waits,
 // and the stores and service of one "window" over a storage folder, with memory-backed state and secrets.
 import * as assert from 'assert';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { waitFor as sharedWaitFor } from '../../common/wait';
-import { RunJournal } from '../../../src/core/journal';
-import { FileLease } from '../../../src/core/lease';
+import type { RunRecord } from '../../../src/core/runs';
 import type { FloraApi } from '../../../src/extension';
-import { FloraService, type FollowingBounds } from '../../../src/services/floraService';
-import { KeyStore } from '../../../src/services/keyStore';
+import { createServices, type FloraServices } from '../../../src/services/composition';
 import type { Log } from '../../../src/services/log';
-import { RunsStore } from '../../../src/services/runsStore';
+import type { FollowingBounds } from '../../../src/services/runController';
+import { RunNotifications } from '../../../src/views/notifications';
 import type { ManualTime } from '../../common/manualTime';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
 
@@ -93,25 +91,26 @@ export class MemorySecrets implements vscode.SecretStorage {
   }
 }
 
-export interface Session {
-  runs: RunsStore;
-  service: FloraService;
-  dispose(): void;
+/** One "window": its models, built by the extension's own composition root, and the notices it gave. */
+export interface Session extends FloraServices {
+  /** Runs this window announced as finished, and as stopped (with the way to resume), in order. */
+  notices: { finished: RunRecord[]; stopped: RunRecord[] };
 }
 
 export interface SessionOptions {
-  /** Whether to start the service's lease loop (default true). */
+  /** Whether to start the window's lease loop (default true). */
   start?: boolean;
   bounds?: Partial<FollowingBounds>;
-  /** The clock and timers of the service's bounded retries and its poller; real ones when absent. */
+  /** The clock and timers of the bounded retries and the poller; real ones when absent. */
   time?: ManualTime;
   /** VS Code's http.proxy, as extension.ts hands it over. */
   proxyUrl?: string;
 }
 
 /**
- * One "window" (or one activation of it): the stores and service over a global-storage folder. Two
- * sessions over the same folder at once are two windows of one profile.
+ * One "window" (or one activation of it): the models createServices builds for activate(), over a
+ * global-storage folder, with memory-backed state, plus its notification policy with the notices recorded
+ * instead of shown. Two sessions over the same folder at once are two windows of one profile.
  */
 export async function activateOver(
   storage: string,
@@ -119,31 +118,41 @@ export async function activateOver(
   log: Log,
   options: SessionOptions = {},
 ): Promise<Session> {
-  const keys = new KeyStore(secrets);
-  const runs = new RunsStore(new RunJournal(path.join(storage, 'runs'), log.write), 200);
-  const service = new FloraService({
-    keys,
-    runs,
-    log,
+  const services = createServices({
+    secrets,
     memento: new MemoryMemento(),
+    storageFolder: storage,
+    log,
     userAgent: 'flora-vscode-test',
     proxyUrl: options.proxyUrl,
-    lease: new FileLease(path.join(storage, 'poller.lease'), { ttlMs: 3_000 }),
-    leaseCheckMs: 500,
+    lease: { ttlMs: 3_000, checkMs: 500 },
     bounds: options.bounds,
     now: options.time?.clock,
     timers: options.time?.timers,
   });
-  await keys.get();
-  await runs.ready;
-  if (options.start !== false) service.start();
+  const notices: Session['notices'] = { finished: [], stopped: [] };
+  const notifications = new RunNotifications({
+    runs: services.runs,
+    controller: services.controller,
+    coordinator: services.coordinator,
+    now: options.time?.clock,
+    presenter: {
+      finished: async (record) => void notices.finished.push(record),
+      stopped: async (record) => void notices.stopped.push(record),
+    },
+  });
+  await services.keys.get();
+  await services.runs.ready;
+  if (options.start !== false) {
+    notifications.announceUnseen();
+    services.start();
+  }
   return {
-    runs,
-    service,
+    ...services,
+    notices,
     dispose: () => {
-      service.dispose();
-      runs.dispose();
-      keys.dispose();
+      notifications.dispose();
+      services.dispose();
     },
   };
 }

@@ -14,9 +14,11 @@ import { RunJournal } from '../../../src/core/journal';
 import { checkOutputUrl } from '../../../src/core/outputUrl';
 import type { RunRecord } from '../../../src/core/runs';
 import type { TechniqueDetails } from '../../../src/core/schemas';
-import type { FloraService } from '../../../src/services/floraService';
+import type { FloraConnection } from '../../../src/services/floraConnection';
 import type { KeyStore } from '../../../src/services/keyStore';
 import { RunsStore } from '../../../src/services/runsStore';
+import { Settings } from '../../../src/services/settings';
+import { TechniqueCatalog } from '../../../src/services/techniqueCatalog';
 import { RunsTree } from '../../../src/views/runsTree';
 import { RunsStatusBar } from '../../../src/views/statusBar';
 import { TechniquesTree, type TechniquesTreeNode } from '../../../src/views/techniquesTree';
@@ -24,7 +26,7 @@ import { runRecord } from '../../common/records';
 import { activeSyntax, readWorkbenchPatterns, type WorkbenchPatterns } from '../../harness/workbenchPatterns';
 import { detailsOf, type Sandbox } from '../../sandbox/server';
 import { findTechnique, HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../../sandbox/techniques';
-import { floraApi, rejection, sandboxForExtension, waitFor } from './helpers';
+import { floraApi, MemoryMemento, rejection, sandboxForExtension, waitFor } from './helpers';
 
 interface Shown {
   where: string;
@@ -235,10 +237,9 @@ describe('hostile server strings are inert everywhere they are shown', () => {
 
   it('tree labels, descriptions and tooltips, and the status bar', async () => {
     const details = new Map([HOSTILE_SLUG, HOSTILE_FAILURE_SLUG].map((slug) => [slug, hostileDetails(slug)]));
-    const detailsChanged = new vscode.EventEmitter<string | undefined>();
     const keysChanged = new vscode.EventEmitter<boolean>();
-    const service = {
-      cachedTechnique: (slug: string) => details.get(slug),
+    // The real catalogue over a connection whose client answers with the hostile details (or error reply).
+    const client = {
       getTechnique: async (slug: string) => {
         if (slug === HOSTILE_FAILURE_SLUG) {
           const { errorCode, errorBodyMessage } = HOSTILE_STRINGS;
@@ -251,10 +252,14 @@ describe('hostile server strings are inert everywhere they are shown', () => {
         }
         return details.get(slug) ?? assert.fail(slug);
       },
-      onDidChangeDetails: detailsChanged.event,
-    } as unknown as FloraService;
+    };
+    const connection = { client: () => client } as unknown as FloraConnection;
     const keys = { onDidChange: keysChanged.event, has: async () => true } as unknown as KeyStore;
-    const techniques = new TechniquesTree(service, keys, 'added');
+    const settings = new Settings();
+    const catalog = new TechniqueCatalog({ connection, settings, keys, memento: new MemoryMemento() });
+    await catalog.get(HOSTILE_SLUG);
+    await assert.rejects(catalog.get(HOSTILE_FAILURE_SLUG));
+    const techniques = new TechniquesTree(catalog, keys, 'added');
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-hostile-'));
     const journal = new RunJournal(directory);
     await journal.save(hostileRecord('failed'));
@@ -305,6 +310,8 @@ describe('hostile server strings are inert everywhere they are shown', () => {
       runsTree.dispose();
       runs.dispose();
       techniques.dispose();
+      catalog.dispose();
+      settings.dispose();
       fs.rmSync(directory, { recursive: true, force: true });
     }
   });

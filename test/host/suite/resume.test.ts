@@ -31,7 +31,7 @@ describe('runs across deactivate and activate', () => {
     const secrets = new MemorySecrets();
     await secrets.store('flora.apiKey', sandbox.apiKey);
     const first = await activateOver(storage, secrets, log);
-    const started = await first.service.startRun('studio-shot', { product_image: IMAGE_URL });
+    const started = await first.controller.startRun('studio-shot', { product_image: IMAGE_URL });
     assert.ok(started.runId);
     assert.ok(['pending', 'running'].includes(started.status));
     // Deactivate mid-run: everything is disposed, polling stops.
@@ -42,7 +42,7 @@ describe('runs across deactivate and activate', () => {
     const second = await activateOver(storage, secrets, log);
     try {
       assert.ok(second.runs.get(started.localId), 'the history is read back');
-      const finished = await second.service.waitForRun(started.localId);
+      const finished = await second.controller.waitForRun(started.localId);
       assert.strictEqual(finished.status, 'completed');
       assert.strictEqual(finished.outputs?.length, 1);
       assert.strictEqual(sandbox.runs().filter((run) => run.runId === started.runId).length, 1);
@@ -58,10 +58,10 @@ describe('runs across deactivate and activate', () => {
     const first = await activateOver(storage, secrets, log);
     // The intent is recorded; the create reaches FLORA, which creates the run, but the reply is lost and
     // the window goes away before any retry.
-    const intent = await first.service.prepareRun('relight-technique', { photo: IMAGE_URL, lighting_prompt: 'golden hour' });
+    const intent = await first.controller.prepareRun('relight-technique', { photo: IMAGE_URL, lighting_prompt: 'golden hour' });
     sandbox.faults.inject('create', { kind: 'dropAfter' }, { slug: 'relight-technique', times: Number.POSITIVE_INFINITY });
     const controller = new AbortController();
-    const sending = first.service.create(intent.localId, controller.signal).catch(() => undefined);
+    const sending = first.controller.create(intent.localId, controller.signal).catch(() => undefined);
     await waitFor('the create to reach the sandbox', () => sandbox.runs().find((run) => run.idempotencyKey === intent.idempotencyKey));
     controller.abort();
     await sending;
@@ -73,7 +73,7 @@ describe('runs across deactivate and activate', () => {
     assert.strictEqual(stored?.status, 'creating', 'the run is still an unfinished intent after the restart');
     const second = await activateOver(storage, secrets, log);
     try {
-      const finished = await second.service.waitForRun(intent.localId);
+      const finished = await second.controller.waitForRun(intent.localId);
       assert.strictEqual(finished.status, 'completed');
       const matching = sandbox.runs().filter((run) => run.idempotencyKey === intent.idempotencyKey);
       assert.strictEqual(matching.length, 1, 'created exactly once');
@@ -93,23 +93,23 @@ describe('runs across deactivate and activate', () => {
     let windowBClosed = false;
     try {
       assert.strictEqual(
-        windowA.service.isPollingWindow || windowB.service.isPollingWindow,
+        windowA.coordinator.isPolling || windowB.coordinator.isPolling,
         false,
         'with nothing live, nobody holds the lease',
       );
-      const started = await windowB.service.startRun('studio-shot', { product_image: IMAGE_URL });
+      const started = await windowB.controller.startRun('studio-shot', { product_image: IMAGE_URL });
       // The run started in B shows in A through the journal; exactly one window polls it (B took the lease).
       await waitFor('window A to see the run', () => windowA.runs.get(started.localId));
-      await waitFor('one polling window', () => windowB.service.isPollingWindow);
-      assert.strictEqual(windowA.service.isPollingWindow, false);
+      await waitFor('one polling window', () => windowB.coordinator.isPolling);
+      assert.strictEqual(windowA.coordinator.isPolling, false);
       const pollsBefore = sandbox.requests.filter(
         (request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`),
       ).length;
       // B goes away mid-run; A takes over the lease and finishes the run.
       windowB.dispose();
       windowBClosed = true;
-      await waitFor('window A to take over polling', () => windowA.service.isPollingWindow, 10_000);
-      const finished = await windowA.service.waitForRun(started.localId);
+      await waitFor('window A to take over polling', () => windowA.coordinator.isPolling, 10_000);
+      const finished = await windowA.controller.waitForRun(started.localId);
       assert.strictEqual(finished.status, 'completed');
       const polls = sandbox.requests.filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`));
       assert.ok(polls.length > pollsBefore, 'window A polled after taking over');
@@ -135,11 +135,11 @@ describe('runs across deactivate and activate', () => {
       await activateOver(storage, secrets, log),
     ];
     try {
-      const started = await windows[2].service.startRun('studio-shot', { product_image: IMAGE_URL });
-      await waitFor('a polling window', () => windows.some((window) => window.service.isPollingWindow));
-      assert.strictEqual(windows.filter((window) => window.service.isPollingWindow).length, 1);
+      const started = await windows[2].controller.startRun('studio-shot', { product_image: IMAGE_URL });
+      await waitFor('a polling window', () => windows.some((window) => window.coordinator.isPolling));
+      assert.strictEqual(windows.filter((window) => window.coordinator.isPolling).length, 1);
       await waitFor('the first window to see the run', () => windows[0]?.runs.get(started.localId));
-      await windows[0].service.waitForRun(started.localId);
+      await windows[0].controller.waitForRun(started.localId);
       const polls = sandbox.requests
         .filter((request) => request.method === 'GET' && request.path.endsWith(`/runs/${started.runId}`))
         .map((request) => request.at);

@@ -75,9 +75,9 @@ describe('bounded following: stopped runs and Resume Following', () => {
     const window = await activateOver(storageFolder(), secrets, log, { time, bounds: BOUNDS });
     try {
       refuseCreates();
-      const intent = await window.service.prepareRun('studio-shot', { product_image: IMAGE_URL });
+      const intent = await window.controller.prepareRun('studio-shot', { product_image: IMAGE_URL });
       const firstTry = time.now;
-      await window.service.create(intent.localId).catch(() => undefined);
+      await window.controller.create(intent.localId).catch(() => undefined);
       const stopped = await advanceUntil(time, 'the create to be stopped', () => stoppedRecord(window.runs, intent.localId));
       assert.strictEqual(stopped.stopped?.reason, 'createUnconfirmed');
       assert.strictEqual(stopped.stopped?.at, firstTry + BOUNDS.createRetryLimitMs, 'stopped when the bound ran out');
@@ -89,7 +89,7 @@ describe('bounded following: stopped runs and Resume Following', () => {
       assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing is re-sent once stopped');
 
       sandbox.faults.clear();
-      const resumed = await window.service.resumeFollowing(intent.localId);
+      const resumed = await window.controller.resumeFollowing(intent.localId);
       assert.ok(resumed.runId);
       assert.strictEqual(resumed.stopped, undefined);
       assert.strictEqual(resumed.createFailingSince, undefined);
@@ -109,9 +109,9 @@ describe('bounded following: stopped runs and Resume Following', () => {
     const firstTry = time.now;
     let localId: string;
     try {
-      const intent = await first.service.prepareRun('studio-shot', { product_image: IMAGE_URL });
+      const intent = await first.controller.prepareRun('studio-shot', { product_image: IMAGE_URL });
       localId = intent.localId;
-      await first.service.create(localId).catch(() => undefined);
+      await first.controller.create(localId).catch(() => undefined);
       assert.strictEqual(first.runs.get(localId)?.createFailingSince, firstTry, 'the first failure is on the record');
     } finally {
       first.dispose();
@@ -135,7 +135,7 @@ describe('bounded following: stopped runs and Resume Following', () => {
     const window = await activateOver(storageFolder(), secrets, log, { time, bounds: BOUNDS });
     try {
       sandbox.faults.inject('poll', { kind: 'malformed' }, { slug: 'studio-shot', times: Number.POSITIVE_INFINITY });
-      const started = await window.service.startRun('studio-shot', { product_image: IMAGE_URL });
+      const started = await window.controller.startRun('studio-shot', { product_image: IMAGE_URL });
       const stopped = await advanceUntil(time, 'polling to stop', () => stoppedRecord(window.runs, started.localId));
       assert.strictEqual(stopped.stopped?.reason, 'unreadable');
       assert.strictEqual(stopped.runId, started.runId);
@@ -145,7 +145,7 @@ describe('bounded following: stopped runs and Resume Following', () => {
       assert.strictEqual(time.scheduled, 0, 'no poll is scheduled');
 
       sandbox.faults.clear();
-      await window.service.resumeFollowing(started.localId);
+      await window.controller.resumeFollowing(started.localId);
       const finished = await advanceUntil(time, 'the run to finish', () => finishedRecord(window.runs, started.localId));
       assert.strictEqual(finished.status, 'completed');
       assert.strictEqual(finished.outputs?.length, 1);
@@ -203,7 +203,7 @@ describe('bounded following: stopped runs and Resume Following', () => {
       const time = new ManualTime(Date.now());
       const window = await activateOver(storageFolder(), secrets, log, { time, bounds: BOUNDS });
       try {
-        const started = await window.service.startRun('studio-shot', { product_image: IMAGE_URL });
+        const started = await window.controller.startRun('studio-shot', { product_image: IMAGE_URL });
         assert.ok(started.runId);
         await advanceUntil(time, 'a first poll', () => pollsOf(slow, started.runId) >= 1 || undefined);
         assert.strictEqual(stoppedRecord(window.runs, started.localId), undefined, 'followed within the bound');
@@ -215,13 +215,13 @@ describe('bounded following: stopped runs and Resume Following', () => {
         assert.ok((stopped.stopped?.at ?? 0) >= started.startedLocallyAt + 24 * HOUR);
         assert.strictEqual(stopped.runId, started.runId);
         assert.ok(['pending', 'running'].includes(stopped.status), stopped.status);
-        assert.strictEqual(stopped.errorText?.id, 'stoppedTooLong');
+        assert.strictEqual(stopped.explanation?.id, 'stoppedTooLong');
         assert.strictEqual(isLive(stopped), false);
         assert.strictEqual(time.scheduled, 0, 'no poll is scheduled');
 
         // Resumed: followed again, counted from the resume, so its first polls do not stop it again.
         const polls = pollsOf(slow, started.runId);
-        await window.service.resumeFollowing(started.localId);
+        await window.controller.resumeFollowing(started.localId);
         await advanceUntil(time, 'polls after the resume', () => pollsOf(slow, started.runId) >= polls + 3 || undefined);
         const resumed = window.runs.get(started.localId);
         assert.strictEqual(resumed?.stopped, undefined);
@@ -235,32 +235,27 @@ describe('bounded following: stopped runs and Resume Following', () => {
   it('Stop Following stops polling a live run, keeps it and says nothing; Resume Following completes it once', async () => {
     const time = new ManualTime(Date.now());
     const window = await activateOver(storageFolder(), secrets, log, { time, bounds: BOUNDS });
-    const finished: RunRecord[] = [];
-    const announcedStops: RunRecord[] = [];
-    const subscriptions = [
-      window.service.onDidFinishRun((record) => finished.push(record)),
-      window.service.onDidStopFollowing((record) => announcedStops.push(record)),
-    ];
+    const { finished, stopped: announcedStops } = window.notices;
     try {
-      const started = await window.service.startRun('studio-shot', { product_image: IMAGE_URL });
+      const started = await window.controller.startRun('studio-shot', { product_image: IMAGE_URL });
       assert.ok(started.runId);
-      const stopped = await window.service.stopFollowing(started.localId);
+      const stopped = await window.controller.stopFollowing(started.localId);
       assert.strictEqual(stopped.stopped?.reason, 'byUser');
       assert.strictEqual(stopped.runId, started.runId);
-      assert.strictEqual(stopped.errorText?.id, 'stoppedByUser');
+      assert.strictEqual(stopped.explanation?.id, 'stoppedByUser');
       assert.strictEqual(isLive(stopped), false);
       assert.strictEqual(time.scheduled, 0, 'no poll is scheduled');
       const polls = pollsOf(sandbox, started.runId);
       await time.advance(HOUR);
       assert.strictEqual(pollsOf(sandbox, started.runId), polls, 'nothing is polled once stopped');
       assert.strictEqual(
-        (await window.service.stopFollowing(started.localId)).stopped?.at,
+        (await window.controller.stopFollowing(started.localId)).stopped?.at,
         stopped.stopped?.at,
         'stopping twice changes nothing',
       );
       assert.deepStrictEqual(announcedStops, [], 'the user stopped it: no notice');
 
-      await window.service.resumeFollowing(started.localId);
+      await window.controller.resumeFollowing(started.localId);
       const done = await advanceUntil(time, 'the run to finish', () => finishedRecord(window.runs, started.localId));
       assert.strictEqual(done.status, 'completed');
       assert.strictEqual(done.stopped, undefined);
@@ -268,7 +263,6 @@ describe('bounded following: stopped runs and Resume Following', () => {
       assert.strictEqual(finished.length, 1, 'announced as finished once');
       assert.strictEqual(sandbox.runs().filter((run) => run.idempotencyKey === started.idempotencyKey).length, 1, 'one run, one charge');
     } finally {
-      for (const subscription of subscriptions) subscription.dispose();
       window.dispose();
     }
   });
@@ -302,12 +296,12 @@ describe('bounded following: stopped runs and Resume Following', () => {
     const proxy = await startProxy();
     // As extension.ts builds it, with VS Code's http.proxy pointing at the loopback proxy.
     const session = await activateOver(storageFolder(), secrets, log, { start: false, proxyUrl: proxy.url });
-    const { service } = session;
+    const { catalog, controller, settings } = session;
     const configuration = () => vscode.workspace.getConfiguration('flora');
     try {
       const from = sandbox.requests.length;
-      await service.getTechnique('studio-shot', { refresh: true });
-      const started = await service.startRun('studio-shot', { product_image: IMAGE_URL });
+      await catalog.get('studio-shot', { refresh: true });
+      const started = await controller.startRun('studio-shot', { product_image: IMAGE_URL });
       assert.ok(started.runId, 'created');
       assert.strictEqual(proxy.seen.length, 0, `the proxy saw no request: ${proxy.seen.join(', ')}`);
       assert.deepStrictEqual(proxy.authorizations, [], 'nor the key');
@@ -316,15 +310,15 @@ describe('bounded following: stopped runs and Resume Following', () => {
 
       // A remote base URL goes through the proxy: the dispatcher is made again for the new base URL.
       await configuration().update('baseUrl', 'https://flora.test', vscode.ConfigurationTarget.Global);
-      await waitFor('the service to read the new base URL', () => service.currentSettings.baseUrl === 'https://flora.test' || undefined);
-      await assert.rejects(service.getTechnique('studio-shot', { refresh: true }));
+      await waitFor('the settings to hold the new base URL', () => settings.current.baseUrl === 'https://flora.test' || undefined);
+      await assert.rejects(catalog.get('studio-shot', { refresh: true }));
       assert.ok(proxy.seen.includes('CONNECT flora.test:443'), proxy.seen.join(', '));
 
       // And back: direct again.
       proxy.seen.length = 0;
       await configuration().update('baseUrl', sandbox.url, vscode.ConfigurationTarget.Global);
-      await waitFor('the service to read the sandbox base URL', () => service.currentSettings.baseUrl === sandbox.url || undefined);
-      await service.getTechnique('studio-shot', { refresh: true });
+      await waitFor('the settings to hold the sandbox base URL', () => settings.current.baseUrl === sandbox.url || undefined);
+      await catalog.get('studio-shot', { refresh: true });
       assert.deepStrictEqual(proxy.seen, []);
     } finally {
       await configuration().update('baseUrl', sandbox.url, vscode.ConfigurationTarget.Global);

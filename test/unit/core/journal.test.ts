@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { RunJournal } from '../../../src/core/journal';
 import { isWellFormedRunRecord, readRunRecord } from '../../../src/core/runRecordSchema';
 import type { RunRecord } from '../../../src/core/runs';
+import { ManualTime } from '../../common/manualTime';
 import { runRecord } from '../../common/records';
 import { waitFor } from './helpers';
 import { NamedPipes } from '../../common/pipes';
@@ -24,6 +25,22 @@ describe('core/journal', () => {
   });
 
   afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+  it('reads the explanation of a record written before it was renamed from errorText, and keeps a newer one', async () => {
+    const explanation = { id: 'stoppedByUser', args: ['j57old'] };
+    const legacy = {
+      ...record('legacy', { status: 'running', runId: 'j57old', stopped: { reason: 'byUser', at: 2_000 } }),
+      errorText: explanation,
+    };
+    writeEntry(directory, `${encodeURIComponent('legacy')}.json`, legacy);
+    const both = { ...record('both'), explanation: { id: 'cancelled', args: [] }, errorText: explanation };
+    writeEntry(directory, `${encodeURIComponent('both')}.json`, both);
+    const journal = new RunJournal(directory, () => undefined);
+    const old = await journal.read('legacy');
+    assert.deepEqual(old?.explanation, explanation);
+    assert.equal(Object.hasOwn(old ?? {}, 'errorText'), false, 'the old name is not carried along');
+    assert.deepEqual((await journal.read('both'))?.explanation, { id: 'cancelled', args: [] });
+  });
 
   it('reads back what it wrote, one file per run, and nothing from an empty or missing folder', async () => {
     assert.deepEqual(await new RunJournal(path.join(directory, 'missing')).load(), []);
@@ -74,12 +91,18 @@ describe('core/journal watching a folder that does not exist yet', () => {
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-journal-'));
     const directory = path.join(parent, 'runs');
     const seen: string[] = [];
-    const watch = new RunJournal(directory).watch((localId) => seen.push(localId), { retryMs: 50 });
+    // The journal's retry timer runs on a manual clock: three looks for the folder take no real time.
+    const time = new ManualTime();
+    const watch = new RunJournal(directory).watch((localId) => seen.push(localId), { retryMs: 3_000, timers: time.timers });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      for (let look = 0; look < 3; look++) assert.ok(await time.runNext(), `look ${look + 1} was scheduled`);
+      assert.equal(time.scheduled, 1, 'still looking, with one timer');
       assert.equal(fs.existsSync(directory), false, 'watching wrote nothing');
       await new RunJournal(directory).save(record('first-run'));
+      // The next look finds the folder, starts watching and announces what was written meanwhile.
+      await time.runNext();
       await waitFor('the late watcher to see first-run', () => seen.includes('first-run'));
+      assert.equal(time.scheduled, 0, 'watching, no longer looking');
     } finally {
       watch.dispose();
       fs.rmSync(parent, { recursive: true, force: true });
@@ -143,11 +166,13 @@ describe('core/journal with files it did not write', () => {
   it('starts watching late over a folder that already holds such a file', async () => {
     const late = path.join(directory, 'runs');
     const seen: string[] = [];
-    const watch = new RunJournal(late, () => undefined).watch((localId) => seen.push(localId), { retryMs: 30 });
+    const time = new ManualTime();
+    const watch = new RunJournal(late, () => undefined).watch((localId) => seen.push(localId), { retryMs: 3_000, timers: time.timers });
     try {
       fs.mkdirSync(late);
       writeEntry(late, '%E0%A4%A.json', record('x'));
       await new RunJournal(late).save(record('first-run'));
+      assert.ok(await time.runNext(), 'the watcher looks for the folder again');
       await waitFor('the late watcher to see first-run', () => seen.includes('first-run'));
     } finally {
       watch.dispose();
@@ -253,12 +278,12 @@ describe('core/journal with files it did not write', () => {
     const damaged: Record<string, Record<string, unknown>> = {
       'outputs-string': { outputs: 'x' },
       'outputs-mixed': { outputs: [output, { url: 5, type: 'imageUrl' }, { type: 'imageUrl' }, null, 'x', { ...output, outputId: 7 }] },
-      'error-text-number': { errorText: 7 },
-      'error-text-unknown': { errorText: { id: 'noSuchMessage', args: [] } },
-      'error-text-nested': { errorText: { id: 'runGone', args: [{ id: 'runGone', args: [{}] }, 3] } },
+      'explanation-number': { explanation: 7 },
+      'explanation-unknown': { explanation: { id: 'noSuchMessage', args: [] } },
+      'legacy-error-text-nested': { errorText: { id: 'runGone', args: [{ id: 'runGone', args: [{}] }, 3] } },
       costs: { chargedCost: '12', runCost: -1 },
       times: { completedAt: '2026-12-01T10:00:00Z', createdAt: null, startedAt: {} },
-      flags: { acknowledged: 'yes', connection: 'hacked', origin: 5 },
+      flags: { acknowledged: 'yes', origin: 5 },
       'poll-url': { pollUrl: ['https://app.flora.ai/'] },
       'huge-text': { errorMessage: 'e'.repeat(200_000), techniqueName: 'T'.repeat(200_000) },
       'progress-range': { progress: 140 },
@@ -292,15 +317,15 @@ describe('core/journal with files it did not write', () => {
     };
     assert.equal(get('outputs-string').outputs, undefined);
     assert.deepEqual(get('outputs-mixed').outputs, [output], 'every usable output is kept, every other one dropped');
-    for (const localId of ['error-text-number', 'error-text-unknown', 'error-text-nested']) {
-      assert.equal(get(localId).errorText, undefined, localId);
+    for (const localId of ['explanation-number', 'explanation-unknown', 'legacy-error-text-nested']) {
+      assert.equal(get(localId).explanation, undefined, localId);
       assert.deepEqual(get(localId).outputs, [output], `${localId} keeps its outputs`);
       assert.equal(get(localId).runId, 'j57x');
     }
     assert.equal(get('costs').chargedCost, undefined);
     assert.equal(get('costs').runCost, undefined);
     for (const field of ['completedAt', 'createdAt', 'startedAt']) assert.equal(get('times')[field], undefined, field);
-    for (const field of ['acknowledged', 'connection', 'origin']) assert.equal(get('flags')[field], undefined, field);
+    for (const field of ['acknowledged', 'origin']) assert.equal(get('flags')[field], undefined, field);
     assert.equal(get('poll-url').pollUrl, undefined);
     assert.ok((get('huge-text').errorMessage as string).length <= 65_536);
     assert.ok((get('huge-text').techniqueName as string).length <= 65_536);
@@ -322,6 +347,6 @@ describe('core/journal with files it did not write', () => {
     assert.deepEqual(await journal.read('future'), future);
     assert.equal(Object.getPrototypeOf(get('proto')), Object.prototype);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
-    assert.equal(isWellFormedRunRecord({ ...paid, errorText: 7 }), false, 'isWellFormedRunRecord is the whole check');
+    assert.equal(isWellFormedRunRecord({ ...paid, explanation: 7 }), false, 'isWellFormedRunRecord is the whole check');
   });
 });

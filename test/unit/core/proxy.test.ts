@@ -2,7 +2,7 @@
 // remote base URL: a real loopback proxy sees the requests (a CONNECT to the remote host, which it answers
 // 502, so nothing leaves the machine), and a NO_PROXY match bypasses it. A loopback base URL (the sandbox,
 // plain http) is never sent through a proxy, which would see the API key in clear (issue 10): the
-// dispatcher FloraService makes for it goes direct.
+// dispatcher FloraConnection makes for it goes direct.
 import * as assert from 'node:assert/strict';
 
 import { FloraError } from '../../../src/core/errors';
@@ -72,7 +72,7 @@ describe('core/http proxies', () => {
       }
     });
 
-    it('keeps the proxy in the options FloraService makes for it', async () => {
+    it('keeps the proxy in the options FloraConnection makes for it', async () => {
       process.env.HTTP_PROXY = proxy.url;
       assert.deepEqual(dispatcherOptionsFor('https://app.flora.ai', proxy.url), { proxyUrl: proxy.url, direct: false });
       const dispatcher = createDispatcher(dispatcherOptionsFor(REMOTE.url, proxy.url));
@@ -128,7 +128,7 @@ describe('core/http proxies', () => {
     });
   });
 
-  describe('for a loopback base URL (the sandbox), as FloraService makes the dispatcher', () => {
+  describe('for a loopback base URL (the sandbox), as FloraConnection makes the dispatcher', () => {
     it('goes direct for 127.x.y.z, localhost and [::1], whatever the proxy', () => {
       for (const url of ['http://127.0.0.1:4010', 'http://127.1.2.3', 'http://localhost:4010/flora', 'http://[::1]:4010']) {
         assert.deepEqual(dispatcherOptionsFor(url, proxy.url), { direct: true }, url);

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 
 import { FloraClient, MAX_RUN_BODY_BYTES } from '../../../src/core/api';
 import { createDispatcher } from '../../../src/core/dispatcher';
-import { FloraProtocolError, FloraServerError, FloraStoppedError } from '../../../src/core/errors';
+import { FloraProtocolError, FloraServerError } from '../../../src/core/errors';
 import { englishText } from '../../../src/core/messages';
 import {
   DEFAULT_FAILURE_LIMIT_MS,
@@ -21,6 +21,7 @@ import {
 } from '../../../src/core/poller';
 import { readRunStatusReply, REPLY_LIMITS, type RunOutput, type RunStatusReply } from '../../../src/core/runReplies';
 import { ManualTime } from '../../common/manualTime';
+import { followToEnd } from '../../common/pollUntilFinal';
 import { makeClient, pollThrough, sendJson, startLoopbackServer, type LoopbackServer } from './helpers';
 
 const SEED = 20261201;
@@ -28,13 +29,19 @@ const SLUG = 'studio-shot';
 
 interface Outcome {
   /** 'following': still polled at the horizon (FLORA keeps saying pending or running, which is no retry). */
-  state: 'completed' | 'failed' | 'stopped' | 'following' | 'other';
+  state: 'completed' | 'failed' | 'gone' | 'stopped' | 'following';
   final?: RunStatusReply;
-  error?: unknown;
+  /** The final update when it is 'stopped'. */
+  stopped?: Extract<PollUpdate, { kind: 'stopped' }>;
   updates: PollUpdate[];
 }
 
-/** Follows one run with a poller on manual time until its promise settles (or `horizonMs` passes). */
+/** How an outcome ended, for assertion messages. */
+function describeOutcome(outcome: Outcome): string {
+  return outcome.stopped ? `stopped (${outcome.stopped.reason}): ${englishText(outcome.stopped.explanation)}` : outcome.state;
+}
+
+/** Follows one run with a poller on manual time until its final update (or `horizonMs` passes). */
 async function follow(
   time: ManualTime,
   fetch: RunFetcher,
@@ -49,20 +56,15 @@ async function follow(
     failureLimitMs: options.failureLimitMs,
     unknownStatusLimitMs: options.unknownStatusLimitMs,
   });
-  const updates: PollUpdate[] = [];
-  let outcome: Outcome | undefined;
-  void poller.track({ slug: SLUG, runId: 'j57run' }, { immediate: true, onUpdate: (update) => updates.push(update) }).then(
-    (final) => {
-      outcome = { state: final.status === 'completed' ? 'completed' : final.status === 'failed' ? 'failed' : 'other', final, updates };
-    },
-    (error: unknown) => {
-      outcome = { state: error instanceof FloraStoppedError ? 'stopped' : 'other', error, updates };
-    },
-  );
+  const followed = followToEnd(poller, { slug: SLUG, runId: 'j57run' }, { immediate: true });
   const horizon = time.now + (options.horizonMs ?? 4 * 60 * 60_000);
-  while (!outcome && time.now < horizon) await time.advance(60_000);
+  while (!followed.ended && time.now < horizon) await time.advance(60_000);
   poller.dispose();
-  return outcome ?? { state: 'following', updates };
+  const { ended, updates } = followed;
+  if (!ended) return { state: 'following', updates };
+  if (ended.kind === 'completed' || ended.kind === 'failed') return { state: ended.kind, final: ended.reply, updates };
+  if (ended.kind === 'stopped') return { state: 'stopped', stopped: ended, updates };
+  return { state: ended.kind, updates };
 }
 
 describe('tolerant reading of run replies (issue 10, item 5)', () => {
@@ -171,7 +173,7 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
       assert.ok(MAX_RUN_BODY_BYTES >= 2 * REPLY_LIMITS.maxOutputs * REPLY_LIMITS.maxUrlLength, 'the cap covers what the reader keeps');
       serve(body);
       const outcome = await follow(new ManualTime(), pollThrough(client));
-      assert.equal(outcome.state, 'completed', String(outcome.error));
+      assert.equal(outcome.state, 'completed', describeOutcome(outcome));
       assert.equal(outcome.final?.chargedCost, 5);
       assert.deepEqual(outcome.final?.outputs, outputs.slice(0, REPLY_LIMITS.maxOutputs));
       assert.ok(
@@ -213,8 +215,7 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
       const started = time.now;
       const outcome = await follow(time, pollThrough(client));
       assert.equal(outcome.state, 'stopped');
-      assert.ok(outcome.error instanceof FloraStoppedError);
-      assert.equal(outcome.error.reason, 'unreadable');
+      assert.equal(outcome.stopped?.reason, 'unreadable');
       const stopped = outcome.updates.at(-1);
       assert.equal(stopped?.kind, 'stopped');
       assert.match(
@@ -228,7 +229,7 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
     it('stops following after 30 min of server errors, as "failing"', async () => {
       const outcome = await follow(new ManualTime(), () => Promise.reject(new FloraServerError(503, { id: 'serverError', args: [503] })));
       assert.equal(outcome.state, 'stopped');
-      assert.equal(outcome.error instanceof FloraStoppedError ? outcome.error.reason : undefined, 'failing');
+      assert.equal(outcome.stopped?.reason, 'failing');
     });
 
     it('treats an unknown status as running for 2 h, recording each reply, then stops', async () => {
@@ -237,7 +238,7 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
       const started = time.now;
       const outcome = await follow(time, pollThrough(client), { horizonMs: 3 * 60 * 60_000 });
       assert.equal(outcome.state, 'stopped');
-      assert.equal(outcome.error instanceof FloraStoppedError ? outcome.error.reason : undefined, 'unknownStatus');
+      assert.equal(outcome.stopped?.reason, 'unknownStatus');
       const elapsed = time.now - started;
       assert.ok(
         elapsed >= DEFAULT_UNKNOWN_STATUS_LIMIT_MS && elapsed <= DEFAULT_UNKNOWN_STATUS_LIMIT_MS + 2 * 60_000,
@@ -366,11 +367,11 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
           // A defined end: FLORA's verdict, or stopped with a reason; still followed only while FLORA
           // says, in a status the document lists, that the run is queued or running.
           const usableRunId = body.runId === 'j57run';
-          const reason = outcome.error instanceof FloraStoppedError ? outcome.error.reason : undefined;
-          if (!usableRunId) assert.equal(reason, 'unreadable', `${outcome.state}: ${String(outcome.error)}`);
+          const reason = outcome.stopped?.reason;
+          if (!usableRunId) assert.equal(reason, 'unreadable', describeOutcome(outcome));
           else if (body.status === 'completed' || body.status === 'failed') assert.equal(outcome.state, body.status);
           else if (body.status === 'pending' || body.status === 'running') assert.equal(outcome.state, 'following');
-          else assert.equal(reason, 'unknownStatus', `${outcome.state}: ${String(outcome.error)}`);
+          else assert.equal(reason, 'unknownStatus', describeOutcome(outcome));
 
           // Every well-formed output reached the record's updates, in order, within the cap.
           if (usableRunId && expected.length > 0) {
@@ -412,7 +413,8 @@ describe('tolerant reading of run replies (issue 10, item 5)', () => {
             unknownStatusLimitMs: 60_000,
             horizonMs: 10 * 60_000,
           });
-          assert.notEqual(outcome.state, 'other', String(outcome.error));
+          // FLORA's verdict, a stop with a reason, or still following (checked below); never gone (no 404 here).
+          assert.ok(['completed', 'failed', 'stopped', 'following'].includes(outcome.state), describeOutcome(outcome));
           // Still followed only when the last reply is readable and says pending or running.
           if (outcome.state === 'following') {
             const last = steps.at(-1);

@@ -2,7 +2,7 @@
 // core cannot import vscode, and they are translated here, through vscode.l10n; so is the text of the
 // errors the extension raises itself. Logs and scripts keep getting English (`error.message`).
 import * as vscode from 'vscode';
-import { FloraError, FloraInputError, messageOf } from '../core/errors';
+import { FloraError, FloraInputError, messageOf, SHOW_LOG, type Remedy } from '../core/errors';
 import { fillTemplate, isMessage, renderText, type DisplayText, type Message, type TranslatedText } from '../core/messages';
 import type { RunRecord } from '../core/runs';
 
@@ -24,12 +24,23 @@ export function l10nText(template: string, ...args: Array<string | number>): Tra
   return { english: fillTemplate(template, ...args), translated: vscode.l10n.t(template, ...args) };
 }
 
-/** An error the extension raises itself, not FLORA's: an English message, translated text for the user. */
+/**
+ * An error the extension raises itself, not FLORA's: an English message, translated text for the user, and
+ * the action that fixes it (by default the log, which has the details).
+ */
 export class ExtensionError extends Error {
-  constructor(readonly text: TranslatedText) {
+  constructor(
+    readonly text: TranslatedText,
+    readonly remedy: Remedy = SHOW_LOG,
+  ) {
     super(text.english);
     this.name = 'ExtensionError';
   }
+}
+
+/** The action that fixes an error; the log for errors that are not ours (they may be anything). */
+export function remedyOf(error: unknown): Remedy {
+  return error instanceof FloraError || error instanceof ExtensionError ? error.remedy : SHOW_LOG;
 }
 
 /** What to show the user for an error: FLORA's and the extension's translated, any other error's own message. */
@@ -47,7 +58,7 @@ export function explanationOf(error: unknown): Message | undefined {
 
 /** Why a run failed, in the user's language when the extension explained it, else as FLORA said it. */
 export function runErrorText(record: RunRecord): string {
-  const own = record.errorText && isMessage(record.errorText) ? localize(record.errorText) : undefined;
+  const own = record.explanation && isMessage(record.explanation) ? localize(record.explanation) : undefined;
   const message = own ?? record.errorMessage;
   if (record.errorCode && message)
     return vscode.l10n.t({ message: '{0}: {1}', args: [record.errorCode, message], comment: 'error code: error message' });
