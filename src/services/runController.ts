@@ -139,7 +139,11 @@ export class RunController extends Disposable {
 
   /** Another window polls now: this one stops following (the runs stay live in the store). */
   letGoOfLiveRuns(): void {
-    for (const record of this.options.runs.live()) if (record.runId) this.poller.untrack(record.runId);
+    for (const record of this.options.runs.live()) {
+      if (record.runId) this.poller.untrack(record.runId);
+      // The polling window reports on it from now on; this one's last word about the connection is stale.
+      this.options.runs.setConnection(record.localId, undefined);
+    }
   }
 
   /** A run changed in the store: the polling window follows live runs it is not following yet. */
@@ -447,6 +451,8 @@ export class RunController extends Disposable {
   }
 
   private follow(record: RunRecord, immediate: boolean): void {
+    // A reply that arrives after the window closed changes nothing more: the next activation follows the run.
+    if (this.isDisposed) return;
     if (!this.options.coordinator.isPolling || !record.runId || this.poller.isTracking(record.runId)) return;
     const localId = record.localId;
     this.poller.track(

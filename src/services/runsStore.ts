@@ -70,7 +70,8 @@ export class RunsStore extends Disposable {
     }
     if (known && known.updatedAt >= stored.updatedAt) return;
     this.records.set(localId, stored);
-    if (!isLive(stored)) this.connections.delete(localId);
+    // Another window wrote it last: what this window knew of its connection is no longer news.
+    this.connections.delete(localId);
     this.changed.fire(stored);
     if (known && isLive(known) && !isLive(stored)) this.settled.fire(stored);
   }

@@ -3,6 +3,7 @@
 // and the technique views' error rows all go through here, so each fix is worded and wired once.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
+import { uiArgument } from '../common/invocation';
 import { FLORA_APP_URL } from '../common/links';
 import { notifyError, notifyWarning } from '../common/notify';
 import type { Remedy } from '../core/errors';
@@ -36,7 +37,7 @@ export function remedyCommand(remedy: Remedy): vscode.Command | undefined {
     case 'getCredits':
       return { command: 'vscode.open', title, arguments: [vscode.Uri.parse(FLORA_APP_URL)] };
     case 'removeTechnique':
-      return { command: CommandId.removeTechnique, title, arguments: [remedy.slug] };
+      return { command: CommandId.removeTechnique, title, arguments: [techniqueArgument(remedy.slug)] };
     case 'openSetting':
       return { command: 'workbench.action.openSettings', title, arguments: [remedy.setting] };
     case 'showLog':
@@ -55,7 +56,7 @@ export async function applyRemedy(remedy: Remedy): Promise<void> {
       await vscode.env.openExternal(vscode.Uri.parse(FLORA_APP_URL));
       return;
     case 'removeTechnique':
-      await vscode.commands.executeCommand(CommandId.removeTechnique, remedy.slug);
+      await vscode.commands.executeCommand(CommandId.removeTechnique, techniqueArgument(remedy.slug));
       return;
     case 'openSetting':
       await vscode.commands.executeCommand('workbench.action.openSettings', remedy.setting);
@@ -88,4 +89,9 @@ export async function showError(error: unknown, options: ShowErrorOptions = {}):
   if (choice === undefined || choice !== title) return false;
   await applyRemedy(remedy);
   return true;
+}
+
+/** The technique a remedy acts on, as our own UI passes it (so the guard shows a failure rather than rethrowing it). */
+function techniqueArgument(slug: string): { kind: 'technique'; slug: string; name: string; description: string; added: boolean } {
+  return uiArgument({ kind: 'technique', slug, name: slug, description: '', added: true });
 }

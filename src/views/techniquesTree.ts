@@ -205,7 +205,9 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
       // The error's own remedy when it fixes this row (a key, an added technique FLORA does not know);
       // otherwise fetching again, which is what helps a row whose details did not load.
       const remedy = remedyOf(error);
-      const fix: vscode.Command = (remedy.kind === 'setKey' || remedy.kind === 'removeTechnique' ? remedyCommand(remedy) : undefined) ?? {
+      const fix: vscode.Command = (remedy.kind === 'setKey' || (remedy.kind === 'removeTechnique' && node.added)
+        ? remedyCommand(remedy)
+        : undefined) ?? {
         command: CommandId.refreshTechniques,
         title: vscode.l10n.t('Refresh'),
       };

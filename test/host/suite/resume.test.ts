@@ -9,6 +9,7 @@ import * as path from 'path';
 import { RunJournal } from '../../../src/core/journal';
 import { Log } from '../../../src/services/log';
 import type { Sandbox } from '../../sandbox/server';
+import { runRecord } from '../../common/records';
 import { activateOver, IMAGE_URL, MemorySecrets, sandboxForExtension, waitFor } from './helpers';
 
 describe('runs across deactivate and activate', () => {
@@ -152,5 +153,43 @@ describe('runs across deactivate and activate', () => {
     } finally {
       for (const window of windows) window.dispose();
     }
+  });
+
+  it("forgets a window's connection state for a run once another window wrote the run last", async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    const secrets = new MemorySecrets();
+    const windowA = await activateOver(storage, secrets, log, { start: false });
+    const windowB = await activateOver(storage, secrets, log, { start: false });
+    try {
+      const live = runRecord({ status: 'running', progress: 10, updatedAt: Date.now() });
+      await windowA.runs.put(live, { durable: true });
+      windowA.runs.setConnection(live.localId, { state: 'offline', message: 'unreachable' });
+      assert.strictEqual(windowA.runs.publicRecord(live).connection, 'offline');
+      await waitFor('window B to read the run', () => windowB.runs.get(live.localId));
+      // Window B took over and polled it: its write is the news, A's "offline" is not.
+      await windowB.runs.update(live.localId, { progress: 60 }, { durable: true, connection: { state: 'ok' } });
+      await waitFor('window A to read B’s write', () => windowA.runs.get(live.localId)?.progress === 60);
+      assert.strictEqual(windowA.runs.connectionOf(live.localId), undefined);
+    } finally {
+      windowA.dispose();
+      windowB.dispose();
+    }
+  });
+
+  it('records the runId of a create answered after the window closed, and nothing else', async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    const secrets = new MemorySecrets();
+    await secrets.store('flora.apiKey', sandbox.apiKey);
+    const window = await activateOver(storage, secrets, log);
+    const intent = await window.controller.prepareRun('studio-shot', { product_image: IMAGE_URL });
+    sandbox.faults.inject('create', { kind: 'delay', ms: 1_000 }, { slug: 'studio-shot' });
+    const sending = window.controller.create(intent.localId);
+    await waitFor('the create to reach the sandbox', () => sandbox.runs().find((run) => run.idempotencyKey === intent.idempotencyKey));
+    window.dispose();
+    const created = await sending;
+    assert.ok(created.runId, 'the create resolved with its runId');
+    const stored = await new RunJournal(path.join(storage, 'runs')).read(intent.localId);
+    assert.strictEqual(stored?.runId, created.runId, 'the runId is on disk for the next activation');
+    assert.strictEqual(stored?.createFailingSince, undefined, 'a closed window is not a failing create');
   });
 });

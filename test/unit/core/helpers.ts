@@ -76,10 +76,6 @@ export function gapsBetween(requests: readonly RecordedRequest[]): number[] {
   return requests.slice(1).map((request, index) => request.at - (requests[index]?.at ?? 0));
 }
 
-export function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
 /** Polls the sandbox through the client until the run is final. */
 export function waitForFinal(client: FloraClient, slug: string, runId: string, timeoutMs = 5_000): Promise<RunStatusReply> {
   return waitFor(
