@@ -32,6 +32,12 @@ const hostPatterns: readonly RegExp[] = [
   new RegExp(`^${s3Bucket}\\.s3-accelerate\\.dualstack\\.amazonaws\\.com$`),
 ];
 
+/**
+ * The sandbox-origin paths that serve media: run outputs, the S3 and GCS stand-ins, ImageKit files and
+ * the samples. Written out here rather than imported, so this file stays an oracle of its own.
+ */
+export const SANDBOX_MEDIA_PATH_PREFIXES: readonly string[] = ['/media/', '/s3/', '/gcs/', '/imagekit/', '/samples/'];
+
 export const SUPPORTED_HOSTS_HINT =
   'media.flora.ai, storage.googleapis.com (or <bucket>.storage.googleapis.com), Amazon S3 object URLs, or ik.imagekit.io';
 
@@ -58,9 +64,11 @@ export function checkMediaUrl(value: string, sandboxOrigin: string): MediaUrlVer
     return { accepted: false, reason: 'is not a valid URL' };
   }
   // Sandbox-only extension: the real service returns outputs on a supported host (ImageKit), so a
-  // client can feed one run's output into the next. The sandbox serves its outputs itself over plain
-  // HTTP on loopback; accepting its own /media/ URLs keeps that chaining possible without a network.
-  if (url.origin === sandboxOrigin && url.pathname.startsWith('/media/')) {
+  // client can feed one run's output into the next, and reads uploads from S3, GCS and ImageKit. The
+  // sandbox serves its outputs, its stand-ins for those stores and its sample inputs itself over plain
+  // HTTP on loopback; accepting exactly those paths of its own origin keeps chaining and uploads
+  // testable without a network, while its API paths stay refused as inputs.
+  if (url.origin === sandboxOrigin && SANDBOX_MEDIA_PATH_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) {
     return { accepted: true };
   }
   if (url.protocol !== 'https:') {

@@ -13,9 +13,30 @@
  * inject into a Content-Security-Policy) and sandbox-hostile-replies (off-document replies, one case per
  * run). sandbox-hostile and sandbox-hostile-failure (command links, codicons and markup in every server
  * string) are served with or without it. Everything stays on loopback.
+ *
+ * The sandbox also serves storage for uploads (storage.ts: S3 and GCS path-style endpoints that verify
+ * every SigV4 signature, an ImageKit-like upload endpoint) and sample inputs; the CLI prints their
+ * endpoints and test credentials, which work nowhere else.
  */
 import { HOSTILE_MODE_SLUGS, HOSTILE_REPLIES_SLUG, HOSTILE_REPLY_CASES } from './hostile';
+import { SAMPLES_LIST_PATH } from './samples';
 import { SANDBOX_API_KEY, startSandbox, type Sandbox } from './server';
+import {
+  SANDBOX_GCS_BUCKET,
+  SANDBOX_GCS_HMAC,
+  SANDBOX_GCS_READONLY_BUCKET,
+  SANDBOX_GCS_REGION,
+  SANDBOX_IMAGEKIT_PRIVATE_KEY,
+  SANDBOX_S3_BUCKET,
+  SANDBOX_S3_CREDENTIALS,
+  SANDBOX_S3_EU_BUCKET,
+  SANDBOX_S3_EU_REGION,
+  SANDBOX_S3_EXPIRED_SESSION_CREDENTIALS,
+  SANDBOX_S3_READONLY_BUCKET,
+  SANDBOX_S3_REGION,
+  SANDBOX_S3_SESSION_CREDENTIALS,
+  storageEndpoints,
+} from './storage';
 import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG } from './techniques';
 
 const DEFAULT_PORT = 7717;
@@ -37,7 +58,30 @@ const USAGE = [
   '                    loopback server, huge and mislabelled downloads, CSP-injecting origins and',
   '                    off-document replies:',
   `                    ${HOSTILE_MODE_SLUGS.join(', ')}`,
+  '',
+  'Storage for uploads, on the same origin (test credentials, valid nowhere else):',
+  ...storageLines('http://127.0.0.1:<port>').map((line) => `  ${line}`),
+  '',
+  'Runs GET their inputs on the sandbox origin when they are created, as FLORA does; an input that cannot',
+  'be fetched fails the run with errorCode input_unavailable and costs nothing.',
 ].join('\n');
+
+/** The storage endpoints and credentials, for the banner and --help. */
+function storageLines(origin: string): string[] {
+  const endpoints = storageEndpoints(origin);
+  return [
+    `S3 (path-style, SigV4 verified): endpoint ${endpoints.s3}, requests ${endpoints.s3}/<bucket>/<key>`,
+    `  buckets: ${SANDBOX_S3_BUCKET} (${SANDBOX_S3_REGION}), ${SANDBOX_S3_EU_BUCKET} (${SANDBOX_S3_EU_REGION}), ${SANDBOX_S3_READONLY_BUCKET} (${SANDBOX_S3_REGION}, read-only)`,
+    `  access key ${SANDBOX_S3_CREDENTIALS.accessKeyId}, secret ${SANDBOX_S3_CREDENTIALS.secretAccessKey}`,
+    `  session key ${SANDBOX_S3_SESSION_CREDENTIALS.accessKeyId}, secret ${SANDBOX_S3_SESSION_CREDENTIALS.secretAccessKey}, token ${SANDBOX_S3_SESSION_CREDENTIALS.sessionToken}`,
+    `  expired session key ${SANDBOX_S3_EXPIRED_SESSION_CREDENTIALS.accessKeyId} (every request gets ExpiredToken)`,
+    `GCS (same protocol, region ${SANDBOX_GCS_REGION}): endpoint ${endpoints.gcs}, buckets ${SANDBOX_GCS_BUCKET}, ${SANDBOX_GCS_READONLY_BUCKET} (read-only)`,
+    `  HMAC key ${SANDBOX_GCS_HMAC.accessKeyId}, secret ${SANDBOX_GCS_HMAC.secretAccessKey}`,
+    `ImageKit: POST ${endpoints.imagekit}/api/v1/files/upload (multipart/form-data, Basic auth with the private key)`,
+    `  private key ${SANDBOX_IMAGEKIT_PRIVATE_KEY}; files served at ${endpoints.imagekitUrl}/<filePath>`,
+    `Samples: GET ${origin}${SAMPLES_LIST_PATH} lists sample inputs (no key needed), served under ${origin}/samples/`,
+  ];
+}
 
 function parseCommandLine(args: readonly string[]): CommandLine {
   const environmentPort = process.env.FLORA_SANDBOX_PORT;
@@ -137,6 +181,10 @@ async function main(): Promise<void> {
     `Credits: ${sandbox.credits}; run duration: ${commandLine.runDurationMs === undefined ? 'per technique (4-15 s)' : `${commandLine.runDurationMs} ms`}`,
   );
   console.log(`Try: curl ${sandbox.url}/api/v1/techniques/studio-shot -H "Authorization: Bearer ${SANDBOX_API_KEY}"`);
+  console.log('Storage for uploads (test credentials, valid nowhere else):');
+  for (const line of storageLines(sandbox.url)) {
+    console.log(`  ${line}`);
+  }
   const hostile = sandbox.hostile;
   if (hostile !== undefined) {
     console.log(`Hostile mode: techniques ${[HOSTILE_SLUG, HOSTILE_FAILURE_SLUG, ...HOSTILE_MODE_SLUGS].join(', ')}`);

@@ -27,11 +27,22 @@ import {
 } from './hostile';
 import { checkMediaUrl } from './hosts';
 import { loadSampleVideo, paletteFor, renderPng, toHex } from './media';
+import { sampleFile, sampleImages, sandboxSamples, SAMPLES_LIST_PATH, SAMPLES_PATH_PREFIX } from './samples';
+import {
+  fetchInput,
+  isStoragePath,
+  SANDBOX_GCS_READONLY_BUCKET,
+  SANDBOX_S3_READONLY_BUCKET,
+  StorageServer,
+  type SandboxStorage,
+  type StorageOptions,
+} from './storage';
 import { findTechnique, HOSTILE_STRINGS, type SandboxTechnique, type SandboxTechniqueOutput } from './techniques';
 
 export const SANDBOX_API_KEY = 'sk_live_sandbox_key';
 
-export type FaultRoute = 'details' | 'create' | 'poll' | 'media' | 'any';
+/** `storage`: the S3, GCS and ImageKit endpoints (storage.ts); `media` also covers /samples/. */
+export type FaultRoute = 'details' | 'create' | 'poll' | 'media' | 'storage' | 'any';
 
 export type Fault =
   | { kind: 'status'; status: number; html?: boolean }
@@ -46,7 +57,10 @@ export type Fault =
 export interface FaultOptions {
   /** How many matching requests the fault applies to; default 1, Infinity allowed. */
   times?: number;
-  /** Only requests for this technique slug (for media: the slug of the run the file belongs to). */
+  /**
+   * Only requests for this technique slug (for media: the slug of the run the file belongs to; for
+   * storage: the operation, e.g. `UploadPart` or `ImageKitUpload`).
+   */
   slug?: string;
 }
 
@@ -104,6 +118,8 @@ export interface SandboxOptions {
   hostile?: boolean;
   /** Hostile mode: how many bytes the endless download sends at most before it ends; default just over 2 GiB. */
   hostileStreamLimitBytes?: number;
+  /** The storage endpoints' capacity, minimum part size and clock (storage.ts). */
+  storage?: StorageOptions;
 }
 
 export interface Sandbox {
@@ -115,6 +131,8 @@ export interface Sandbox {
   readonly connections: number;
   /** Set in hostile mode only. */
   readonly hostile: HostileMode | undefined;
+  /** The S3, GCS and ImageKit endpoints (storage.ts); their requests are recorded there, not in `requests`. */
+  readonly storage: SandboxStorage;
   runs(): SandboxRunSnapshot[];
   charges(): number;
   close(): Promise<void>;
@@ -187,6 +205,8 @@ type Route =
   | { kind: 'poll'; slug: string; runId: string }
   | { kind: 'media'; runId: string; fileName: string }
   | { kind: 'hostile'; pathname: string }
+  | { kind: 'sample'; fileName: string }
+  | { kind: 'samples' }
   | { kind: 'unknown'; api: boolean };
 
 interface QueuedFault {
@@ -224,7 +244,7 @@ class FaultBoard implements SandboxFaults {
     );
     if (index < 0) {
       const chaos = this.chaos;
-      if (chaos && route !== 'media' && chaos.faults.length > 0 && chaos.random() < chaos.rate) {
+      if (chaos && route !== 'media' && route !== 'storage' && chaos.faults.length > 0 && chaos.random() < chaos.rate) {
         return chaos.faults[Math.floor(chaos.random() * chaos.faults.length)];
       }
       return undefined;
@@ -245,6 +265,7 @@ class SandboxServer implements Sandbox {
   readonly faults = new FaultBoard();
   readonly requests: RecordedRequest[] = [];
   connections = 0;
+  readonly storage: StorageServer;
 
   private readonly server: http.Server;
   private readonly runDurationMs: number | undefined;
@@ -269,6 +290,15 @@ class SandboxServer implements Sandbox {
     this.runDurationMs = options.runDurationMs;
     this.log = options.log;
     this.hostileStreamLimitBytes = Math.max(0, options.hostileStreamLimitBytes ?? DEFAULT_STREAM_LIMIT_BYTES);
+    this.storage = new StorageServer(
+      { origin: () => this.url, takeFault: (operation) => this.faults.take('storage', operation), log: this.log },
+      options.storage,
+      () =>
+        sampleImages().flatMap((sample) => [
+          { service: 's3' as const, bucket: SANDBOX_S3_READONLY_BUCKET, key: `samples/${sample.fileName}`, ...sample },
+          { service: 'gcs' as const, bucket: SANDBOX_GCS_READONLY_BUCKET, key: `samples/${sample.fileName}`, ...sample },
+        ]),
+    );
     this.server = http.createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         this.send(response, errorReply(500, 'internal_error', `Sandbox error: ${describe(error)}`));
@@ -359,6 +389,7 @@ class SandboxServer implements Sandbox {
         socket.destroy();
       }
       this.imageCache.clear();
+      this.storage.dispose();
     }).then(() => this.secretServer?.close());
     return this.closing;
   }
@@ -369,6 +400,11 @@ class SandboxServer implements Sandbox {
     const started = Date.now();
     const method = request.method ?? 'GET';
     const rawPath = request.url ?? '/';
+    // Storage reads its own (much larger) bodies, verifies its own signatures and keeps its own records.
+    if (isStoragePath(pathOnly(rawPath))) {
+      await this.storage.handle(request, response);
+      return;
+    }
     const body = await readBody(request);
     this.requests.push({
       method,
@@ -416,7 +452,7 @@ class SandboxServer implements Sandbox {
         break;
     }
 
-    const reply = this.route(route, method, request, body);
+    const reply = await this.route(route, method, request, body);
     if (method === 'HEAD') {
       reply.omitBody = true;
     }
@@ -459,12 +495,26 @@ class SandboxServer implements Sandbox {
       case 'media':
         return this.runsById.get(route.runId)?.slug;
       case 'hostile':
+      case 'sample':
+      case 'samples':
       case 'unknown':
         return undefined;
     }
   }
 
-  private route(route: Route, method: string, request: http.IncomingMessage, body: Buffer): Reply {
+  private async route(route: Route, method: string, request: http.IncomingMessage, body: Buffer): Promise<Reply> {
+    if (route.kind === 'sample' || route.kind === 'samples') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        return methodNotAllowed(method, 'GET, HEAD');
+      }
+      if (route.kind === 'samples') {
+        return jsonReply(200, { samples: sandboxSamples(this.url) });
+      }
+      const sample = sampleFile(route.fileName);
+      return sample === undefined
+        ? errorReply(404, 'not_found', `No such sample: ${SAMPLES_PATH_PREFIX}${route.fileName}`)
+        : mediaReply(sample.content, sample.contentType, `"sample-${route.fileName}"`, request.headers.range);
+    }
     if (route.kind === 'media') {
       if (method !== 'GET' && method !== 'HEAD') {
         return methodNotAllowed(method, 'GET, HEAD');
@@ -558,7 +608,7 @@ class SandboxServer implements Sandbox {
 
   // ---------------------------------------------------------------- runs
 
-  private createRun(technique: SandboxTechnique, body: Buffer): Reply {
+  private async createRun(technique: SandboxTechnique, body: Buffer): Promise<Reply> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -593,6 +643,16 @@ class SandboxServer implements Sandbox {
       );
     }
 
+    // As FLORA does when a run starts: inputs it cannot fetch fail the run, which then costs nothing.
+    const inputFailure = await this.fetchOwnInputs(inputs);
+    if (idempotencyKey !== undefined) {
+      // A retry with the same key may have created the run while the inputs were being fetched.
+      const existingId = this.runIdsByIdempotencyKey.get(`${technique.slug} ${idempotencyKey}`);
+      const existing = existingId === undefined ? undefined : this.runsById.get(existingId);
+      if (existing !== undefined) {
+        return this.createResponse(existing, 200);
+      }
+    }
     const replyCase = technique.slug === HOSTILE_REPLIES_SLUG ? replyCaseFor(inputs, this.hostileReplyRuns++) : undefined;
     const caseFailure = replyCase === undefined ? undefined : replyCaseFailure(replyCase);
     const run: RunRecord = {
@@ -603,7 +663,8 @@ class SandboxServer implements Sandbox {
       durationMs: Math.max(0, this.runDurationMs ?? technique.durationMs),
       idempotencyKey,
       inputs,
-      failure: this.faults.failRuns === undefined ? (caseFailure ?? failureOf(technique, inputs)) : { ...this.faults.failRuns },
+      failure:
+        this.faults.failRuns === undefined ? (inputFailure ?? caseFailure ?? failureOf(technique, inputs)) : { ...this.faults.failRuns },
       finished: false,
       chargedCost: undefined,
       replyCase,
@@ -623,6 +684,33 @@ class SandboxServer implements Sandbox {
     timer.unref();
     this.timers.add(timer);
     return this.createResponse(run, 201);
+  }
+
+  /**
+   * GETs every media input on the sandbox's own origin (uploads to its storage, samples, earlier outputs)
+   * through the same checks any client meets; URLs on FLORA's real hosts are left alone (no internet).
+   */
+  private async fetchOwnInputs(inputs: unknown[]): Promise<RunFailure | undefined> {
+    const checks = inputs.flatMap((input) => {
+      if (!isRecord(input) || (input.type !== 'imageUrl' && input.type !== 'videoUrl') || typeof input.value !== 'string') {
+        return [];
+      }
+      const url = new URL(input.value);
+      if (url.origin !== this.url) {
+        return [];
+      }
+      const type = input.type;
+      return [
+        fetchInput(input.value, type).then((reason) =>
+          reason === undefined ? undefined : `input "${String(input.id)}" (${url.origin}${url.pathname}) ${reason}`,
+        ),
+      ];
+    });
+    const reasons = (await Promise.all(checks)).filter((reason): reason is string => reason !== undefined);
+    if (reasons.length === 0) {
+      return undefined;
+    }
+    return { errorCode: 'input_unavailable', errorMessage: `The run could not fetch its inputs: ${reasons.join('; ')}` };
   }
 
   private createReplyOf(run: RunRecord): Record<string, unknown> {
@@ -789,6 +877,12 @@ function parseRoute(rawPath: string): Route {
   if (segments[0] === 'media' && segments.length === 3) {
     return { kind: 'media', runId: segments[1], fileName: segments[2] };
   }
+  if (`/${segments[0]}/` === SAMPLES_PATH_PREFIX && segments.length === 2) {
+    return { kind: 'sample', fileName: segments[1] };
+  }
+  if (pathname === SAMPLES_LIST_PATH) {
+    return { kind: 'samples' };
+  }
   if (segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'techniques') {
     return { kind: 'unknown', api };
   }
@@ -810,7 +904,10 @@ function faultRouteOf(route: Route): FaultRoute | undefined {
     case 'unknown':
       return undefined;
     case 'hostile':
+    case 'sample':
       return 'media';
+    case 'samples':
+      return undefined;
     default:
       return route.kind;
   }
