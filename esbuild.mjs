@@ -1,6 +1,6 @@
-// Bundles the extension into dist/: extension.js, and undici on its own in undici.js, which extension.js
-// requires at the first request. Four fifths of the code is undici; kept apart, it is not even parsed when
-// the extension activates. `--production` minifies and drops source maps; `--watch` rebuilds on change.
+// Bundles the extension into dist/: extension.js; undici on its own in undici.js, which extension.js
+// requires at the first request; and the AWS libraries of uploads (aws4fetch, the credential chain) in
+// aws.js, required at the first upload. Kept apart, neither is even parsed when the extension activates. `--production` minifies and drops source maps; `--watch` rebuilds on change.
 // `--metafile <file>` writes esbuild's analysis of both bundles there and `--no-write` leaves dist/ alone
 // (the size benchmark uses both, so it measures exactly what this script builds).
 import * as esbuild from 'esbuild';
@@ -37,7 +37,17 @@ const undiciBeside = {
   },
 };
 
-/** The options of both bundles. */
+/** `./vendor` of src/core/upload (the AWS libraries) becomes `require('./aws.js')`: the sibling bundle. */
+const awsBeside = {
+  name: 'aws-beside',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/vendor$/ }, (args) =>
+      /[\\/]core[\\/]upload$/.test(args.resolveDir) ? { path: './aws.js', external: true } : undefined,
+    );
+  },
+};
+
+/** The options of the three bundles. */
 function bundleOptions({ production = false, write = true } = {}) {
   const common = {
     bundle: true,
@@ -57,9 +67,10 @@ function bundleOptions({ production = false, write = true } = {}) {
       entryPoints: ['src/extension.ts'],
       outfile: 'dist/extension.js',
       external: ['vscode'],
-      plugins: [undiciBeside, problemReporter({ announce: true })],
+      plugins: [undiciBeside, awsBeside, problemReporter({ announce: true })],
     },
     { ...common, entryPoints: [require.resolve('undici')], outfile: 'dist/undici.js', plugins: [problemReporter({ announce: false })] },
+    { ...common, entryPoints: ['src/core/upload/vendor.ts'], outfile: 'dist/aws.js', plugins: [problemReporter({ announce: false })] },
   ];
 }
 

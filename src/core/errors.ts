@@ -13,6 +13,7 @@ export type FloraErrorKind =
   | 'validation' // inputs refused before anything was sent
   | 'configuration' // e.g. a base URL that may not carry the key
   | 'usage' // a command called with an argument it cannot serve, or with nothing to act on
+  | 'upload' // a local file that could not be uploaded to the user's storage (nothing was sent to FLORA)
   | 'cancelled';
 
 /**
@@ -25,6 +26,8 @@ export type Remedy =
   | { kind: 'removeTechnique'; slug: string }
   | { kind: 'openSetting'; setting: string }
   | { kind: 'showLog' }
+  /** "FLORA: Configure Upload…": choose the storage, its bucket or its credentials. */
+  | { kind: 'configureUpload' }
   | { kind: 'none' };
 
 export const NO_REMEDY: Remedy = { kind: 'none' };
@@ -195,6 +198,87 @@ export class DownloadRefusedError extends FloraError {
     this.name = 'DownloadRefusedError';
     // A folder outside the workspace is fixed in the settings; any other refusal is explained in the log.
     if (reason === 'folder') this.remedy = { kind: 'openSetting', setting: 'flora.outputFolder' };
+  }
+}
+
+/** Why a local file could not be uploaded (core/upload). */
+export type UploadFailure =
+  | 'noTarget' // no storage configured
+  | 'notFound' // the file named does not exist
+  | 'credentials' // none found, or the storage rejected them
+  | 'expiredCredentials'
+  | 'accessDenied'
+  | 'noSuchBucket'
+  | 'wrongRegion' // the bucket is in another region, and following it did not help
+  | 'unsupportedType' // the file's contents are not a type the input takes
+  | 'tooLarge'
+  | 'unreadable' // not a regular file, not readable, or changed while it was read
+  | 'network' // no reply, or the storage kept failing (5xx), after the retries
+  | 'refused'; // any other refusal by the storage
+
+export interface UploadErrorDetails {
+  /** What to tell the user; when absent, the reason's own sentence, built from the facts below. */
+  text?: Message;
+  /** The files concerned, as the user named them. */
+  files?: readonly string[];
+  /** Where they were going, as a person reads it (s3://bucket/prefix/). */
+  target?: string;
+  /** The region the bucket named (wrongRegion), so the setting can be corrected. */
+  region?: string;
+  /** The AWS profile the credentials came from, when one was named. */
+  profile?: string;
+  cause?: unknown;
+}
+
+const CONFIGURE_UPLOAD_FAILURES: ReadonlySet<UploadFailure> = new Set(['noTarget', 'credentials', 'noSuchBucket', 'accessDenied']);
+
+/** A local file that was not uploaded; nothing was sent to FLORA, so nothing was spent. */
+export class UploadError extends FloraError {
+  readonly kind = 'upload';
+  readonly retryable: boolean;
+  readonly files: readonly string[];
+  readonly target: string | undefined;
+  readonly region: string | undefined;
+  readonly profile: string | undefined;
+  constructor(
+    readonly reason: UploadFailure,
+    details: UploadErrorDetails = {},
+  ) {
+    super(details.text ?? defaultUploadText(reason, details), { cause: details.cause });
+    this.name = 'UploadError';
+    this.retryable = reason === 'network';
+    this.files = details.files ?? [];
+    this.target = details.target;
+    this.region = details.region;
+    this.profile = details.profile;
+    if (CONFIGURE_UPLOAD_FAILURES.has(reason)) this.remedy = { kind: 'configureUpload' };
+    // With a profile the text names the command that signs in again (aws sso login); without one, the
+    // expired keys are the ones the user stored, replaced where they were set.
+    else if (reason === 'expiredCredentials') this.remedy = details.profile ? NO_REMEDY : { kind: 'configureUpload' };
+    else if (reason === 'wrongRegion') this.remedy = { kind: 'openSetting', setting: 'flora.upload.s3.region' };
+    else if (reason === 'notFound' || reason === 'unsupportedType' || reason === 'tooLarge' || reason === 'unreadable')
+      this.remedy = NO_REMEDY;
+  }
+}
+
+/** The sentence for a reason the caller gave no text for (the services' own checks: no target, no file, no key). */
+function defaultUploadText(reason: UploadFailure, details: UploadErrorDetails): Message {
+  const target = details.target ?? '';
+  switch (reason) {
+    case 'noTarget':
+      return message('uploadNoTarget');
+    case 'notFound':
+      return message('uploadFileMissing', details.files?.[0] ?? '');
+    case 'credentials':
+      return details.profile
+        ? message('uploadCredentialsMissingProfile', target, details.profile)
+        : message('uploadCredentialsMissing', target);
+    case 'expiredCredentials':
+      return details.profile
+        ? message('uploadCredentialsExpiredProfile', target, details.profile)
+        : message('uploadCredentialsExpired', target);
+    default:
+      return message('uploadFailed', target);
   }
 }
 

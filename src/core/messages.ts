@@ -143,6 +143,82 @@ export const MESSAGE_TEMPLATES = {
   referenceNotTechniqueUrl: 'A technique URL looks like https://app.flora.ai/techniques/<slug>.',
   referenceInvalidSlug: '"{0}" is not a valid technique slug.',
   referenceSlugRules: 'A slug uses only letters, digits, "-" and "_" (for example "studio-shot"), or paste the technique URL.',
+
+  // Uploading a local file to the user's storage (core/upload). {0} in the target messages: where it goes,
+  // such as s3://my-bucket/flora/; "{0}" in the file messages: a file name.
+  uploadNoTarget:
+    'No storage for uploads is configured, so a local file cannot be sent to FLORA. Choose Amazon S3, Google Cloud Storage or ImageKit with "FLORA: Configure Upload…", then run again.',
+  uploadCredentialsMissing:
+    'No credentials for uploading to {0} were found. Set them with "FLORA: Configure Upload…" (or in your AWS configuration), then run again.',
+  /** {1}: an AWS profile name. */
+  uploadCredentialsMissingProfile:
+    'No credentials for uploading to {0} were found in the AWS profile "{1}". Check that profile in ~/.aws/config, or store an access key with "FLORA: Configure Upload…".',
+  uploadCredentialsRejected:
+    'The storage rejected the credentials for {0}: the access key is unknown or its secret is wrong. Set the right ones with "FLORA: Configure Upload…", then run again.',
+  uploadImageKitKeyRejected:
+    'ImageKit rejected the private key. Copy it from the ImageKit dashboard (Developer options) and set it with "FLORA: Configure Upload…", then run again.',
+  uploadCredentialsExpired:
+    'The credentials for uploading to {0} have expired. Set new ones with "FLORA: Configure Upload…", then run again.',
+  /** {1}: an AWS profile name; the command is the AWS CLI's. */
+  uploadCredentialsExpiredProfile:
+    'The credentials of the AWS profile "{1}" have expired, so nothing was uploaded to {0}. Sign in again with `aws sso login --profile {1}` in a terminal (or refresh that profile\'s keys), then run again.',
+  /** {0}: a bucket name; {1}: the permission, such as s3:PutObject. */
+  uploadAccessDenied:
+    'Access to the bucket "{0}" was denied for {1}. Give these credentials s3:GetObject and s3:PutObject on that bucket, or choose another bucket with "FLORA: Configure Upload…".',
+  /** {1}: the permission, such as storage.objects.create. */
+  uploadAccessDeniedGcs:
+    'Access to the bucket "{0}" was denied for {1}. Give the HMAC key\'s service account storage.objects.create and storage.objects.get on that bucket, or choose another bucket with "FLORA: Configure Upload…".',
+  uploadNoSuchBucket:
+    'The bucket "{0}" does not exist, or these credentials cannot see it. Check its name with "FLORA: Configure Upload…", then run again.',
+  /** {1}: the region the bucket is in; {2}: the region that was configured. */
+  uploadWrongRegion:
+    'The bucket "{0}" is in the region {1}, not {2}, and the upload could not follow it there. Set flora.upload.s3.region to {1}, then run again.',
+  /** The fallback when no more precise sentence applies. */
+  uploadFailed: 'The file could not be uploaded to {0}. The FLORA log has the details.',
+  uploadClockSkew:
+    "The storage refused the upload because this computer's clock is more than 15 minutes off. Correct the clock, then run again.",
+  uploadFileChanged: '"{0}" changed while it was being uploaded. Run again once the file is saved.',
+  /** {1}: an S3 error code; {2}: the HTTP status. */
+  uploadRefused: 'The storage refused the upload of "{0}" ({1}, HTTP {2}). The FLORA log has the details.',
+  /** {1}: the HTTP status. */
+  uploadImageKitRefused: 'ImageKit refused the upload of "{0}" (HTTP {1}). The FLORA log has the details.',
+  /** {0}: one of the url… messages above, saying why FLORA would refuse the link. */
+  uploadLinkRefused: 'The file was stored, but FLORA would not accept the link it is read from. {0}',
+  uploadRegionInvalid: '"{0}" is not an AWS region name (such as us-east-1 or eu-west-1). Correct flora.upload.s3.region, then run again.',
+  uploadReplyUnreadable: 'The storage at {0} sent a reply the extension could not read, so the upload was not finished. Run again.',
+  /** {0}: an origin; {1}: one of the uploadNetwork… sentences below; {2}: how many times it was tried. */
+  uploadNetwork:
+    'Could not upload to {0}. {1} It was tried {2} times. Check your network or proxy settings (HTTPS_PROXY), then run again; nothing was sent to FLORA.',
+  uploadNetworkRefused: 'The connection was refused.',
+  uploadNetworkReset: 'The connection was closed before the reply arrived.',
+  uploadNetworkTimeout: 'The request timed out.',
+  uploadNetworkDns: 'The host name could not be resolved (are you offline?).',
+  uploadNetworkTls: 'The secure connection failed (check the certificate or your proxy).',
+  /** {0}: the system's own description of the failure, in English. */
+  uploadNetworkOther: 'The request failed ({0}).',
+  /** {0}: the HTTP status (5xx or 429). */
+  uploadNetworkStatus: 'The storage kept answering with HTTP {0}.',
+  uploadEndpointInvalid:
+    'The upload endpoint "{0}" is not an https:// URL (plain http:// is allowed only on 127.0.0.1 or localhost). Correct flora.upload.endpoint.',
+  // The local file itself (core/upload/files.ts).
+  uploadFileMissing: 'The file "{0}" does not exist; it may have been moved or deleted.',
+  uploadFileNotRegular:
+    '"{0}" is not a regular file (it is a folder, a symbolic link or a device), so it is not uploaded. Choose the file itself.',
+  uploadFileUnreadable: 'The file "{0}" could not be read. Check that it exists and that you may read it.',
+  /** {1}: the file's size in MiB; {2}: the cap in GiB. */
+  uploadFileTooLarge: '"{0}" is {1} MiB, more than the {2} GiB a file can have to be uploaded. Choose a smaller file.',
+  /** {1}: the video's format, such as MP4. */
+  uploadTypeVideoNotImage: '"{0}" is a video ({1}), but this input takes an image. Choose a PNG, JPEG, GIF or WebP file.',
+  /** {1}: the image's format, such as PNG. */
+  uploadTypeImageNotVideo: '"{0}" is an image ({1}), but this input takes a video. Choose an MP4, MOV or WebM file.',
+  /** {1}: the image's format, such as HEIC. */
+  uploadTypeImageFormat: '"{0}" is an image in the {1} format, which FLORA does not take. Convert it to PNG, JPEG, GIF or WebP first.',
+  /** {1}: the video's format, such as Matroska. */
+  uploadTypeVideoFormat: '"{0}" is a video in the {1} format, which FLORA does not take. Convert it to MP4, MOV or WebM first.',
+  uploadTypeUnknownImage:
+    '"{0}" is not a PNG, JPEG, GIF or WebP image (its contents match none of them), and this input takes an image. Choose a file of one of those types.',
+  uploadTypeUnknownVideo:
+    '"{0}" is not an MP4, MOV or WebM video (its contents match none of them), and this input takes a video. Choose a file of one of those types.',
 } as const;
 
 export type MessageId = keyof typeof MESSAGE_TEMPLATES;
