@@ -8,6 +8,7 @@ import { messageOf } from './core/errors';
 import type { PublicRunRecord } from './core/runs';
 import { createServices, type FloraServices } from './services/composition';
 import { Log } from './services/log';
+import { UPLOAD_SECRET } from './services/uploads';
 import { RunNotifications } from './views/notifications';
 import { PreviewPanels } from './views/previewPanel';
 import { RunsTree } from './views/runsTree';
@@ -104,13 +105,26 @@ async function startUp(
   notifications: RunNotifications,
   log: Log,
 ): Promise<void> {
-  const { keys, runs } = services;
+  const { keys, runs, uploads } = services;
   try {
     // `npm start` hands the sandbox key to a development instance this way; a published install ignores it.
     const developmentKey = process.env.FLORA_DEV_API_KEY;
     if (developmentKey && context.extensionMode !== vscode.ExtensionMode.Production && !(await keys.has())) {
       await keys.set(developmentKey);
       log.info('Development mode: stored the API key handed over by the launcher.');
+    }
+    // …and the sandbox storage's test credentials, so the first upload needs no set-up either.
+    const s3KeyId = process.env.FLORA_DEV_S3_ACCESS_KEY_ID;
+    const s3Secret = process.env.FLORA_DEV_S3_SECRET_ACCESS_KEY;
+    if (
+      s3KeyId &&
+      s3Secret &&
+      context.extensionMode !== vscode.ExtensionMode.Production &&
+      !(await uploads.hasSecret(UPLOAD_SECRET.s3SecretAccessKey))
+    ) {
+      await uploads.setSecret(UPLOAD_SECRET.s3AccessKeyId, s3KeyId);
+      await uploads.setSecret(UPLOAD_SECRET.s3SecretAccessKey, s3Secret);
+      log.info("Development mode: stored the sandbox storage's test credentials handed over by the launcher.");
     }
     await keys.has();
     await runs.ready;

@@ -15,3 +15,12 @@ export function notifyWarning(text: string, ...actions: string[]): Thenable<stri
 export function notifyError(text: string, ...actions: string[]): Thenable<string | undefined> {
   return vscode.window.showErrorMessage(messageText(text), ...actions);
 }
+
+/**
+ * A modal question only a person can answer (an agent or a script cannot dismiss it for them), for a step
+ * that sends the user's files or money somewhere. Resolves true when they chose `action`.
+ */
+export async function confirmModal(text: string, detail: string, action: string): Promise<boolean> {
+  const choice = await vscode.window.showWarningMessage(messageText(text), { modal: true, detail: messageText(detail) }, action);
+  return choice === action;
+}

@@ -132,6 +132,8 @@ export function buildRunInputs(
   technique: TechniqueDetails,
   values: Readonly<Record<string, unknown>>,
   options: MediaUrlOptions = {},
+  /** Inputs whose values name local files still to be uploaded: checked for presence only, not as URLs. */
+  localInputIds: ReadonlySet<string> = new Set(),
 ): RunInput[] {
   const problems: InputProblem[] = [];
   const known = new Set(technique.inputs.map((input) => input.id));
@@ -155,7 +157,7 @@ export function buildRunInputs(
       problems.push({ inputId: input.id, text: message('inputNotString', inputLabel(input), describeType(input.type)) });
       continue;
     }
-    const problem = checkInputValue(input, value, options);
+    const problem = localInputIds.has(input.id) ? undefined : checkInputValue(input, value, options);
     if (problem) {
       problems.push({ inputId: input.id, text: message('inputProblem', inputLabel(input), problem) });
       continue;

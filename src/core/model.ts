@@ -25,7 +25,10 @@ export function clampProgress(progress: number | undefined): number {
 export interface RunInput {
   id: string;
   type: InputType;
+  /** What FLORA was sent: text, or a URL (for a local file, the URL it was uploaded to). */
   value: string;
+  /** The local file the value was uploaded from, workspace-relative when inside a folder. */
+  localPath?: string;
 }
 
 /** Slugs are short URL-safe identifiers (flora-api.md, step 2). */

@@ -175,6 +175,16 @@ const OPTIONAL_FIELDS = {
     if (notes.length !== value.length) problems.push('only the first strings kept');
     return notes.map((note) => truncate(note, RUN_RECORD_LIMITS.maxTextLength));
   },
+  batch: keepIf(
+    (value) =>
+      isObject(value) &&
+      isName(value.id) &&
+      Number.isInteger(value.index) &&
+      Number.isInteger(value.size) &&
+      (value.index as number) >= 0 &&
+      (value.index as number) < (value.size as number),
+    'expected { id, index, size }',
+  ),
   origin: keepIf(isName, 'expected a non-empty string'),
   acknowledged: keepIf((value) => typeof value === 'boolean', 'expected true or false'),
   createdAt: keepIf(isTimestamp, 'expected a time'),
@@ -234,6 +244,14 @@ export function readRunRecord(value: unknown): RunRecordReading {
     problems.push(`progress: ${progress} is outside 0–100; clamped`);
     record.progress = Math.min(100, Math.max(0, progress));
   }
+  // Where a local input came from is shown, never used: one that cannot be read is dropped, the input kept.
+  record.inputs = (record.inputs as Array<Record<string, unknown>>).map((input, index) => {
+    if (input.localPath === undefined) return input;
+    if (typeof input.localPath === 'string' && input.localPath.length <= RUN_RECORD_LIMITS.maxInputValueLength) return input;
+    problems.push(`inputs[${index}].localPath: expected a string; dropped`);
+    const { localPath: _dropped, ...kept } = input;
+    return kept;
+  });
   for (const [field, check] of Object.entries(OPTIONAL_FIELDS)) {
     if (!Object.hasOwn(record, field) || record[field] === undefined) continue;
     const fieldProblems: string[] = [];

@@ -24,6 +24,12 @@ export type StopReason = (typeof STOP_REASONS)[number];
 export const RUN_CONNECTIONS = ['ok', 'retrying', 'offline', 'paused'] as const;
 export type RunConnection = (typeof RUN_CONNECTIONS)[number];
 
+export interface RunBatch {
+  id: string;
+  index: number;
+  size: number;
+}
+
 export interface RunRecord {
   /** Our own id, stable from the first moment; also the idempotency key sent to FLORA. */
   localId: string;
@@ -65,6 +71,8 @@ export interface RunRecord {
   followingSince?: number;
   /** What FLORA's replies about the run carried that could not be used, in English (capped). */
   replyNotes?: string[];
+  /** The batch the run belongs to (one run per file, started together): its id, this run's place, its size. */
+  batch?: RunBatch;
   /** The window that started the run; it tells the user when the run finishes. */
   origin?: string;
   /** The user has seen (dismissed or acted on) the notification that the run finished. */

@@ -1,5 +1,5 @@
 // The composition root of one window's models: settings, key, runs, the connection to FLORA, the technique
-// catalogue, the window coordinator and the run controller, built and connected in one place. activate()
+// catalogue, uploads, the window coordinator and the run controller, built and connected in one place. activate()
 // calls it and adds the views and commands; the tests that simulate several windows call it over a storage
 // folder of their own, so they run the same wiring as the extension.
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import { RunController, type FollowingBounds } from './runController';
 import { RunsStore } from './runsStore';
 import { Settings } from './settings';
 import { TechniqueCatalog } from './techniqueCatalog';
+import { Uploads, type ConsentPrompt } from './uploads';
 import { WindowCoordinator } from './windowCoordinator';
 
 export interface FloraServicesOptions {
@@ -34,6 +35,8 @@ export interface FloraServicesOptions {
   /** The clock and timers of the bounded retries and the poller; tests pass manual ones. */
   now?: () => number;
   timers?: PollerTimers;
+  /** How the first upload to a target is agreed to; a modal dialog unless a test records it. */
+  consent?: ConsentPrompt;
 }
 
 export interface FloraServices extends vscode.Disposable {
@@ -42,6 +45,7 @@ export interface FloraServices extends vscode.Disposable {
   readonly runs: RunsStore;
   readonly connection: FloraConnection;
   readonly catalog: TechniqueCatalog;
+  readonly uploads: Uploads;
   readonly coordinator: WindowCoordinator;
   readonly controller: RunController;
   /** Starts the lease loop: this window polls when it holds the lease (then follows every unfinished run). */
@@ -55,6 +59,15 @@ export function createServices(options: FloraServicesOptions): FloraServices {
   const runs = new RunsStore(new RunJournal(path.join(options.storageFolder, 'runs'), log.write), settings.current.maxHistory);
   const connection = new FloraConnection({ settings, keys, log, userAgent: options.userAgent, proxyUrl: options.proxyUrl });
   const catalog = new TechniqueCatalog({ connection, settings, keys, memento: options.memento });
+  const uploads = new Uploads({
+    settings,
+    secrets: options.secrets,
+    memento: options.memento,
+    connection,
+    log,
+    consent: options.consent,
+    now: options.now,
+  });
   // The coordinator starts and stops this window's polling, through the controller made just below (its
   // callbacks run from start() on, when the controller exists).
   const coordinator = new WindowCoordinator({
@@ -73,6 +86,7 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     keys,
     settings,
     coordinator,
+    uploads,
     log,
     bounds: options.bounds,
     now: options.now,
@@ -80,13 +94,14 @@ export function createServices(options: FloraServicesOptions): FloraServices {
   });
   const historyLimit = settings.onDidChange((current) => runs.setMaxHistory(current.maxHistory));
   // Disposed in the reverse order of their making: nothing is used after it is gone.
-  const parts: vscode.Disposable[] = [settings, keys, runs, connection, catalog, coordinator, controller, historyLimit];
+  const parts: vscode.Disposable[] = [settings, keys, runs, connection, catalog, uploads, coordinator, controller, historyLimit];
   return {
     settings,
     keys,
     runs,
     connection,
     catalog,
+    uploads,
     coordinator,
     controller,
     start: () => coordinator.start(),

@@ -12,8 +12,16 @@ import { isLoopbackHost } from '../core/model';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
 import type { Settings } from './settings';
+import { ExtensionError, l10nText } from './userText';
 
 export type KeyVerdict = 'accepted' | 'rejected' | 'unknown';
+
+/** One of the sandbox's sample inputs. */
+export interface SandboxSample {
+  name: string;
+  url: string;
+  type: 'imageUrl' | 'videoUrl';
+}
 
 export interface FloraConnectionOptions {
   settings: Settings;
@@ -121,6 +129,73 @@ export class FloraConnection extends Disposable {
     }
   }
 
+  /**
+   * A dispatcher for uploads to storage (made per upload, closed by the caller): proxy-aware like the API's,
+   * direct for a loopback endpoint. A loopback endpoint is the sandbox's storage, accepted only while the
+   * base URL is the loopback sandbox too: a setting cannot point uploads at a local service otherwise.
+   */
+  uploadDispatcher(endpoint: string | undefined): Dispatcher {
+    const { createDispatcher, dispatcherOptionsFor } = loadDispatcherModule();
+    if (endpoint !== undefined) {
+      let host: string;
+      try {
+        host = new URL(endpoint).hostname;
+      } catch {
+        throw new ExtensionError(l10nText('flora.upload.endpoint is not a URL: {0}', endpoint), {
+          kind: 'openSetting',
+          setting: 'flora.upload.endpoint',
+        });
+      }
+      if (isLoopbackHost(host) && this.mediaOptions().extraOrigins === undefined) {
+        throw new ExtensionError(
+          l10nText(
+            'flora.upload.endpoint points at this machine ({0}), which only the local sandbox may do. Clear the setting, or set flora.baseUrl to the sandbox.',
+            endpoint,
+          ),
+          { kind: 'openSetting', setting: 'flora.upload.endpoint' },
+        );
+      }
+    }
+    return createDispatcher(dispatcherOptionsFor(endpoint ?? 'https://s3.amazonaws.com', this.options.proxyUrl));
+  }
+
+  /**
+   * The sandbox's sample images and videos (not a FLORA endpoint: only asked of a loopback base URL), so a
+   * newcomer's first run needs no URL. Empty on FLORA itself, and when the sandbox does not answer.
+   */
+  async sandboxSamples(signal?: AbortSignal): Promise<SandboxSample[]> {
+    const origin = this.mediaOptions().extraOrigins?.[0];
+    if (!origin) return [];
+    try {
+      const { request } = loadUndici();
+      const reply = await request(`${origin}/sandbox/samples`, {
+        dispatcher: this.dispatcher,
+        signal,
+        headersTimeout: 2_000,
+        bodyTimeout: 2_000,
+      });
+      if (reply.statusCode !== 200) {
+        await reply.body.dump();
+        return [];
+      }
+      const body = (await reply.body.json()) as { samples?: unknown };
+      if (!Array.isArray(body.samples)) return [];
+      return body.samples
+        .filter(
+          (sample): sample is SandboxSample =>
+            typeof sample === 'object' &&
+            sample !== null &&
+            typeof (sample as SandboxSample).name === 'string' &&
+            typeof (sample as SandboxSample).url === 'string' &&
+            ((sample as SandboxSample).type === 'imageUrl' || (sample as SandboxSample).type === 'videoUrl') &&
+            (sample as SandboxSample).url.startsWith(`${origin}/`),
+        )
+        .slice(0, 20);
+    } catch {
+      return [];
+    }
+  }
+
   /** Loopback base URLs are the local sandbox, whose own output URLs may be used as inputs. */
   mediaOptions(): MediaUrlOptions {
     try {
@@ -143,6 +218,9 @@ export class FloraConnection extends Disposable {
 /* eslint-disable @typescript-eslint/no-require-imports */
 function loadClientModule(): typeof import('../core/api') {
   return require('../core/api') as typeof import('../core/api');
+}
+function loadUndici(): typeof import('undici') {
+  return require('undici') as typeof import('undici');
 }
 function loadDispatcherModule(): typeof import('../core/dispatcher') {
   return require('../core/dispatcher') as typeof import('../core/dispatcher');

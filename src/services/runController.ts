@@ -22,7 +22,7 @@ import {
   type PollUpdate,
 } from '../core/poller';
 import type { RunStatusReply } from '../core/runReplies';
-import { isLive, type RunRecord } from '../core/runs';
+import { isLive, type RunBatch, type RunRecord } from '../core/runs';
 import type { FloraConnection } from './floraConnection';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -30,6 +30,7 @@ import { describeError, ExtensionError, explanationOf, l10nText } from './userTe
 import type { RunsStore } from './runsStore';
 import type { Settings } from './settings';
 import type { TechniqueCatalog } from './techniqueCatalog';
+import type { Uploads } from './uploads';
 import type { WindowCoordinator } from './windowCoordinator';
 
 /** After the client's own retries give up on a create, the same request is tried again this often… */
@@ -51,6 +52,12 @@ export interface FollowingBounds {
   liveLimitMs: number;
 }
 
+export interface PrepareOptions {
+  signal?: AbortSignal;
+  /** The batch the run is part of (the Explorer's Run with These Files). */
+  batch?: RunBatch;
+}
+
 export interface RunControllerOptions {
   connection: FloraConnection;
   catalog: TechniqueCatalog;
@@ -58,6 +65,8 @@ export interface RunControllerOptions {
   keys: KeyStore;
   settings: Settings;
   coordinator: WindowCoordinator;
+  /** Uploads the local files named as media inputs before a run is recorded. */
+  uploads: Pick<Uploads, 'resolveInputs' | 'localInputIds'>;
   log: Log;
   bounds?: Partial<FollowingBounds>;
   /**
@@ -175,15 +184,25 @@ export class RunController extends Disposable {
    * created the run; the run is then followed in the background (see waitForRun). Invalid inputs reject
    * with FloraInputError and nothing is sent.
    */
-  async startRun(slug: string, values: Readonly<Record<string, unknown>>, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+  async startRun(slug: string, values: Readonly<Record<string, unknown>>, options: PrepareOptions = {}): Promise<RunRecord> {
     const record = await this.prepareRun(slug, values, options);
     return this.create(record.localId, options.signal);
   }
 
-  /** Checks the inputs and records the run's intent (durably) without sending anything yet. */
-  async prepareRun(slug: string, values: Readonly<Record<string, unknown>>, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+  /**
+   * Checks the inputs, uploads the local files among them (see Uploads), and records the run's intent
+   * (durably) without sending anything to FLORA yet. A failed upload rejects before anything is recorded.
+   */
+  async prepareRun(slug: string, values: Readonly<Record<string, unknown>>, options: PrepareOptions = {}): Promise<RunRecord> {
     const technique = await this.options.catalog.get(slug, { signal: options.signal });
-    const inputs = buildRunInputs(technique, values, this.options.connection.mediaOptions());
+    // The other inputs are checked first, so a typo in a prompt is not found only after an upload.
+    const mediaOptions = this.options.connection.mediaOptions();
+    const uploads = this.options.uploads;
+    buildRunInputs(technique, values, mediaOptions, uploads.localInputIds(technique, values));
+    const local = await uploads.resolveInputs(technique, values, options.signal);
+    const inputs = buildRunInputs(technique, local.values, mediaOptions).map((input) =>
+      local.localPaths[input.id] === undefined ? input : { ...input, localPath: local.localPaths[input.id] },
+    );
     if (options.signal?.aborted) throw new FloraCancelledError();
     const key = newIdempotencyKey();
     const now = this.now();
@@ -200,6 +219,7 @@ export class RunController extends Disposable {
       startedLocallyAt: now,
       updatedAt: now,
       origin: this.windowId,
+      ...(options.batch ? { batch: options.batch } : {}),
     };
     this.createdHere.add(record.localId);
     // The intent is on disk before the request leaves, so a crash mid-request cannot lose the run.

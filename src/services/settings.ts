@@ -7,6 +7,18 @@ import type { InsertFormat } from '../core/insertFormat';
 import { DEFAULT_OUTPUT_FOLDER, type OutputFolderSetting } from '../core/outputFolder';
 import { clampPollInterval } from '../core/poller';
 
+/** Where local files are uploaded for FLORA to read. Only the user's own values count: see readUpload. */
+export interface UploadSettings {
+  target: 'none' | 's3' | 'gcs' | 'imagekit';
+  s3: { bucket: string; region: string; prefix: string; profile: string };
+  gcs: { bucket: string; prefix: string };
+  imagekit: { folder: string };
+  /** An S3-compatible (or ImageKit-like) endpoint instead of the real one; undefined for the real one. */
+  endpoint: string | undefined;
+  /** How long the URL FLORA reads an upload from stays valid (hours, 1–168). */
+  urlLifetimeHours: number;
+}
+
 export interface FloraSettings {
   baseUrl: string;
   pollIntervalMs: number;
@@ -15,6 +27,9 @@ export interface FloraSettings {
   insertFormat: InsertFormat;
   outputFolder: OutputFolderSetting;
   maxHistory: number;
+  upload: UploadSettings;
+  /** How many runs of a batch are in flight at once. */
+  batchConcurrency: number;
 }
 
 export const SETTINGS_SECTION = 'flora';
@@ -44,7 +59,47 @@ export function readSettings(): FloraSettings {
     insertFormat: configuration.get<string>('insertFormat', 'auto') === 'plain' ? 'plain' : 'auto',
     outputFolder: readOutputFolder(configuration),
     maxHistory: Number.isFinite(history) ? Math.min(10_000, Math.max(10, Math.round(history))) : 200,
+    upload: readUpload(configuration),
+    batchConcurrency: clampInteger(configuration.get<unknown>('batch.concurrency', 4), 1, 16, 4),
   };
+}
+
+/**
+ * The upload settings decide where the user's files go and with which credentials: only the user's own
+ * (global) values are read, never a workspace's, so a cloned repository cannot send files elsewhere.
+ */
+function readUpload(configuration: vscode.WorkspaceConfiguration): UploadSettings {
+  const own = <T>(key: string, fallback: T): T => {
+    const inspection = configuration.inspect<T>(key);
+    return inspection?.globalValue ?? inspection?.defaultValue ?? fallback;
+  };
+  const text = (key: string, fallback = ''): string => {
+    const value = own<unknown>(key, fallback);
+    return typeof value === 'string' ? value.trim() : fallback;
+  };
+  const target = text('upload.target', 'none');
+  const prefix = (key: string) => {
+    const value = text(key, 'flora/').replace(/^\/+/, '');
+    return value.length === 0 || value.endsWith('/') ? value : `${value}/`;
+  };
+  const endpoint = text('upload.endpoint');
+  return {
+    target: target === 's3' || target === 'gcs' || target === 'imagekit' ? target : 'none',
+    s3: {
+      bucket: text('upload.s3.bucket'),
+      region: text('upload.s3.region', 'us-east-1') || 'us-east-1',
+      prefix: prefix('upload.s3.prefix'),
+      profile: text('upload.s3.profile'),
+    },
+    gcs: { bucket: text('upload.gcs.bucket'), prefix: prefix('upload.gcs.prefix') },
+    imagekit: { folder: text('upload.imagekit.folder', 'flora').replace(/^\/+|\/+$/g, '') },
+    endpoint: endpoint.length > 0 ? endpoint.replace(/\/+$/, '') : undefined,
+    urlLifetimeHours: clampInteger(own<unknown>('upload.urlLifetimeHours', 24), 1, 168, 24),
+  };
+}
+
+function clampInteger(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
 }
 
 /**
@@ -97,6 +152,16 @@ export class Settings extends Disposable {
 
   get current(): FloraSettings {
     return this.snapshot;
+  }
+
+  /**
+   * Writes one flora.* setting to the user's own (global) settings, never a workspace's: the upload set-up
+   * decides where the user's files go. `name` is the full setting name (`flora.upload.target`).
+   */
+  async updateUserSetting(name: string, value: unknown): Promise<void> {
+    if (!name.startsWith(`${SETTINGS_SECTION}.`)) throw new Error(`Not a FLORA setting: ${name}`);
+    await vscode.workspace.getConfiguration().update(name, value, vscode.ConfigurationTarget.Global);
+    this.refresh();
   }
 
   /** The user's own list of added techniques (the technique catalogue is its only writer). */

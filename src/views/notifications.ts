@@ -77,8 +77,9 @@ export class RunNotifications extends Disposable {
   }
 
   private announceFinished(record: RunRecord): void {
-    // A run FLORA never created was already reported by the command that tried to create it.
-    if (!record.runId) return;
+    // A run FLORA never created was already reported by the command that tried to create it; the runs of
+    // a batch are announced together, by the batch's summary, not one notification each.
+    if (!record.runId || record.batch) return;
     void this.presenter.finished(record).then(() => this.options.runs.update(record.localId, { acknowledged: true }, { durable: true }));
   }
 

@@ -240,7 +240,8 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         id: input.id,
         label: vscode.l10n.t('Input {0}', input.id),
         type: input.type,
-        value: input.value,
+        // A local file shows where it came from; the URL it was uploaded to is what FLORA read.
+        value: input.localPath ? vscode.l10n.t('{0} (uploaded from this machine)', input.localPath) : input.value,
       })),
       outputs: (record.outputs ?? []).map((output, index) => ({
         index,

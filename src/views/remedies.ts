@@ -9,6 +9,8 @@ import { notifyError, notifyWarning } from '../common/notify';
 import type { Remedy } from '../core/errors';
 import { describeError, remedyOf } from '../services/userText';
 
+const CONFIGURE_UPLOAD = 'flora.configureUpload';
+
 /** The button's title for a remedy; undefined when there is nothing to offer. */
 function remedyTitle(remedy: Remedy): string | undefined {
   switch (remedy.kind) {
@@ -20,6 +22,8 @@ function remedyTitle(remedy: Remedy): string | undefined {
       return vscode.l10n.t('Remove Technique');
     case 'openSetting':
       return vscode.l10n.t('Open Settings');
+    case 'configureUpload':
+      return vscode.l10n.t('Configure Upload');
     case 'showLog':
       return vscode.l10n.t('Show Log');
     case 'none':
@@ -40,6 +44,8 @@ export function remedyCommand(remedy: Remedy): vscode.Command | undefined {
       return { command: CommandId.removeTechnique, title, arguments: [techniqueArgument(remedy.slug)] };
     case 'openSetting':
       return { command: 'workbench.action.openSettings', title, arguments: [remedy.setting] };
+    case 'configureUpload':
+      return { command: CONFIGURE_UPLOAD, title };
     case 'showLog':
     case 'none':
       return { command: CommandId.showLog, title };
@@ -60,6 +66,9 @@ export async function applyRemedy(remedy: Remedy): Promise<void> {
       return;
     case 'openSetting':
       await vscode.commands.executeCommand('workbench.action.openSettings', remedy.setting);
+      return;
+    case 'configureUpload':
+      await vscode.commands.executeCommand(CONFIGURE_UPLOAD);
       return;
     case 'showLog':
       await vscode.commands.executeCommand(CommandId.showLog);

@@ -21,6 +21,8 @@ export interface BundleFigures {
   contributions: Contribution[];
   /** dist/undici.js: loaded at the first request. */
   undiciBytes: number;
+  /** dist/aws.js (aws4fetch and the AWS credential chain): loaded at the first upload. */
+  awsBytes: number;
 }
 
 export interface SizeResults {
@@ -67,7 +69,7 @@ async function bundle(production: boolean, scratch: string): Promise<BundleFigur
   const contributions = [...byOwner.entries()]
     .map(([name, bytes]) => ({ name, bytes, share: bytes / extension.bytes }))
     .sort((a, b) => b.bytes - a.bytes);
-  return { bytes: extension.bytes, contributions, undiciBytes: outputOf('dist/undici.js').bytes };
+  return { bytes: extension.bytes, contributions, undiciBytes: outputOf('dist/undici.js').bytes, awsBytes: outputOf('dist/aws.js').bytes };
 }
 
 function run(command: string, args: string[], cwd: string): Promise<string> {

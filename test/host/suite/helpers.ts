@@ -95,6 +95,8 @@ export class MemorySecrets implements vscode.SecretStorage {
 export interface Session extends FloraServices {
   /** Runs this window announced as finished, and as stopped (with the way to resume), in order. */
   notices: { finished: RunRecord[]; stopped: RunRecord[] };
+  /** The first-upload questions the window asked: the files and the target named. */
+  consents: Array<{ files: readonly string[]; target: string }>;
 }
 
 export interface SessionOptions {
@@ -105,6 +107,8 @@ export interface SessionOptions {
   time?: ManualTime;
   /** VS Code's http.proxy, as extension.ts hands it over. */
   proxyUrl?: string;
+  /** Answers the first-upload question for the window (default: agrees, and records the question). */
+  consent?: (files: readonly string[], target: string) => Promise<boolean>;
 }
 
 /**
@@ -118,7 +122,12 @@ export async function activateOver(
   log: Log,
   options: SessionOptions = {},
 ): Promise<Session> {
+  const consents: Session['consents'] = [];
   const services = createServices({
+    consent: async (files, target) => {
+      consents.push({ files, target });
+      return options.consent ? options.consent(files, target) : true;
+    },
     secrets,
     memento: new MemoryMemento(),
     storageFolder: storage,
@@ -150,6 +159,7 @@ export async function activateOver(
   return {
     ...services,
     notices,
+    consents,
     dispose: () => {
       notifications.dispose();
       services.dispose();

@@ -1,0 +1,176 @@
+// Local files as inputs, through the run controller of a window built like the extension's: a workspace
+// file is uploaded to the sandbox's S3-protocol storage (which checks every signature), FLORA (the sandbox)
+// fetches it from the presigned URL when the run starts, and the record says which input was local. What
+// must not happen is checked as closely: nothing uploaded or sent without a target or without consent, a
+// file that is not an image refused before anything leaves, a second run of the same file not uploaded
+// again, and the storage secret nowhere on disk.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { FloraCancelledError, UploadError } from '../../../src/core/errors';
+import { Log } from '../../../src/services/log';
+import { UPLOAD_SECRET } from '../../../src/services/uploads';
+import { renderPng } from '../../sandbox/media';
+import type { Sandbox } from '../../sandbox/server';
+import { SANDBOX_S3_BUCKET, SANDBOX_S3_CREDENTIALS } from '../../sandbox/storage';
+import { activateOver, MemorySecrets, postsTo, sandboxForExtension, type Session } from './helpers';
+
+const UPLOAD_SETTINGS = ['upload.target', 'upload.endpoint', 'upload.s3.bucket', 'upload.s3.region', 'upload.s3.prefix'] as const;
+
+describe('local files as inputs, uploaded to storage the user owns', () => {
+  let sandbox: Sandbox;
+  let workspace: vscode.Uri;
+  const log = new Log('FLORA (upload tests)');
+  const storageFolders: string[] = [];
+
+  before(async () => {
+    sandbox = await sandboxForExtension({ runDurationMs: 1_000 });
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the fixture workspace is open');
+    workspace = folder.uri;
+    const images = vscode.Uri.joinPath(workspace, 'upload-test');
+    await vscode.workspace.fs.createDirectory(images);
+    await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(images, 'sneaker.png'), renderPng('sneaker', 'gradient'));
+    await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(images, 'notes.png'), Buffer.from('not a picture at all'));
+  });
+
+  after(async () => {
+    await configureUpload(undefined);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspace, 'upload-test'), { recursive: true });
+    for (const folder of storageFolders) fs.rmSync(folder, { recursive: true, force: true });
+    log.dispose();
+    await sandbox.close();
+  });
+
+  /** The user's settings for the sandbox's S3 storage (or none). */
+  async function configureUpload(target: 's3' | undefined): Promise<void> {
+    const configuration = vscode.workspace.getConfiguration('flora');
+    const values: Record<(typeof UPLOAD_SETTINGS)[number], string | undefined> = {
+      'upload.target': target,
+      'upload.endpoint': target ? `${sandbox.url}/s3` : undefined,
+      'upload.s3.bucket': target ? SANDBOX_S3_BUCKET : undefined,
+      'upload.s3.region': target ? 'us-east-1' : undefined,
+      'upload.s3.prefix': target ? 'tests/' : undefined,
+    };
+    for (const key of UPLOAD_SETTINGS) await configuration.update(key, values[key], vscode.ConfigurationTarget.Global);
+  }
+
+  async function window(options: { consent?: boolean } = {}): Promise<Session> {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    storageFolders.push(storage);
+    const secrets = new MemorySecrets();
+    await secrets.store('flora.apiKey', sandbox.apiKey);
+    await secrets.store(UPLOAD_SECRET.s3AccessKeyId, SANDBOX_S3_CREDENTIALS.accessKeyId);
+    await secrets.store(UPLOAD_SECRET.s3SecretAccessKey, SANDBOX_S3_CREDENTIALS.secretAccessKey);
+    return activateOver(storage, secrets, log, { consent: async () => options.consent ?? true });
+  }
+
+  function puts(): number {
+    return sandbox.storage.requests.filter((request) => request.method === 'PUT' || request.operation === 'CreateMultipartUpload').length;
+  }
+
+  it('uploads a workspace file once, asks once, and the run completes with FLORA reading it from the signed URL', async () => {
+    await configureUpload('s3');
+    const session = await window();
+    try {
+      const started = await session.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' });
+      const [input] = started.inputs;
+      assert.strictEqual(input?.localPath, 'upload-test/sneaker.png');
+      assert.ok(input?.value.startsWith(`${sandbox.url}/s3/${SANDBOX_S3_BUCKET}/tests/`), input?.value);
+      assert.match(input.value, /[?&]X-Amz-Signature=[0-9a-f]{64}/);
+      assert.deepStrictEqual(
+        session.consents.map((consent) => consent.files),
+        [['upload-test/sneaker.png']],
+        'asked once, naming the file',
+      );
+      const finished = await session.controller.waitForRun(started.localId);
+      assert.strictEqual(finished.status, 'completed', `${finished.errorCode ?? ''} ${finished.errorMessage ?? ''}`);
+
+      // The same bytes again: no upload, no question, the same URL.
+      const before = puts();
+      const again = await session.controller.startRun('studio-shot', {
+        product_image: vscode.Uri.joinPath(workspace, 'upload-test', 'sneaker.png').toString(),
+      });
+      assert.strictEqual(puts(), before, 'not uploaded again');
+      assert.strictEqual(session.consents.length, 1, 'not asked again');
+      assert.strictEqual(again.inputs[0]?.value, input.value);
+      await session.controller.waitForRun(again.localId);
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('sends nothing and offers Configure Upload when no storage is set', async () => {
+    await configureUpload(undefined);
+    const session = await window();
+    try {
+      const posts = postsTo(sandbox, 'studio-shot');
+      const error = await session.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' }).then(
+        () => assert.fail('the run was started'),
+        (rejection: unknown) => rejection,
+      );
+      assert.ok(error instanceof UploadError, String(error));
+      assert.strictEqual(error.reason, 'noTarget');
+      assert.deepStrictEqual(error.remedy, { kind: 'configureUpload' });
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing sent to FLORA');
+      assert.strictEqual(session.runs.all().length, 0, 'nothing recorded');
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('uploads and sends nothing when the person declines the first upload', async () => {
+    await configureUpload('s3');
+    const session = await window({ consent: false });
+    try {
+      const before = sandbox.storage.requests.length;
+      const posts = postsTo(sandbox, 'studio-shot');
+      await assert.rejects(session.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' }), FloraCancelledError);
+      assert.strictEqual(sandbox.storage.requests.length, before, 'no request reached the storage');
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing sent to FLORA');
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('refuses a file that is not an image by its contents, before anything leaves', async () => {
+    await configureUpload('s3');
+    const session = await window();
+    try {
+      const before = sandbox.storage.requests.length;
+      const error = await session.controller.startRun('studio-shot', { product_image: 'upload-test/notes.png' }).then(
+        () => assert.fail('the run was started'),
+        (rejection: unknown) => rejection,
+      );
+      assert.ok(error instanceof UploadError && error.reason === 'unsupportedType', String(error));
+      assert.strictEqual(sandbox.storage.requests.length, before, 'no request reached the storage');
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('keeps the storage secret out of the journal and the settings', async () => {
+    await configureUpload('s3');
+    const session = await window();
+    try {
+      const started = await session.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' });
+      await session.controller.waitForRun(started.localId);
+    } finally {
+      session.dispose();
+    }
+    const storage = storageFolders[storageFolders.length - 1] ?? assert.fail('a storage folder');
+    const secret = SANDBOX_S3_CREDENTIALS.secretAccessKey;
+    for (const file of filesUnder(storage)) assert.ok(!fs.readFileSync(file, 'utf8').includes(secret), `the secret is in ${file}`);
+    const configuration = JSON.stringify(vscode.workspace.getConfiguration('flora'));
+    assert.ok(!configuration.includes(secret), 'the secret is in the settings');
+  });
+});
+
+function filesUnder(folder: string): string[] {
+  return fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(folder, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : entry.isFile() ? [full] : [];
+  });
+}
