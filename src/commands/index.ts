@@ -10,6 +10,7 @@ import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, open
 import { registerCommand, type CommandHandler } from './register';
 import { resumeRun, stopFollowing } from './resumeRun';
 import { runAgain, runTechnique } from './runTechnique';
+import { runTechniqueWithFile } from './runWithFile';
 import {
   addTechnique,
   clearTechniqueFilter,
@@ -19,6 +20,7 @@ import {
   refreshTechniques,
   removeTechnique,
 } from './techniques';
+import { configureUpload } from './upload';
 
 export interface CommandServices {
   services: FloraServices;
@@ -28,8 +30,13 @@ export interface CommandServices {
 }
 
 export function registerAllCommands({ services, log, previews, lastTextEditor }: CommandServices): vscode.Disposable[] {
-  const { keys, runs, connection, catalog, controller, settings } = services;
-  const runContext = { controller, catalog, connection, settings, runs, keys, lastTextEditor };
+  const { keys, runs, connection, catalog, controller, settings, uploads } = services;
+  const runContext = { controller, catalog, connection, settings, runs, keys, uploads, log, lastTextEditor };
+  const uploadContext = {
+    uploads,
+    current: () => settings.current.upload,
+    writeUserSetting: (name: string, value: string) => settings.updateUserSetting(name, value),
+  };
   const outputContext = { connection, settings, runs, previews, log, lastTextEditor };
   const techniqueContext = { catalog };
   const keyContext = { keys, connection, log };
@@ -37,6 +44,8 @@ export function registerAllCommands({ services, log, previews, lastTextEditor }:
     [CommandId.setApiKey]: (argument) => setApiKey(keyContext, argument),
     [CommandId.removeApiKey]: () => removeApiKey(keyContext),
     [CommandId.runTechnique]: (argument) => runTechnique(runContext, argument),
+    [CommandId.runTechniqueWithFile]: (argument, selection) => runTechniqueWithFile(runContext, argument, selection),
+    [CommandId.configureUpload]: () => configureUpload(uploadContext),
     [CommandId.runAgain]: async (argument) => {
       const record = resolveRun(runs, argument);
       return record ? runAgain(runContext, record) : runTechnique(runContext);

@@ -1,6 +1,7 @@
 // FLORA: Run Technique… and Run Again — pick a technique, answer one prompt per input, confirm the cost,
 // start the run. Also the automation entry point: `{ slug, inputs, confirm? }` runs without prompting.
-// The prompts are src/ui's (multiStepInput, mediaCandidates, techniquePick); key recovery is at the end.
+// The prompts are src/ui's (multiStepInput, mediaCandidates, localFiles, techniquePick); key recovery is at
+// the end. An image or video input also takes a local file (its file: URI): the run uploads it.
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { FloraCancelledError, FloraInputError, FloraUsageError, isAuthError } from '../core/errors';
@@ -12,11 +13,14 @@ import { truncate } from '../core/text';
 import type { TechniqueDetails, TechniqueInput } from '../core/schemas';
 import type { FloraConnection } from '../services/floraConnection';
 import type { KeyStore } from '../services/keyStore';
+import type { Log } from '../services/log';
 import { ExtensionError, l10nText, localize } from '../services/userText';
 import type { RunController } from '../services/runController';
 import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { TechniqueCatalog } from '../services/techniqueCatalog';
+import { Uploads } from '../services/uploads';
+import { isExistingFileSync, localFileLabel, mediaTypeOf, typedFile } from '../ui/localFiles';
 import { mediaCandidates } from '../ui/mediaCandidates';
 import { runSteps, showInputStep, showPickStep, type StepFrame, type StepResult } from '../ui/multiStepInput';
 import { pickTechnique } from '../ui/techniquePick';
@@ -36,8 +40,19 @@ export interface RunCommandContext {
   settings: Settings;
   runs: RunsStore;
   keys: KeyStore;
+  uploads: Uploads;
+  /** Where a batch notes the files it could not run (the user sees them in the summary). */
+  log?: Pick<Log, 'warn'>;
   /** The text editor the user last worked in (a webview or picker may have focus now). */
   lastTextEditor: () => vscode.TextEditor | undefined;
+}
+
+/** What the prompts know besides the technique: inputs already answered, files the command was given. */
+export interface PromptOptions {
+  /** Input id → value: these inputs are not asked (the file the Explorer command was given). */
+  fixed?: Readonly<Record<string, string>>;
+  /** Files to offer first in the image and video prompts. */
+  files?: readonly vscode.Uri[];
 }
 
 export function isRunRequest(value: unknown): value is RunRequest {
@@ -103,7 +118,7 @@ async function confirmAndStart(
  * Fetches details (cached after the first time); a rejected key offers "Set API Key" and then tries again.
  * Any other error goes to the guard with its remedy (an added technique FLORA does not know: remove it).
  */
-async function loadTechnique(context: RunCommandContext, slug: string): Promise<TechniqueDetails | undefined> {
+export async function loadTechnique(context: RunCommandContext, slug: string): Promise<TechniqueDetails | undefined> {
   const load = () =>
     context.catalog.cached(slug) ??
     vscode.window.withProgress(
@@ -126,18 +141,37 @@ async function loadTechnique(context: RunCommandContext, slug: string): Promise<
   }
 }
 
-/** One step per input, in order, with Back; undefined when the user pressed Escape. */
-function promptForInputs(context: RunCommandContext, technique: TechniqueDetails): Promise<Record<string, string> | undefined> {
-  const steps = technique.inputs.map((input) => ({
-    id: input.id,
-    name: input.name ?? input.id,
-    show: (frame: StepFrame) => promptInput(context, input, frame),
-  }));
-  return runSteps(technique.name, steps);
+/**
+ * One step per input not given in `options.fixed`, in order, with Back; undefined when the user pressed
+ * Escape. The result holds the fixed values too.
+ */
+export async function promptForInputs(
+  context: RunCommandContext,
+  technique: TechniqueDetails,
+  options: PromptOptions = {},
+): Promise<Record<string, string> | undefined> {
+  const fixed = options.fixed ?? {};
+  const steps = technique.inputs
+    .filter((input) => fixed[input.id] === undefined)
+    .map((input) => ({
+      id: input.id,
+      name: input.name ?? input.id,
+      show: (frame: StepFrame) => promptInput(context, input, frame, options.files),
+    }));
+  const values = steps.length > 0 ? await runSteps(technique.name, steps) : {};
+  return values && { ...fixed, ...values };
 }
 
-/** Text is typed into an input box; an image or video link is picked from candidates or typed. */
-async function promptInput(context: RunCommandContext, input: TechniqueInput, frame: StepFrame): Promise<StepResult> {
+/**
+ * Text is typed into an input box; an image or video is picked from candidates (links, local files) or
+ * typed (a link, or a file's path). A local file is given to the run as its file: URI.
+ */
+async function promptInput(
+  context: RunCommandContext,
+  input: TechniqueInput,
+  frame: StepFrame,
+  files?: readonly vscode.Uri[],
+): Promise<StepResult> {
   if (!isInputType(input.type)) {
     throw new FloraInputError([{ inputId: input.id, text: message('inputUnsupportedType', input.type) }]);
   }
@@ -150,21 +184,63 @@ async function promptInput(context: RunCommandContext, input: TechniqueInput, fr
     });
   }
   const options = context.connection.mediaOptions();
+  const editor = context.lastTextEditor();
+  const document = editor?.document.uri;
   const suggestions = await mediaCandidates({
     type: input.type,
     previous: frame.previous,
-    editor: context.lastTextEditor(),
+    editor,
     records: context.runs.all(),
+    files,
+    recent: context.uploads.recentLocalInputs(input.type),
+    samples: () => context.connection.sandboxSamples(),
   });
-  return showPickStep({
+  const type = input.type;
+  const result = await showPickStep({
     frame,
     placeholder:
-      input.type === 'videoUrl'
-        ? vscode.l10n.t('Paste or type an https:// video link, or pick one below')
-        : vscode.l10n.t('Paste or type an https:// image link, or pick one below'),
+      type === 'videoUrl'
+        ? vscode.l10n.t('Paste an https:// video link or a file path, or pick one below')
+        : vscode.l10n.t('Paste an https:// image link or a file path, or pick one below'),
     suggestions,
-    validate: (value) => problemText(checkInputValue(input, value, options)),
+    validate: (value) => {
+      const file = typedFile(value, document);
+      return file ? localFileProblem(file, type) : problemText(checkInputValue(input, value, options));
+    },
+    detailOf: (value) => (typedFile(value, document) ? uploadDetail(context.uploads) : undefined),
   });
+  // A typed path becomes the file's URI, so the run finds it wherever the path was relative to.
+  const file = typeof result === 'string' ? typedFile(result, document) : undefined;
+  return file ? file.toString() : result;
+}
+
+/** Why a local file cannot be this input (missing, or of the other type), or undefined when it can. */
+function localFileProblem(file: vscode.Uri, type: 'imageUrl' | 'videoUrl'): string | undefined {
+  const { where } = localFileLabel(file);
+  if (!isExistingFileSync(file)) return vscode.l10n.t('There is no file {0}.', where);
+  const actual = mediaTypeOf(file);
+  if (actual !== type) {
+    return type === 'videoUrl' ? vscode.l10n.t('{0} is not a video file.', where) : vscode.l10n.t('{0} is not an image file.', where);
+  }
+  return undefined;
+}
+
+/**
+ * Where a local file goes when the run starts; without a target the file is still accepted: the run then
+ * reports that none is configured, with Configure Upload.
+ */
+export function uploadDetail(uploads: Pick<Uploads, 'targetLabel'>): string {
+  const target = uploads.targetLabel();
+  return target
+    ? vscode.l10n.t('$(cloud-upload) Uploaded to {0} when the run starts', labelText(target))
+    : vscode.l10n.t('$(warning) Upload is not configured yet: the run will offer Configure Upload');
+}
+
+/** How a value reads in a summary: a local file by its path (marked as a file), a link or text as it is. */
+export function displayValue(value: string): string {
+  if (!Uploads.isLocalValue(value)) return value;
+  const uri = Uploads.toUri(value);
+  return uri ? vscode.l10n.t('{0} (local file)', Uploads.displayPath(uri)) : value;
 }
 
 interface ConfirmItem extends vscode.QuickPickItem {
@@ -177,7 +253,7 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
     .map((input) =>
       vscode.l10n.t({
         message: '{0}: {1}',
-        args: [labelText(input.name ?? input.id), labelText(truncate(values[input.id] ?? '', 70))],
+        args: [labelText(input.name ?? input.id), labelText(truncate(displayValue(values[input.id] ?? ''), 70))],
         comment: 'input name: input value',
       }),
     )
@@ -202,7 +278,7 @@ async function confirmRun(technique: TechniqueDetails, values: Record<string, st
 
 // ---- Key recovery: set a missing key, replace a refused one, and carry on with the same work ----
 
-async function ensureKey(context: RunCommandContext): Promise<boolean> {
+export async function ensureKey(context: RunCommandContext): Promise<boolean> {
   if (await context.keys.has()) return true;
   const missing = new ExtensionError(l10nText('Set your FLORA API key before running a technique.'), { kind: 'setKey' });
   if (!(await showError(missing, { severity: 'warning' }))) return false;
@@ -210,7 +286,7 @@ async function ensureKey(context: RunCommandContext): Promise<boolean> {
 }
 
 /** Creates the recorded run; when FLORA refuses the key, lets the user set one and sends the same run again. */
-async function createWithKeyRecovery(context: RunCommandContext, record: RunRecord): Promise<RunRecord> {
+export async function createWithKeyRecovery(context: RunCommandContext, record: RunRecord): Promise<RunRecord> {
   try {
     return await context.controller.create(record.localId);
   } catch (error) {

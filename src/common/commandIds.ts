@@ -4,6 +4,8 @@ export const CommandId = {
   setApiKey: 'flora.setApiKey',
   removeApiKey: 'flora.removeApiKey',
   runTechnique: 'flora.runTechnique',
+  runTechniqueWithFile: 'flora.runTechniqueWithFile',
+  configureUpload: 'flora.configureUpload',
   addTechnique: 'flora.addTechnique',
   removeTechnique: 'flora.removeTechnique',
   refreshTechniques: 'flora.refreshTechniques',

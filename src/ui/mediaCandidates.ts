@@ -1,9 +1,21 @@
-// The links a picker suggests for an image or video input, in the order a user is most likely to want
-// them: the value given before (after Back), a link in the editor's selection or under its cursor, one on
-// the clipboard, and outputs of earlier runs of the same type.
+// The links and files a picker suggests for an image or video input, in the order a user is most likely to
+// want them: the value given before (after Back), the files the command was given (the Explorer's), a link
+// or a file path in the editor's selection or under its cursor, the file open in the editor, Choose a
+// File…, a link on the clipboard, files used before, the sandbox's samples, and outputs of earlier runs of
+// the same type. Local files are offered only when they exist.
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import type { RunRecord } from '../core/runs';
+import type { SandboxSample } from '../services/floraConnection';
+import {
+  activeEditorFile,
+  chooseMediaFile,
+  isExistingFile,
+  localFileLabel,
+  pathsInEditor,
+  resolveWrittenPath,
+  type MediaType,
+} from './localFiles';
 import type { Suggestion } from './multiStepInput';
 
 const URL_PATTERN = /https?:\/\/[^\s"'`<>()[\]{}]+/g;
@@ -21,10 +33,24 @@ export interface MediaCandidateSources {
   editor: vscode.TextEditor | undefined;
   /** The run history, newest first: their outputs are offered in that order. */
   records: readonly RunRecord[];
+  /** Files the command was given (the Explorer passes its selection; there is no API to read it). */
+  files?: readonly vscode.Uri[];
+  /** Local files used as inputs lately, newest first (services/uploads.ts). */
+  recent?: readonly vscode.Uri[];
+  /** The sandbox's sample inputs (empty on FLORA itself). */
+  samples?: () => Promise<readonly SandboxSample[]>;
+  /** Whether to offer the active editor's file, paths in the document and Choose a File… (default true). */
+  localFiles?: boolean;
 }
 
+/** At most this many files used before are offered. */
+const MAX_RECENT = 5;
+
 /** Each link once, labelled with where it was found. */
-export async function mediaCandidates({ type, previous, editor, records }: MediaCandidateSources): Promise<Suggestion[]> {
+export async function mediaCandidates(sources: MediaCandidateSources): Promise<Suggestion[]> {
+  const { type, previous, editor, records } = sources;
+  const media: MediaType | undefined = type === 'imageUrl' || type === 'videoUrl' ? type : undefined;
+  const local = media !== undefined && sources.localFiles !== false;
   const candidates: Suggestion[] = [];
   const seen = new Set<string>();
   const add = (label: string, value: string, source: string) => {
@@ -32,14 +58,54 @@ export async function mediaCandidates({ type, previous, editor, records }: Media
     seen.add(value);
     candidates.push({ label, value, source });
   };
+  // A file's label is its name (from the disk: inert), its source where it is.
+  const addFile = (icon: string, uri: vscode.Uri) => {
+    const { name, where } = localFileLabel(uri);
+    add(`${icon} ${name}`, uri.toString(), where);
+  };
+  // Started at once: the sandbox may take a moment to answer, and the clipboard too.
+  const samplesLoading = media && sources.samples ? sources.samples().catch(() => []) : Promise.resolve([]);
   if (previous) add(vscode.l10n.t('$(history) Previous value'), previous, vscode.l10n.t('this run'));
+  if (local) for (const uri of sources.files ?? []) if (await isExistingFile(uri)) addFile('$(files)', uri);
   if (editor) {
     const fromEditor = editorLink(editor);
     if (fromEditor) add(fromEditor.label, fromEditor.value, vscode.l10n.t('editor'));
+    if (local) {
+      for (const written of pathsInEditor(editor)) {
+        const uri = await resolveWrittenPath(written, editor.document.uri);
+        if (uri) addFile('$(selection)', uri);
+      }
+    }
+  }
+  if (local) {
+    const open = activeEditorFile(media);
+    if (open) addFile('$(file-media)', open);
+    candidates.push({
+      label: vscode.l10n.t('$(folder-opened) Choose a File…'),
+      value: '',
+      source: media === 'videoUrl' ? vscode.l10n.t('a video on this computer') : vscode.l10n.t('an image on this computer'),
+      choose: async () =>
+        (
+          await chooseMediaFile(media, media === 'videoUrl' ? vscode.l10n.t('Choose a video') : vscode.l10n.t('Choose an image'))
+        )?.toString(),
+    });
   }
   const clipboard = await readClipboard();
   const fromClipboard = clipboard.match(URL_PATTERN)?.[0];
   if (fromClipboard) add(vscode.l10n.t('$(clippy) From the clipboard'), fromClipboard, vscode.l10n.t('clipboard'));
+  if (media) {
+    let offered = 0;
+    for (const uri of sources.recent ?? []) {
+      if (offered >= MAX_RECENT) break;
+      if (seen.has(uri.toString()) || !(await isExistingFile(uri))) continue;
+      addFile('$(history)', uri);
+      offered++;
+    }
+    for (const sample of await samplesLoading) {
+      if (sample.type === media)
+        add(vscode.l10n.t('$(beaker) Sandbox sample: {0}', labelText(sample.name)), sample.url, vscode.l10n.t('sandbox'));
+    }
+  }
   for (const record of records) {
     for (const output of record.outputs ?? []) {
       if (output.type === type && candidates.length < MAX_CANDIDATES) {

@@ -64,14 +64,20 @@ export interface InputStepOptions {
   frame: StepFrame;
   prompt: string;
   validate: Validate;
+  /** A secret: typed masked, and never kept as the value to start from after Back. */
+  password?: boolean;
+  /** Shown greyed while the box is empty. */
+  placeholder?: string;
 }
 
 /** An input box: the reason an entered value is refused shows under it, and accepting it keeps the box open. */
-export function showInputStep({ frame, prompt, validate }: InputStepOptions): Promise<StepResult> {
+export function showInputStep({ frame, prompt, validate, password, placeholder }: InputStepOptions): Promise<StepResult> {
   const box = vscode.window.createInputBox();
   box.title = frame.title;
   box.prompt = prompt;
-  box.value = frame.previous ?? '';
+  box.password = password === true;
+  if (placeholder !== undefined) box.placeholder = placeholder;
+  box.value = password ? '' : (frame.previous ?? '');
   box.ignoreFocusOut = true;
   const problemOf = (value: string) => {
     const problem = validate(value);
@@ -98,6 +104,11 @@ export interface Suggestion {
   label: string;
   value: string;
   source: string;
+  /**
+   * An action instead of a value (e.g. an open dialog): run when the item is accepted, its result is the
+   * step's value; undefined (the user cancelled it) returns to the picker.
+   */
+  choose?: () => Promise<string | undefined>;
 }
 
 export interface PickStepOptions {
@@ -105,11 +116,14 @@ export interface PickStepOptions {
   placeholder: string;
   suggestions: readonly Suggestion[];
   validate: Validate;
+  /** The detail line of an acceptable value instead of the value itself: our words, with what they embed made inert. */
+  detailOf?: (value: string) => string | undefined;
 }
 
 interface PickItem extends vscode.QuickPickItem {
   value: string;
   problem: string | undefined;
+  choose?: () => Promise<string | undefined>;
 }
 
 /**
@@ -117,7 +131,7 @@ interface PickItem extends vscode.QuickPickItem {
  * line says why its value would be refused; accepting a refused one keeps the picker open and says why in
  * the title.
  */
-export function showPickStep({ frame, placeholder, suggestions, validate }: PickStepOptions): Promise<StepResult> {
+export function showPickStep({ frame, placeholder, suggestions, validate, detailOf }: PickStepOptions): Promise<StepResult> {
   const picker = vscode.window.createQuickPick<PickItem>();
   picker.title = frame.title;
   picker.placeholder = placeholder;
@@ -130,13 +144,24 @@ export function showPickStep({ frame, placeholder, suggestions, validate }: Pick
     return {
       label,
       description: labelText(source),
-      detail: problem ? `$(error) ${problem}` : labelText(value),
+      detail: problem ? `$(error) ${problem}` : (detailOf?.(value) ?? labelText(value)),
       value,
       problem,
       alwaysShow: true,
     };
   };
-  const suggested = suggestions.map((suggestion) => toItem(suggestion.label, suggestion.value, suggestion.source));
+  const suggested = suggestions.map((suggestion): PickItem =>
+    suggestion.choose
+      ? {
+          label: suggestion.label,
+          description: labelText(suggestion.source),
+          value: '',
+          problem: undefined,
+          choose: suggestion.choose,
+          alwaysShow: true,
+        }
+      : toItem(suggestion.label, suggestion.value, suggestion.source),
+  );
   const refresh = () => {
     const typed = picker.value.trim();
     const typedItem = typed
@@ -145,13 +170,28 @@ export function showPickStep({ frame, placeholder, suggestions, validate }: Pick
     picker.items = [...typedItem, ...suggested];
   };
   refresh();
-  return settleStep(picker, frame, (finish) => [
+  return settleStep(picker, frame, (finish, away) => [
     picker.onDidChangeValue(refresh),
     picker.onDidAccept(() => {
       const [selected] = picker.selectedItems;
       const typed = picker.value.trim();
       const choice = selected ?? (typed ? toItem(labelText(typed), typed, '') : undefined);
       if (!choice) return;
+      if (choice.choose) {
+        // The dialog may itself be a quick input (the simple file dialog of remote and web editors), which
+        // hides the picker: that hide is not the user leaving the step.
+        away.active = true;
+        picker.hide();
+        const back = () => {
+          away.active = false;
+          picker.show();
+        };
+        choice.choose().then((value) => {
+          if (value === undefined) back();
+          else finish(value);
+        }, back);
+        return;
+      }
       if (choice.problem) {
         // Keep the picker open: the reason is in the item's detail line, and the title says what to do.
         picker.title = vscode.l10n.t({
@@ -168,6 +208,11 @@ export function showPickStep({ frame, placeholder, suggestions, validate }: Pick
 
 type StepWidget = vscode.InputBox | vscode.QuickPick<PickItem>;
 
+/** Set while the step's prompt is hidden on purpose (a dialog of its own is open): a hide then is no cancel. */
+interface Away {
+  active: boolean;
+}
+
 /**
  * The lifetime both prompts share: Back from the second step on, hide (Escape, or another prompt taking its
  * place) as cancelled, the first outcome wins, and then the listeners and the widget are disposed.
@@ -176,11 +221,12 @@ type StepWidget = vscode.InputBox | vscode.QuickPick<PickItem>;
 function settleStep(
   widget: StepWidget,
   frame: StepFrame,
-  listen: (finish: (result: StepResult) => void) => vscode.Disposable[],
+  listen: (finish: (result: StepResult) => void, away: Away) => vscode.Disposable[],
 ): Promise<StepResult> {
   return new Promise<StepResult>((resolve) => {
     const listeners: vscode.Disposable[] = [];
     let settled = false;
+    const away: Away = { active: false };
     const finish = (result: StepResult) => {
       if (settled) return;
       settled = true;
@@ -191,8 +237,8 @@ function settleStep(
     if (frame.canGoBack) widget.buttons = [vscode.QuickInputButtons.Back];
     listeners.push(
       widget.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && finish(BACK)),
-      widget.onDidHide(() => finish(undefined)),
-      ...listen(finish),
+      widget.onDidHide(() => away.active || finish(undefined)),
+      ...listen(finish, away),
     );
     widget.show();
   });

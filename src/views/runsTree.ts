@@ -1,4 +1,6 @@
-// The Runs view: every run in the store, newest first, expanding to its outputs. It only displays the store.
+// The Runs view: every run in the store, newest first, expanding to its outputs; the runs of a batch (one
+// per file, started together) under one group, where the batch's newest run would be. It only displays
+// the store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
@@ -24,7 +26,12 @@ export interface OlderRunsNode {
   kind: 'older';
   count: number;
 }
-export type RunsTreeNode = RunNode | OutputNode | OlderRunsNode;
+/** The runs of one batch (Run FLORA Technique with This File on several files). */
+export interface BatchNode {
+  kind: 'batch';
+  batchId: string;
+}
+export type RunsTreeNode = RunNode | OutputNode | OlderRunsNode | BatchNode;
 
 const PAGE_SIZE = 200;
 
@@ -67,18 +74,35 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
 
   getChildren(node?: RunsTreeNode): RunsTreeNode[] {
     if (!node || node.kind === 'older') {
-      const all = this.runs.all();
+      const all = this.topLevel();
       const page = node ? all.slice(PAGE_SIZE) : all.slice(0, PAGE_SIZE);
-      const nodes: RunsTreeNode[] = page.map((record) => uiArgument({ kind: 'run', localId: record.localId }));
+      const nodes: RunsTreeNode[] = page.map((entry) => uiArgument(entry));
       if (!node && all.length > PAGE_SIZE) nodes.push(uiArgument({ kind: 'older', count: all.length - PAGE_SIZE }));
       return nodes;
     }
     if (node.kind === 'output') return [];
+    if (node.kind === 'batch')
+      return batchRuns(this.runs, node.batchId).map((record) => uiArgument({ kind: 'run', localId: record.localId }));
     const record = this.runs.get(node.localId);
     return (record?.outputs ?? []).map((output, index) => uiArgument({ kind: 'output', localId: node.localId, index, output }));
   }
 
+  /** The runs without a batch and one node per batch, at its newest run's place. */
+  private topLevel(): Array<RunNode | BatchNode> {
+    const entries: Array<RunNode | BatchNode> = [];
+    const batches = new Set<string>();
+    for (const record of this.runs.all()) {
+      if (!record.batch) entries.push({ kind: 'run', localId: record.localId });
+      else if (!batches.has(record.batch.id)) {
+        batches.add(record.batch.id);
+        entries.push({ kind: 'batch', batchId: record.batch.id });
+      }
+    }
+    return entries;
+  }
+
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
+    if (node.kind === 'batch') return batchItem(batchRuns(this.runs, node.batchId), node.batchId);
     if (node.kind === 'older') {
       const item = new vscode.TreeItem(vscode.l10n.t('Older runs ({0})', node.count), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = 'older-runs';
@@ -91,7 +115,9 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
   }
 
   getParent(node: RunsTreeNode): RunsTreeNode | undefined {
-    return node.kind === 'output' ? uiArgument<RunNode>({ kind: 'run', localId: node.localId }) : undefined;
+    if (node.kind === 'output') return uiArgument<RunNode>({ kind: 'run', localId: node.localId });
+    const batch = node.kind === 'run' ? this.runs.get(node.localId)?.batch : undefined;
+    return batch ? uiArgument<BatchNode>({ kind: 'batch', batchId: batch.id }) : undefined;
   }
 
   /** Tooltips are built when the pointer rests on a run, not for every row of a long history. */
@@ -104,11 +130,89 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
   }
 }
 
+/** The recorded runs of a batch, in the order of its files. */
+export function batchRuns(runs: RunsStore, batchId: string): RunRecord[] {
+  return runs
+    .all()
+    .filter((record) => record.batch?.id === batchId)
+    .sort((a, b) => (a.batch?.index ?? 0) - (b.batch?.index ?? 0));
+}
+
+/** How many runs of a batch are in each state; files that have no run yet are waiting (or were not run). */
+export interface BatchCounts {
+  name: string;
+  size: number;
+  completed: number;
+  failed: number;
+  live: number;
+  stopped: number;
+  /** Files without a recorded run: still waiting while the batch is live, else never started. */
+  missing: number;
+}
+
+export function countBatch(records: readonly RunRecord[]): BatchCounts {
+  const size = Math.max(records.length, ...records.map((record) => record.batch?.size ?? 0));
+  const counts: BatchCounts = { name: records[0]?.techniqueName ?? '', size, completed: 0, failed: 0, live: 0, stopped: 0, missing: 0 };
+  for (const record of records) {
+    if (record.stopped) counts.stopped++;
+    else if (isLive(record)) counts.live++;
+    else if (record.status === 'completed') counts.completed++;
+    else counts.failed++;
+  }
+  counts.missing = size - records.length;
+  return counts;
+}
+
+/** "7 completed, 1 failed, 2 running": only the states some run is in. */
+export function describeBatch(counts: BatchCounts): string {
+  const parts: string[] = [];
+  if (counts.completed > 0) parts.push(vscode.l10n.t('{0} completed', counts.completed));
+  if (counts.failed > 0) parts.push(vscode.l10n.t('{0} failed', counts.failed));
+  if (counts.live > 0) parts.push(vscode.l10n.t('{0} running', counts.live));
+  if (counts.stopped > 0) parts.push(vscode.l10n.t('{0} stopped following', counts.stopped));
+  if (counts.missing > 0) {
+    parts.push(counts.live > 0 ? vscode.l10n.t('{0} waiting', counts.missing) : vscode.l10n.t('{0} not started', counts.missing));
+  }
+  return parts.join(', ');
+}
+
+/** "Studio Shot × 10": the technique's name is FLORA's, made inert by the caller. */
+export function batchTitle(counts: BatchCounts): string {
+  return vscode.l10n.t({ message: '{0} × {1}', args: [counts.name, counts.size], comment: 'technique name × number of files' });
+}
+
+function batchItem(records: readonly RunRecord[], batchId: string): vscode.TreeItem {
+  const counts = countBatch(records);
+  const item = new vscode.TreeItem(labelText(batchTitle(counts)), vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `batch:${batchId}`;
+  item.description = labelText(describeBatch(counts));
+  item.contextValue = `batch;${counts.live > 0 ? 'live;' : ''}`;
+  item.iconPath =
+    counts.live > 0
+      ? new vscode.ThemeIcon('sync~spin')
+      : counts.failed > 0 || counts.stopped > 0 || counts.missing > 0
+        ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+        : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  const tooltip = new vscode.MarkdownString(undefined, false);
+  tooltip.appendText(`${tooltipText(vscode.l10n.t('{0}: one run per file', batchTitle(counts)))}
+
+`);
+  tooltip.appendText(`${tooltipText(describeBatch(counts))}
+
+`);
+  const charged = records.reduce((sum, record) => sum + (record.chargedCost ?? 0), 0);
+  if (charged > 0) tooltip.appendText(tooltipText(vscode.l10n.t('{0} credits', charged)));
+  item.tooltip = tooltip;
+  return item;
+}
+
 function runItem(record: RunRecord, connection: ConnectionState | undefined): vscode.TreeItem {
   const hasOutputs = (record.outputs?.length ?? 0) > 0;
   // The technique's name and the run's error are FLORA's: inert labels (the tooltip is escaped Markdown).
+  // Under a batch's group, whose label names the technique, a run is named by its file.
+  const file = record.batch ? record.inputs.find((input) => input.localPath !== undefined)?.localPath : undefined;
   const item = new vscode.TreeItem(
-    labelText(record.techniqueName),
+    labelText(file !== undefined ? (file.split(/[\\/]/).pop() ?? file) : record.techniqueName),
     hasOutputs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}`;
@@ -222,7 +326,12 @@ function runTooltip(record: RunRecord, connection: ConnectionState | undefined):
     for (const note of record.replyNotes) line(note);
   }
   for (const input of record.inputs) {
-    line(vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' }));
+    // A local file is shown as the user knows it; FLORA was sent the URL it was uploaded to.
+    line(
+      input.localPath !== undefined
+        ? vscode.l10n.t('{0}: {1} (uploaded)', input.id, input.localPath)
+        : vscode.l10n.t({ message: '{0}: {1}', args: [input.id, input.value], comment: 'input id: input value' }),
+    );
   }
   return tooltip;
 }

@@ -1,11 +1,12 @@
-// One status bar item while runs are live: spinner, the technique (or the count) and progress. Hidden when
-// nothing runs. It only displays the runs store.
+// One status bar item while runs are live: spinner, the technique (or the count) and progress; a live
+// batch counts as one ("Studio Shot × 10 3/10"). Hidden when nothing runs. It only displays the runs store.
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import type { RunsStore } from '../services/runsStore';
-import { statusLabel } from './runsTree';
+import type { RunRecord } from '../core/runs';
+import { batchRuns, batchTitle, countBatch, describeBatch, statusLabel } from './runsTree';
 
 export class RunsStatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('flora.runs', vscode.StatusBarAlignment.Left, 50));
@@ -42,8 +43,21 @@ export class RunsStatusBar extends Disposable {
     // The icon is not part of the translated text: a translator could break the $(…) syntax.
     const icon = troubled ? '$(warning)' : '$(sync~spin)';
     const [single] = live;
+    // The live batches, each shown as one: its runs are one piece of work to the user.
+    const batches = new Map<string, RunRecord[]>();
+    for (const record of live)
+      if (record.batch && !batches.has(record.batch.id)) batches.set(record.batch.id, batchRuns(this.runs, record.batch.id));
+    const unbatched = live.filter((record) => !record.batch);
+    const [onlyBatch] = batches.values();
     let text: string;
-    if (single && live.length === 1) {
+    if (onlyBatch && batches.size === 1 && unbatched.length === 0) {
+      const counts = countBatch(onlyBatch);
+      text = vscode.l10n.t({
+        message: '{0} {1}/{2}',
+        args: [labelText(batchTitle(counts)), counts.completed + counts.failed + counts.stopped, counts.size],
+        comment: 'technique name × files, runs ended/files',
+      });
+    } else if (single && live.length === 1) {
       text =
         single.status === 'creating'
           ? labelText(single.techniqueName)
@@ -52,6 +66,8 @@ export class RunsStatusBar extends Disposable {
               args: [labelText(single.techniqueName), single.progress],
               comment: 'technique name, progress in percent',
             });
+    } else if (batches.size > 0) {
+      text = vscode.l10n.t('{0} FLORA runs', batches.size + unbatched.length);
     } else {
       const average = Math.round(live.reduce((sum, record) => sum + record.progress, 0) / live.length);
       text = vscode.l10n.t('{0} FLORA runs {1}%', live.length, average);
@@ -59,7 +75,13 @@ export class RunsStatusBar extends Disposable {
     this.item.text = `${icon} ${text}`;
     const tooltip = new vscode.MarkdownString(undefined, false);
     tooltip.appendText(`${vscode.l10n.t('FLORA runs in progress')}\n\n`);
-    for (const record of live) {
+    for (const records of batches.values()) {
+      const counts = countBatch(records);
+      tooltip.appendText(
+        `• ${tooltipText(vscode.l10n.t({ message: '{0}: {1}', args: [batchTitle(counts), describeBatch(counts)], comment: 'batch: counts' }))}\n\n`,
+      );
+    }
+    for (const record of unbatched) {
       const line =
         record.status === 'creating'
           ? vscode.l10n.t({

@@ -4,8 +4,11 @@
 // With a desktop `code` on PATH (and a display) it opens VS Code with the extension in development
 // mode; otherwise it serves code-server and prints the URL to open. Either way the editor gets an
 // isolated profile under .vscode-test/start/ whose settings point flora.baseUrl at the sandbox, and the
-// sandbox key arrives as FLORA_DEV_API_KEY (read by the extension in development mode only). The
-// user's own VS Code settings and secrets are never touched.
+// sandbox key arrives as FLORA_DEV_API_KEY (read by the extension in development mode only). Uploads of
+// local files go to the sandbox's S3-protocol storage (flora.upload.* in the same settings; its test keys
+// arrive as FLORA_DEV_S3_ACCESS_KEY_ID / FLORA_DEV_S3_SECRET_ACCESS_KEY), and the workspace holds sample
+// images and a video under samples/ (drawn at start), so a first run from a local file needs no set-up.
+// The user's own VS Code settings and secrets are never touched.
 //
 // Environment: FLORA_SANDBOX_PORT (default 7717), FLORA_START_PORT (code-server, default 7718),
 // FLORA_START_MODE=desktop|code-server to choose the editor, VERBOSE=1 to print sandbox requests.
@@ -19,7 +22,9 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HOSTILE_MODE_SLUGS } from '../sandbox/hostile';
+import { renderPng, SAMPLE_VIDEO_PATH } from '../sandbox/media';
 import { type Sandbox, startSandbox } from '../sandbox/server';
+import { SANDBOX_S3_BUCKET, SANDBOX_S3_CREDENTIALS, SANDBOX_S3_REGION } from '../sandbox/storage';
 import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG } from '../sandbox/techniques';
 import { workbenchUrl } from './browser';
 import { CodeServer, logTail, startCodeServer, writeUserSettings } from './codeServer';
@@ -66,9 +71,45 @@ const defaultSandboxPort = 7717;
 const defaultEditorPort = 7718;
 const hostileSlugs = [HOSTILE_SLUG, HOSTILE_FAILURE_SLUG, ...HOSTILE_MODE_SLUGS];
 
-/** The editor's user settings: the sandbox's URL, and in hostile mode the hostile techniques to try. */
+/**
+ * The editor's user settings: the sandbox's URL, uploads to the sandbox's S3 storage, and in hostile mode
+ * the hostile techniques to try.
+ */
 function editorSettings(sandbox: Sandbox): Record<string, unknown> {
-  return startOptions.hostile ? { 'flora.baseUrl': sandbox.url, 'flora.techniques': hostileSlugs } : { 'flora.baseUrl': sandbox.url };
+  const settings: Record<string, unknown> = {
+    'flora.baseUrl': sandbox.url,
+    'flora.upload.target': 's3',
+    'flora.upload.endpoint': `${sandbox.url}/s3`,
+    'flora.upload.s3.bucket': SANDBOX_S3_BUCKET,
+    'flora.upload.s3.region': SANDBOX_S3_REGION,
+  };
+  return startOptions.hostile ? { ...settings, 'flora.techniques': hostileSlugs } : settings;
+}
+
+/** What the extension reads in development mode only: the sandbox's API key and its storage's test keys. */
+function developmentEnvironment(sandbox: Sandbox): Record<string, string> {
+  return {
+    FLORA_DEV_API_KEY: sandbox.apiKey,
+    FLORA_DEV_S3_ACCESS_KEY_ID: SANDBOX_S3_CREDENTIALS.accessKeyId,
+    FLORA_DEV_S3_SECRET_ACCESS_KEY: SANDBOX_S3_CREDENTIALS.secretAccessKey,
+  };
+}
+
+/** The sample inputs of the demo workspace: three product shots and a clip, under samples/. */
+const SAMPLE_MEDIA_FILES = ['samples/sneaker.png', 'samples/mug.png', 'samples/lamp.png', 'samples/clip.webm'] as const;
+
+/**
+ * Draws the sample images (and copies the sandbox's clip) into the workspace, leaving any already there:
+ * generated rather than committed, so the repository holds no binary fixtures beside the sandbox's clip.
+ */
+function addSampleMedia(workspace: string): void {
+  for (const file of SAMPLE_MEDIA_FILES) {
+    const target = path.join(workspace, file);
+    if (fs.existsSync(target)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (file.endsWith('.webm')) fs.copyFileSync(SAMPLE_VIDEO_PATH, target);
+    else fs.writeFileSync(target, renderPng(`start/${path.basename(file)}`, 'gradient'));
+  }
 }
 
 function display(file: string): string {
@@ -99,6 +140,8 @@ function demoWorkspace(): string {
     copyFixtureWorkspace(workspace);
     if (startOptions.hostile) addHostileWorkspaceFiles(workspace);
   }
+  // Also into a workspace kept from before the samples existed.
+  addSampleMedia(workspace);
   return workspace;
 }
 
@@ -165,7 +208,7 @@ function launchDesktop(code: string, sandbox: Sandbox, workspace: string): strin
     // Variables of a surrounding VS Code terminal would make the launcher talk to that instance.
     if (!name.startsWith('VSCODE_') && name !== 'ELECTRON_RUN_AS_NODE') environment[name] = value;
   }
-  environment.FLORA_DEV_API_KEY = sandbox.apiKey;
+  Object.assign(environment, developmentEnvironment(sandbox));
   const launcher = spawn(
     code,
     [
@@ -231,6 +274,8 @@ async function main(): Promise<void> {
       ['Sandbox FLORA API', sandbox.url],
       ['Sandbox API key', `${sandbox.apiKey}  (already handed to the extension)`],
       ['Workspace', display(workspace)],
+      ['Sample files', `${SAMPLE_MEDIA_FILES.join(', ')}  (right-click → Run FLORA Technique with This File)`],
+      ['Upload storage', `${sandbox.url}/s3/${SANDBOX_S3_BUCKET}  (S3 protocol; its test keys are already handed over)`],
     ];
     const hostile = sandbox.hostile;
     if (hostile !== undefined) {
@@ -259,7 +304,7 @@ async function main(): Promise<void> {
       base: server.url,
       folder: workspace,
       extensionDevelopmentPath,
-      extensionEnvironment: { FLORA_DEV_API_KEY: sandbox.apiKey },
+      extensionEnvironment: developmentEnvironment(sandbox),
     });
     banner([
       ['VS Code (code-server)', `${server.url}  (no desktop \`code\` here; set FLORA_START_MODE to choose)`],

@@ -117,6 +117,14 @@ const INTERNAL_IDS: Readonly<Record<string, string>> = {
   'flora.apiKey': 'SecretStorage key of the API key',
   'flora.recentTechniques': 'globalState key of the recently run techniques',
   'flora.windowKey': "workspaceState key of this window's identity",
+  'flora.upload.s3.accessKeyId': 'SecretStorage key of the S3 access key ID',
+  'flora.upload.s3.secretAccessKey': 'SecretStorage key of the S3 secret access key',
+  'flora.upload.gcs.accessKeyId': 'SecretStorage key of the GCS HMAC access ID',
+  'flora.upload.gcs.secret': 'SecretStorage key of the GCS HMAC secret',
+  'flora.upload.imagekit.privateKey': 'SecretStorage key of the ImageKit private key',
+  'flora.upload.consented': 'globalState key of the upload targets the user agreed to',
+  'flora.upload.cache': 'globalState key of the URLs of files uploaded already',
+  'flora.upload.recent': 'globalState key of the local files used lately',
 };
 
 describe('manifest ↔ code', () => {
@@ -124,8 +132,11 @@ describe('manifest ↔ code', () => {
     const settingsSource = sources.find((source) => source.file === path.join('src', 'services', 'settings.ts'));
     assert.ok(settingsSource, 'src/services/settings.ts is missing');
     assert.match(settingsSource.text, /SETTINGS_SECTION = 'flora'/);
+    // The upload settings are read through readUpload's helpers (own, text, prefix: the user's value only).
     const read = new Set(
-      [...settingsSource.text.matchAll(/\.(?:get|inspect|update)\s*(?:<[^>]*>)?\(\s*'([\w.]+)'/g)].map((match) => `flora.${match[1]}`),
+      [...settingsSource.text.matchAll(/(?:\.(?:get|inspect|update)|\b(?:own|text|prefix))\s*(?:<[^>]*>)?\(\s*'([\w.]+)'/g)].map(
+        (match) => `flora.${match[1]}`,
+      ),
     );
     assert.deepEqual([...read].sort(), [...declaredSettings].sort());
   });
@@ -293,7 +304,7 @@ describe('manifest localisation (package.nls.json)', () => {
 describe('walkthrough', () => {
   const walkthrough = contributes.walkthroughs.find((candidate) => candidate.id === 'getStarted');
 
-  it('walks through key → techniques → run → insert, each step completing on its own event', () => {
+  it('walks through key → techniques → run → insert → local files, each step completing on its own event', () => {
     assert.ok(walkthrough, 'no getStarted walkthrough');
     assert.equal(localized(walkthrough.title, 'walkthrough title'), 'Get started with FLORA');
     assert.deepEqual(
@@ -304,6 +315,7 @@ describe('walkthrough', () => {
         [`onView:${ViewId.techniques}`, `onCommand:${ViewId.techniques}.focus`],
         [`onCommand:${CommandId.runTechnique}`, `onContext:${ContextKey.hasStartedRun}`],
         [`onCommand:${CommandId.insertOutputUrl}`, `onContext:${ContextKey.hasInsertedOutput}`],
+        [`onCommand:${CommandId.configureUpload}`],
       ],
     );
     assert.match(localized(walkthrough.steps[0]?.description, 'first step'), /\(command:flora\.setApiKey\)/);
@@ -385,7 +397,16 @@ describe('package contents (vsce, .vscodeignore)', function () {
 
   /** Exactly what may ship: the bundle, media, manifest and its strings, README, CHANGELOG, LICENSE. */
   const isAllowed = (file: string): boolean =>
-    ['dist/extension.js', 'dist/undici.js', 'package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE'].includes(file) ||
+    [
+      'dist/extension.js',
+      'dist/undici.js',
+      'dist/aws.js',
+      'package.json',
+      'package.nls.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+    ].includes(file) ||
     (file.startsWith('media/') && !file.endsWith('.map'));
 
   const list = async (cwd: string): Promise<string[]> =>
