@@ -91,7 +91,10 @@ export class FloraClient {
 
   async createRun(slug: string, inputs: readonly RunInput[], options: CreateRunOptions): Promise<CreateRunReply> {
     const path = `${this.techniquePath(slug)}/runs`;
-    const body = JSON.stringify({ inputs, mode: 'async', idempotency_key: options.idempotencyKey });
+    // Only the document's fields of each input: what the extension keeps beside them (the local file an
+    // upload came from) is the user's, and never leaves the machine.
+    const sent = inputs.map(({ id, type, value }) => ({ id, type, value }));
+    const body = JSON.stringify({ inputs: sent, mode: 'async', idempotency_key: options.idempotencyKey });
     return this.withRetries(this.retryPolicy.attempts, options.signal, () =>
       this.send('POST', path, body, readCreateRunReply, { kind: 'technique', slug }, options.signal, MAX_RUN_BODY_BYTES),
     );

@@ -360,6 +360,27 @@ describe('local files: the prompts, Configure Upload, and Run FLORA Technique wi
     assert.ok(!posted?.body.includes('file:'), 'no local path reaches FLORA');
   });
 
+  it('takes a workspace-relative path through the automation contract (flora.runTechnique and the API), and the run completes', async () => {
+    await setting('upload.s3.prefix', 'automation/');
+    const relative = vscode.workspace.asRelativePath(vscode.Uri.joinPath(folder, 'img', 'a.png'), false);
+    const started = await vscode.commands.executeCommand<{ runId: string; status: string }>('flora.runTechnique', {
+      slug: 'studio-shot',
+      inputs: { product_image: relative },
+    });
+    assert.ok(started.runId, 'created');
+    const posted = sandbox.requests
+      .filter((request) => request.method === 'POST' && request.path.includes('/techniques/studio-shot/runs'))
+      .at(-1);
+    assert.ok(posted?.body.includes(`/s3/${SANDBOX_S3_BUCKET}/automation/`), 'FLORA was sent the upload URL');
+    assert.ok(!posted?.body.includes(relative), 'not the path');
+    // A programmatic caller is a person's script: the first upload to the target still asks the person.
+    assert.strictEqual(consents.length, 1, 'the consent was asked');
+
+    const api = await floraApi();
+    const finished = await api.runTechnique('studio-shot', { product_image: vscode.Uri.joinPath(folder, 'img', 'b.png').toString() });
+    assert.strictEqual(finished.status, 'completed', `${finished.errorCode ?? ''} ${finished.errorMessage ?? ''}`);
+  });
+
   it('a batch of 10 files: one run per file, the cost confirmed once, one consent, at most flora.batch.concurrency at once, a bad file does not stop the rest', async () => {
     await setting('upload.s3.prefix', 'batch/');
     await setting('batch.concurrency', 3);

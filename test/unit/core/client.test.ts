@@ -195,6 +195,16 @@ describe('core/api FloraClient against the sandbox', () => {
       assert.ok((final.completedAt ?? 0) >= (final.startedAt ?? Infinity));
     });
 
+    it('sends each input as the document names it (id, type, value) and nothing the extension keeps beside it', async () => {
+      const before = sandbox.requests.length;
+      const input = { id: 'product_image', type: 'imageUrl' as const, value: PHOTO, localPath: 'private/clients/acme/sneaker.png' };
+      await client.createRun('studio-shot', [input], { idempotencyKey: newIdempotencyKey() });
+      const [posted] = requestsSince(sandbox, before).filter((request) => request.method === 'POST');
+      const body = JSON.parse(posted?.body ?? '{}') as { inputs?: unknown[] };
+      assert.deepEqual(body.inputs, [{ id: 'product_image', type: 'imageUrl', value: PHOTO }]);
+      assert.ok(!(posted?.body ?? '').includes('acme'), 'the local path stays on this machine');
+    });
+
     it('returns every output of a multi-output run (icon-pack: 4 images)', async () => {
       const created = await client.createRun('icon-pack', [{ id: 'prompt', type: 'text', value: 'a friendly fox' }], {
         idempotencyKey: newIdempotencyKey(),
