@@ -83,8 +83,25 @@ export async function runTechnique(context: RunCommandContext, argument?: unknow
 export async function runAgain(context: RunCommandContext, record: RunRecord): Promise<PublicRunRecord | undefined> {
   const technique = await loadTechnique(context, record.slug);
   if (!technique) return undefined;
-  const values = Object.fromEntries(record.inputs.map((input) => [input.id, input.value]));
+  const values = Object.fromEntries(await Promise.all(record.inputs.map(async (input) => [input.id, await againValue(input)] as const)));
   return confirmAndStart(context, technique, record.slug, values);
+}
+
+/**
+ * What Run Again sends for an input: a local file is uploaded again from where it was (its link may have
+ * expired since; the upload is skipped when the same bytes are there still); a file that has gone since
+ * falls back to the link it had.
+ */
+async function againValue(input: RunRecord['inputs'][number]): Promise<string> {
+  if (!input.localPath) return input.value;
+  const uri = Uploads.toUri(input.localPath);
+  if (!uri) return input.value;
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return uri.toString();
+  } catch {
+    return input.value;
+  }
 }
 
 /** The automation contract: no prompts; invalid inputs reject with the validation message and send nothing. */

@@ -293,6 +293,13 @@ async function runBatch(
   files: readonly vscode.Uri[],
 ): Promise<PublicRunRecord[]> {
   const batchId = randomUUID();
+  // The first upload to a target is agreed to for the whole batch at once, naming every file that will go.
+  const target = context.uploads.target();
+  if (target && files.length > 1)
+    await context.uploads.ensureConsent(
+      files.map((file) => Uploads.displayPath(file)),
+      target,
+    );
   const outcomes: Outcome[] = new Array<Outcome>(files.length);
   const log = context.log;
   const runOne = async (index: number, signal: AbortSignal, recoverKey: boolean): Promise<Outcome> => {

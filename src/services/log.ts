@@ -4,9 +4,16 @@ import * as vscode from 'vscode';
 import type { Logger, LogLevel } from '../core/model';
 
 const KEY_PATTERN = /\bsk_[A-Za-z0-9_-]{4,}/g;
+/** What signs or authorises a storage request, should a storage server's reply echo it: presigned query values, ImageKit keys. */
+const STORAGE_SECRET_PATTERN = /\b(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s"'<]+/gi;
+const IMAGEKIT_KEY_PATTERN = /\bprivate_[A-Za-z0-9+/=_-]{4,}/g;
 
 export function redact(text: string): string {
-  return text.replace(KEY_PATTERN, 'sk_…(hidden)').replace(/(authorization:\s*bearer\s+)\S+/gi, '$1…(hidden)');
+  return text
+    .replace(KEY_PATTERN, 'sk_…(hidden)')
+    .replace(/(authorization:\s*(?:bearer|basic|aws4-hmac-sha256)\s+)\S+/gi, '$1…(hidden)')
+    .replace(STORAGE_SECRET_PATTERN, '$1…(hidden)')
+    .replace(IMAGEKIT_KEY_PATTERN, 'private_…(hidden)');
 }
 
 export class Log implements vscode.Disposable {

@@ -60,7 +60,8 @@ export function readSettings(): FloraSettings {
     outputFolder: readOutputFolder(configuration),
     maxHistory: Number.isFinite(history) ? Math.min(10_000, Math.max(10, Math.round(history))) : 200,
     upload: readUpload(configuration),
-    batchConcurrency: clampInteger(configuration.get<unknown>('batch.concurrency', 4), 1, 16, 4),
+    // How many runs (and charges) a batch starts at once: the user's own value, like every spending setting.
+    batchConcurrency: clampInteger(configuration.inspect<unknown>('batch.concurrency')?.globalValue ?? 4, 1, 16, 4),
   };
 }
 

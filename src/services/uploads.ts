@@ -5,6 +5,7 @@
 // libraries are loaded at the first upload, never at activation. One piece although over 300 lines: the
 // target, its secrets, the consent and the cache of uploaded URLs all key on the same label of a target,
 // and must agree on it.
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
@@ -82,7 +83,10 @@ export class Uploads extends Disposable {
     this.register(options.settings.onDidChange(() => this.changed.fire()));
     this.register(
       options.secrets.onDidChange((event) => {
-        if (Object.values(UPLOAD_SECRET).includes(event.key as UploadSecretKey)) this.changed.fire();
+        if (!Object.values(UPLOAD_SECRET).includes(event.key as UploadSecretKey)) return;
+        // Links signed with keys that were replaced may no longer work: upload again rather than trust them.
+        void options.memento.update(CACHE_KEY, {});
+        this.changed.fire();
       }),
     );
   }
@@ -237,11 +241,23 @@ export class Uploads extends Disposable {
   /** Asks once per target; a person who declines gets nothing uploaded and nothing sent. */
   async ensureConsent(files: readonly string[], target: UploadTarget): Promise<void> {
     const label = this.labelOf(target);
+    const identity = await this.identityOf(target);
     const agreed = this.options.memento.get<string[]>(CONSENT_KEY, []);
-    if (agreed.includes(label)) return;
+    if (agreed.includes(identity)) return;
     const prompt = this.options.consent ?? askConsent;
     if (!(await prompt(files, label))) throw new FloraCancelledError();
-    await this.options.memento.update(CONSENT_KEY, [...agreed, label]);
+    await this.options.memento.update(CONSENT_KEY, [...agreed, identity]);
+  }
+
+  /**
+   * What a consent and a cached upload are for: the target's label, and for ImageKit (whose folder names no
+   * account) a fingerprint of the private key, so another account is another target. Never the key itself.
+   */
+  private async identityOf(target: UploadTarget): Promise<string> {
+    const label = this.labelOf(target);
+    if (target.kind !== 'imagekit') return label;
+    const privateKey = (await this.options.secrets.get(UPLOAD_SECRET.imagekitPrivateKey)) ?? '';
+    return `${label}#${createHash('sha256').update(privateKey).digest('hex').slice(0, 16)}`;
   }
 
   /** The target as the consent question and the log name it, in the folder form its keys are written under. */
@@ -255,7 +271,7 @@ export class Uploads extends Disposable {
     const upload = loadUploadModule();
     if (input.uri.scheme !== 'file') throw new UploadError('notFound', { files: [input.displayPath] });
     const file = await upload.describeLocalFile(input.uri.fsPath, type === 'videoUrl' ? 'videoUrl' : 'imageUrl', signal);
-    const cacheKey = `${this.labelOf(target)}#${file.sha256}`;
+    const cacheKey = `${await this.identityOf(target)}#${file.sha256}`;
     const cached = this.options.memento.get<Record<string, CachedUpload>>(CACHE_KEY, {})[cacheKey];
     if (cached && (cached.expiresAt === undefined || cached.expiresAt - this.now() > CACHE_MARGIN_MS)) {
       this.options.log.info(`${input.displayPath} is uploaded already; its URL is reused.`);

@@ -87,6 +87,9 @@ function matchPaths(text: string): Array<{ text: string; start: number }> {
     const start = match.index ?? 0;
     // The path of a URL ("https://host/a.png" matches from "//host"): a link, offered as one elsewhere.
     if (start > 0 && text[start - 1] === ':') continue;
+    // A network path (\\host\share\a.png, //host/a.png) is never looked up: merely checking that it exists
+    // would reach out to a host the document names.
+    if (/^(?:\\\\|\/\/)/.test(match[0])) continue;
     found.push({ text: match[0], start });
   }
   return found;

@@ -4,6 +4,7 @@
 // File…, a link on the clipboard, files used before, the sandbox's samples, and outputs of earlier runs of
 // the same type. Local files are offered only when they exist.
 import * as vscode from 'vscode';
+import { Uploads } from '../services/uploads';
 import { labelText } from '../common/inert';
 import type { RunRecord } from '../core/runs';
 import type { SandboxSample } from '../services/floraConnection';
@@ -108,7 +109,9 @@ export async function mediaCandidates(sources: MediaCandidateSources): Promise<S
   }
   for (const record of records) {
     for (const output of record.outputs ?? []) {
-      if (output.type === type && candidates.length < MAX_CANDIDATES) {
+      // An output's URL is the server's word: only a web link is offered, never something that reads as a
+      // local path (`file:///…/passport.jpg`), which the run would upload.
+      if (output.type === type && candidates.length < MAX_CANDIDATES && isWebLink(output.url)) {
         add(vscode.l10n.t('$(sparkle) Output of {0}', labelText(record.techniqueName)), output.url, record.runId ?? '');
       }
     }
@@ -145,4 +148,9 @@ async function readClipboard(): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** An http(s) URL that names no local file: what an earlier output may be offered as. */
+function isWebLink(value: string): boolean {
+  return /^https?:\/\//i.test(value.trim()) && !Uploads.isLocalValue(value);
 }

@@ -4,12 +4,16 @@
 // The file is opened without following links and without waiting (O_NOFOLLOW | O_NONBLOCK, as in
 // core/regularFile.ts): a named pipe or a link to /dev/zero would otherwise hang or read forever. Only a
 // regular file is read, from the handle that was checked, so nothing can be swapped in between.
+//
+// The upload opens the file again later, by its path: it must be the same file (device, inode, size and
+// modification time, from fstat) and its bytes must hash to the same SHA-256 as they are sent, or other
+// bytes would be stored under this hash's key (and reused as this file's for as long as the key lives).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FloraCancelledError, UploadError } from '../errors';
 import { message } from '../messages';
-import type { MediaInputType, UploadFile } from './types';
+import type { FileIdentity, MediaInputType, UploadFile } from './types';
 
 /**
  * The largest file uploaded, whatever the settings say: S3's own limit for a single PUT, and far more than
@@ -101,7 +105,7 @@ function supported(kind: 'image' | 'video', format: string, contentType: string,
  * Throws UploadError: 'unreadable' (missing, not a regular file, a link), 'tooLarge', 'unsupportedType'.
  */
 export async function describeLocalFile(file: string, expected: MediaInputType, signal?: AbortSignal): Promise<UploadFile> {
-  const handle = await openUploadFile(file);
+  const { handle, identity } = await openChecked(file);
   try {
     const hash = createHash('sha256');
     const buffer = Buffer.alloc(CHUNK_BYTES);
@@ -121,7 +125,10 @@ export async function describeLocalFile(file: string, expected: MediaInputType, 
       if (size === bytesRead) mediaTypeFor(file, head, expected);
     }
     const media = mediaTypeFor(file, head ?? Buffer.alloc(0), expected);
-    return { path: file, sha256: hash.digest('hex'), size, contentType: media.contentType, extension: media.extension };
+    // Written to while it was read: the hash would be of neither version.
+    const after = identityOf(await handle.stat({ bigint: true }));
+    if (!sameFile(identity, after) || after.size !== size) throw fileChanged(file);
+    return { path: file, sha256: hash.digest('hex'), size, contentType: media.contentType, extension: media.extension, identity: after };
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -166,10 +173,19 @@ function tooLarge(file: string, size: number): UploadError {
 }
 
 /**
- * Opens a file to read for an upload: a regular file only, not through a link, within the cap; when
- * `expectedSize` is given, still that size (it was read before). The caller closes the handle.
+ * Opens a file to read for an upload: a regular file only, not through a link, within the cap, and the very
+ * file describeLocalFile read (`expected`, its identity then): one renamed over it, or the same one written
+ * since, is refused as changed. The caller closes the handle.
  */
-export async function openUploadFile(file: string, expectedSize?: number): Promise<fs.promises.FileHandle> {
+export async function openUploadFile(file: string, expected: FileIdentity): Promise<fs.promises.FileHandle> {
+  const { handle, identity } = await openChecked(file);
+  if (sameFile(identity, expected)) return handle;
+  await handle.close().catch(() => undefined);
+  throw fileChanged(file);
+}
+
+/** A regular file opened without following a link, within the cap, with its identity from the handle's fstat. */
+async function openChecked(file: string): Promise<{ handle: fs.promises.FileHandle; identity: FileIdentity }> {
   const name = path.basename(file);
   let handle: fs.promises.FileHandle;
   try {
@@ -185,11 +201,10 @@ export async function openUploadFile(file: string, expectedSize?: number): Promi
     throw new UploadError('unreadable', { text: message('uploadFileUnreadable', name), files: [file], cause: error });
   }
   try {
-    const stats = await handle.stat();
+    const stats = await handle.stat({ bigint: true });
     if (!stats.isFile()) throw new UploadError('unreadable', { text: message('uploadFileNotRegular', name), files: [file] });
-    if (stats.size > MAX_UPLOAD_BYTES) throw tooLarge(file, stats.size);
-    if (expectedSize !== undefined && stats.size !== expectedSize) throw fileChanged(file);
-    return handle;
+    if (stats.size > BigInt(MAX_UPLOAD_BYTES)) throw tooLarge(file, Number(stats.size));
+    return { handle, identity: identityOf(stats) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
@@ -216,6 +231,41 @@ export async function* readRange(
     offset += bytesRead;
     onBytes?.(bytesRead);
     yield buffer.subarray(0, bytesRead);
+  }
+}
+
+function identityOf(stats: fs.BigIntStats): FileIdentity {
+  return { device: String(stats.dev), inode: String(stats.ino), size: Number(stats.size), modifiedNs: String(stats.mtimeNs) };
+}
+
+function sameFile(left: FileIdentity, right: FileIdentity): boolean {
+  return left.device === right.device && left.inode === right.inode && left.size === right.size && left.modifiedNs === right.modifiedNs;
+}
+
+/**
+ * The whole file as read from `handle`, in chunks, hashed as it is read. The last chunk is held back until
+ * the hash is known to be `file.sha256`: bytes that changed since the file was described are never sent
+ * whole (the request ends unfinished, so no store keeps them). Counts what it hands on through `onBytes`.
+ */
+export async function* verifiedFileBody(
+  handle: fs.promises.FileHandle,
+  file: UploadFile,
+  onBytes?: (count: number) => void,
+): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let held: Buffer | undefined;
+  for await (const chunk of readRange(handle, file.path, 0, file.size)) {
+    hash.update(chunk);
+    if (held !== undefined) {
+      onBytes?.(held.length);
+      yield held;
+    }
+    held = chunk;
+  }
+  if (hash.digest('hex') !== file.sha256) throw fileChanged(file.path);
+  if (held !== undefined) {
+    onBytes?.(held.length);
+    yield held;
   }
 }
 

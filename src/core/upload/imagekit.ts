@@ -2,13 +2,18 @@
 // https://upload.imagekit.io/api/v1/files/upload, Basic auth with the private key), sent through the
 // caller's dispatcher. The file is named after its SHA-256 with useUniqueFileName=false, so the same bytes
 // keep the same path. FLORA reads it from the reply's `url`, which must be on ik.imagekit.io.
+//
+// ImageKit checks nothing about the bytes, so the client does: the file sent is the one that was hashed
+// (its identity), and its bytes are hashed again as they stream; the last of them is sent only once the
+// hash matches, so a file changed since it was described never reaches ImageKit whole under its name.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as z from 'zod/mini';
 import { FloraCancelledError, UploadError } from '../errors';
 import { normaliseMediaUrl } from '../inputs';
 import { message } from '../messages';
-import { MAX_UPLOAD_BYTES, openUploadFile, readRange } from './files';
+import { oneLine, truncate } from '../text';
+import { MAX_UPLOAD_BYTES, openUploadFile, verifiedFileBody } from './files';
 import {
   DEFAULT_UPLOAD_ATTEMPTS,
   networkError,
@@ -121,7 +126,8 @@ export async function uploadToImageKit(
   }
   const link = checkLink(parsed.data.url, target.endpoint ? endpoint.origin : undefined, files);
   context.onProgress?.(file.size, file.size);
-  const key = typeof parsed.data.filePath === 'string' ? parsed.data.filePath : `${folder === '/' ? '' : folder}/${fileName}`;
+  // The reply's own path, as people may read it: without control or bidi characters.
+  const key = typeof parsed.data.filePath === 'string' ? oneLine(parsed.data.filePath) : `${folder === '/' ? '' : folder}/${fileName}`;
   return { url: link, key, expiresAt: undefined, uploaded: true };
 }
 
@@ -139,15 +145,14 @@ function checkLink(url: string, overrideOrigin: string | undefined, files: reado
 
 async function* formBody(file: UploadFile, preamble: Buffer, epilogue: Buffer, context: UploadContext): AsyncGenerator<Buffer> {
   yield preamble;
-  const handle = await openUploadFile(file.path, file.size);
+  const handle = await openUploadFile(file.path, file.identity);
   try {
     let sent = 0;
-    for await (const chunk of readRange(handle, file.path, 0, file.size)) {
-      sent += chunk.length;
+    yield* verifiedFileBody(handle, file, (count) => {
+      sent += count;
       // The last byte is counted once the reply confirms it.
       if (sent < file.size) context.onProgress?.(sent, file.size);
-      yield chunk;
-    }
+    });
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -166,8 +171,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A server's text for the log: one line, shortened, quoted. */
+/** A server's text for the log: one line without control or bidi characters, shortened, quoted. */
 function quote(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 197)}…` : flat);
+  const flat = oneLine(text).replace(/\s+/g, ' ').trim();
+  return JSON.stringify(truncate(flat, 200));
 }

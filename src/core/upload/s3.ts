@@ -5,13 +5,21 @@
 // the threshold one streamed PUT carries the file (its x-amz-content-sha256 is the hash describeLocalFile
 // computed, so the store checks every byte); above it a multipart upload sends one part at a time, each
 // with its own hash and its own retries, and an upload given up on is aborted so no parts are left billed.
+// A part's hash only says that part arrived as read: the parts' bytes are hashed together as well, and the
+// upload is aborted unless they are the file's. The hash is stored with the object (x-amz-meta-sha256), and
+// an object under the key counts as there only when it carries this hash: one left by another writer
+// under a key it does not match is replaced, not handed to FLORA.
+//
+// Store replies are hostile text: an unreadable one (bad XML, a character that is not one) is an
+// UploadError, never an exception of the parser's.
 import { createHash } from 'node:crypto';
 import type * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FloraCancelledError, FloraError, messageOf, UploadError, type UploadFailure } from '../errors';
 import { checkMediaUrl } from '../inputs';
 import { message, type Message } from '../messages';
-import { MAX_UPLOAD_BYTES, fileChanged, objectKeyFor, openUploadFile, readRange } from './files';
+import { oneLine, truncate } from '../text';
+import { MAX_UPLOAD_BYTES, fileChanged, objectKeyFor, openUploadFile, readRange, verifiedFileBody } from './files';
 import { presignGet, signRequest } from './signer';
 import {
   DEFAULT_UPLOAD_ATTEMPTS,
@@ -37,6 +45,10 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 const GCS_REGION = 'auto';
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+/** The user metadata that holds the object's SHA-256 (S3 and GCS's XML API both take x-amz-meta-*). */
+const SHA256_METADATA = 'x-amz-meta-sha256';
+/** GCS answers with its own name for the same metadata. */
+const GCS_SHA256_METADATA = 'x-goog-meta-sha256';
 
 export interface S3UploadOptions {
   /** How long the presigned URL works, before the caps (7 days, and the credentials' own expiry). */
@@ -256,8 +268,18 @@ class S3Upload {
     const reply = await this.call({ operation: 'HeadObject', method: 'HEAD', payloadSha256: EMPTY_SHA256, label: 'HeadObject' }, key);
     if (reply.status === 200) {
       const length = Number(headerValue(reply.headers, 'content-length'));
-      if (length === this.file.size) return true;
-      this.context.log?.('warn', `${key} is there with ${length} bytes, not ${this.file.size}: uploading it again.`);
+      // The key is only a name: the object is this file's when the hash it was stored with says so.
+      const stored = (
+        headerValue(reply.headers, SHA256_METADATA) ??
+        (this.target.kind === 'gcs' ? headerValue(reply.headers, GCS_SHA256_METADATA) : undefined)
+      )?.trim();
+      if (length === this.file.size && stored === this.file.sha256) return true;
+      this.context.log?.(
+        'warn',
+        length !== this.file.size
+          ? `${key} is there with ${Number.isFinite(length) ? length : '?'} bytes, not ${this.file.size}: uploading it again.`
+          : `${key} is there without this file's SHA-256 in its metadata: uploading it again.`,
+      );
       return false;
     }
     // 404: not there. 403 as well without s3:ListBucket (S3 will not say "no such key"), or for a reason the
@@ -270,7 +292,7 @@ class S3Upload {
       {
         operation: 'PutObject',
         method: 'PUT',
-        headers: { 'content-type': this.file.contentType, 'content-length': String(this.file.size) },
+        headers: { 'content-type': this.file.contentType, 'content-length': String(this.file.size), [SHA256_METADATA]: this.file.sha256 },
         payloadSha256: this.file.sha256,
         body: () => this.fileBody(),
         label: 'PutObject',
@@ -280,12 +302,12 @@ class S3Upload {
     if (reply.status !== 200) throw this.errorFor(reply, 'PutObject');
   }
 
-  /** The whole file as a request body, opened again for each try, counted for the progress. */
+  /** The whole file as a request body, opened again for each try (the file that was hashed), counted for the progress. */
   private async *fileBody(): AsyncGenerator<Buffer> {
-    const handle = await openUploadFile(this.file.path, this.file.size);
+    const handle = await openUploadFile(this.file.path, this.file.identity);
     try {
       let sent = 0;
-      yield* readRange(handle, this.file.path, 0, this.file.size, (count) => {
+      yield* verifiedFileBody(handle, this.file, (count) => {
         sent += count;
         this.progress(sent);
       });
@@ -302,46 +324,63 @@ class S3Upload {
         operation: 'CreateMultipartUpload',
         method: 'POST',
         query: { uploads: '' },
-        headers: { 'content-type': this.file.contentType },
+        headers: { 'content-type': this.file.contentType, [SHA256_METADATA]: this.file.sha256 },
         payloadSha256: EMPTY_SHA256,
         label: `CreateMultipartUpload, ${partCount} parts`,
       },
       key,
     );
     if (created.status !== 200) throw this.errorFor(created, 'CreateMultipartUpload');
-    const uploadId = xmlValue(created.body, 'UploadId');
+    const uploadId = this.readReply('CreateMultipartUpload', () => xmlValue(created.body, 'UploadId'));
     if (!uploadId) throw this.unreadableReply('CreateMultipartUpload reply without an UploadId');
-    const handle = await openUploadFile(this.file.path, this.file.size);
     try {
-      const parts: Array<{ number: number; etag: string }> = [];
-      for (let number = 1; number <= partCount; number++) {
-        const start = (number - 1) * partSize;
-        const bytes = await readPart(handle, this.file.path, start, Math.min(partSize, this.file.size - start));
-        const reply = await this.call(
-          {
-            operation: 'UploadPart',
-            method: 'PUT',
-            query: { partNumber: String(number), uploadId },
-            headers: { 'content-length': String(bytes.length) },
-            payloadSha256: createHash('sha256').update(bytes).digest('hex'),
-            body: () => bytes,
-            label: `part ${number} of ${partCount}`,
-          },
-          key,
-        );
-        if (reply.status !== 200) throw this.errorFor(reply, 'UploadPart');
-        const etag = headerValue(reply.headers, 'etag');
-        if (!etag) throw this.unreadableReply(`UploadPart ${number} reply without an ETag`);
-        parts.push({ number, etag });
-        this.progress(start + bytes.length);
+      const handle = await openUploadFile(this.file.path, this.file.identity);
+      try {
+        await this.sendParts(handle, key, uploadId, partSize, partCount);
+      } finally {
+        await handle.close().catch(() => undefined);
       }
-      await this.complete(key, uploadId, parts);
     } catch (error) {
       await this.abort(key, uploadId);
       throw error;
-    } finally {
-      await handle.close().catch(() => undefined);
     }
+  }
+
+  private async sendParts(
+    handle: fs.promises.FileHandle,
+    key: string,
+    uploadId: string,
+    partSize: number,
+    partCount: number,
+  ): Promise<void> {
+    // Each part's hash is checked by the store; this one, of all of them, says they are the file described.
+    const whole = createHash('sha256');
+    const parts: Array<{ number: number; etag: string }> = [];
+    for (let number = 1; number <= partCount; number++) {
+      const start = (number - 1) * partSize;
+      const bytes = await readPart(handle, this.file.path, start, Math.min(partSize, this.file.size - start));
+      whole.update(bytes);
+      // Checked before the last part is sent: a changed file never becomes a complete upload.
+      if (number === partCount && whole.digest('hex') !== this.file.sha256) throw fileChanged(this.file.path);
+      const reply = await this.call(
+        {
+          operation: 'UploadPart',
+          method: 'PUT',
+          query: { partNumber: String(number), uploadId },
+          headers: { 'content-length': String(bytes.length) },
+          payloadSha256: createHash('sha256').update(bytes).digest('hex'),
+          body: () => bytes,
+          label: `part ${number} of ${partCount}`,
+        },
+        key,
+      );
+      if (reply.status !== 200) throw this.errorFor(reply, 'UploadPart');
+      const etag = headerValue(reply.headers, 'etag');
+      if (!etag) throw this.unreadableReply(`UploadPart ${number} reply without an ETag`);
+      parts.push({ number, etag });
+      this.progress(start + bytes.length);
+    }
+    await this.complete(key, uploadId, parts);
   }
 
   private async complete(key: string, uploadId: string, parts: ReadonlyArray<{ number: number; etag: string }>): Promise<void> {
@@ -363,7 +402,8 @@ class S3Upload {
       key,
     );
     // S3 can answer 200 and put the error in the body, when it fails after it began to reply.
-    if (reply.status !== 200 || xmlValue(reply.body, 'Code') !== undefined) throw this.errorFor(reply, 'CompleteMultipartUpload');
+    const failed = reply.status !== 200 || this.readReply('CompleteMultipartUpload', () => xmlValue(reply.body, 'Code')) !== undefined;
+    if (failed) throw this.errorFor(reply, 'CompleteMultipartUpload');
   }
 
   /** Best effort, once, on a signal of its own: an aborted upload's parts would otherwise stay billed. */
@@ -426,7 +466,7 @@ class S3Upload {
         await waitBeforeRetry(attempt, this.context, retryAfterMs(reply));
         continue;
       }
-      const region = this.regionNamedBy(reply);
+      const region = this.readReply(operation.operation, () => this.regionNamedBy(reply));
       if (region !== undefined) {
         if (this.followedRegion || this.target.kind !== 's3') throw this.wrongRegion(region);
         this.context.log?.(
@@ -473,9 +513,17 @@ class S3Upload {
     return this.credentials;
   }
 
-  /** The error an S3 error reply means, by its code. */
+  /** The error an S3 error reply means, by its code (or the unreadable-reply error, when it cannot be read). */
   private errorFor(reply: Reply, operation: Operation): UploadError {
-    const code = xmlValue(reply.body, 'Code');
+    try {
+      return this.errorForCode(reply, operation, xmlValue(reply.body, 'Code'));
+    } catch (error) {
+      if (error instanceof UploadError) return error;
+      return this.unreadableReply(`${operation} error reply: ${messageOf(error)}`);
+    }
+  }
+
+  private errorForCode(reply: Reply, operation: Operation, code: string | undefined): UploadError {
     const details = { target: this.label, profile: this.options.profile, files: [this.file.path] };
     const fail = (reason: UploadFailure, text?: Message) => new UploadError(reason, { ...details, text });
     switch (code) {
@@ -521,8 +569,19 @@ class S3Upload {
     }
   }
 
+  /** What `read` takes from a reply; anything it throws (a parser's RangeError, say) means the reply is unreadable. */
+  private readReply<T>(operation: Operation, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof FloraError) throw error;
+      throw this.unreadableReply(`${operation}: ${messageOf(error)}`);
+    }
+  }
+
   private unreadableReply(detail: string): UploadError {
-    this.context.log?.('warn', `Unreadable storage reply: ${detail}.`);
+    // The detail can quote the reply: one line, without controls or bidi characters, and short.
+    this.context.log?.('warn', `Unreadable storage reply: ${truncate(oneLine(detail), 300)}.`);
     return new UploadError('refused', { text: message('uploadReplyUnreadable', this.label), files: [this.file.path], target: this.label });
   }
 
@@ -551,17 +610,39 @@ function retryAfterMs(reply: Reply): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
-/** The text of the first <tag> element of an S3 reply, entities decoded; undefined when absent. */
+/** A reply that is not the XML it claims to be. */
+export class UnreadableXmlError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'UnreadableXmlError';
+  }
+}
+
+/** XML's five named entities, and character references in decimal or hexadecimal. */
+const XML_ENTITY = /&(?:(lt|gt|quot|apos|amp)|#(\d+)|#x([0-9A-Fa-f]+));/g;
+const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+
+/**
+ * The text of the first <tag> element of an S3 reply, entities decoded (in one pass, so "&amp;lt;" stays
+ * "&lt;"), on one line and without control or bidi characters; undefined when absent. Throws
+ * UnreadableXmlError on a character reference that names no character (above U+10FFFF, a surrogate, NUL).
+ */
 export function xmlValue(xml: string, tag: string): string | undefined {
   const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  if (!match?.[1] && match?.[1] !== '') return undefined;
-  return match[1]
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_whole, digits: string) => String.fromCodePoint(Number(digits)))
-    .replace(/&amp;/g, '&');
+  const raw = match?.[1];
+  if (raw === undefined) return undefined;
+  const decoded = raw.replace(XML_ENTITY, (_whole, name: string | undefined, decimal: string | undefined, hex: string | undefined) => {
+    if (name !== undefined) return NAMED_ENTITIES[name] ?? '';
+    const codePoint = decimal !== undefined ? Number.parseInt(decimal, 10) : Number.parseInt(hex ?? '', 16);
+    if (!isCharacter(codePoint)) throw new UnreadableXmlError(`<${tag}> holds a reference to no character`);
+    return String.fromCodePoint(codePoint);
+  });
+  return oneLine(decoded);
+}
+
+/** Whether XML lets a reference name this code point: not NUL, not past U+10FFFF, not half a surrogate pair. */
+function isCharacter(codePoint: number): boolean {
+  return Number.isInteger(codePoint) && codePoint > 0 && codePoint <= 0x10ffff && (codePoint < 0xd800 || codePoint > 0xdfff);
 }
 
 function escapeXml(text: string): string {

@@ -52,6 +52,20 @@ export interface UploadFile {
   contentType: string;
   /** Without the dot, matching contentType (png, jpg, gif, webp, mp4, mov, webm). */
   extension: string;
+  /** The file that was hashed: an upload reads only this one, so other bytes cannot go under this hash's key. */
+  identity: FileIdentity;
+}
+
+/**
+ * Which file was read, from the open handle's fstat: a file renamed over it, a link's parent moved, or a
+ * save that replaced it, is another file (or the same one changed). Decimal strings, since device and inode
+ * numbers can pass 2^53 and the modification time is in nanoseconds.
+ */
+export interface FileIdentity {
+  device: string;
+  inode: string;
+  size: number;
+  modifiedNs: string;
 }
 
 export interface Uploaded {

@@ -379,6 +379,17 @@ describe('local files: the prompts, Configure Upload, and Run FLORA Technique wi
     const api = await floraApi();
     const finished = await api.runTechnique('studio-shot', { product_image: vscode.Uri.joinPath(folder, 'img', 'b.png').toString() });
     assert.strictEqual(finished.status, 'completed', `${finished.errorCode ?? ''} ${finished.errorMessage ?? ''}`);
+
+    // Run Again sends the file again (its link may have expired), not the old link.
+    pickAnswer = (items, title) => (title.endsWith('confirm the run') ? items.find((item) => item.run === true) : undefined);
+    const postsBefore = sandbox.requests.filter((request) => request.method === 'POST').length;
+    await vscode.commands.executeCommand('flora.runAgain', started.runId);
+    await waitFor(
+      'the second create',
+      () => sandbox.requests.filter((request) => request.method === 'POST').length > postsBefore || undefined,
+    );
+    const again = api.getRuns().find((run) => run.runId !== started.runId && run.runId !== finished.runId && run.slug === 'studio-shot');
+    assert.ok(again, 'Run Again started a run');
   });
 
   it('a batch of 10 files: one run per file, the cost confirmed once, one consent, at most flora.batch.concurrency at once, a bad file does not stop the rest', async () => {
@@ -405,6 +416,7 @@ describe('local files: the prompts, Configure Upload, and Run FLORA Technique wi
     assert.strictEqual(records?.length, 9, 'nine runs started; the file that is not an image was not');
     assert.deepStrictEqual(confirmations, ['$(play) Run 10 times for 50 credits'], 'the total cost, confirmed once');
     assert.strictEqual(consents.length, 1, `one consent for the batch: ${consents.join(' | ')}`);
+    assert.match(consents[0] ?? '', /\b10 files\b/, 'the consent names every file that goes, not the first');
     const most = mostCreatesAtOnce(sandbox, 'studio-shot', since, delayMs);
     assert.ok(most <= 3, `at most 3 creates at once, saw ${most}`);
     assert.ok(most >= 2, `the batch ran in parallel (saw ${most} at once)`);

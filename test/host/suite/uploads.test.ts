@@ -10,7 +10,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { FloraCancelledError, UploadError } from '../../../src/core/errors';
-import { Log } from '../../../src/services/log';
+import { Log, redact } from '../../../src/services/log';
+import { runAgain } from '../../../src/commands/runTechnique';
+import { mediaCandidates } from '../../../src/ui/mediaCandidates';
+import { runRecord } from '../../common/records';
 import { UPLOAD_SECRET } from '../../../src/services/uploads';
 import { renderPng } from '../../sandbox/media';
 import type { Sandbox } from '../../sandbox/server';
@@ -165,6 +168,57 @@ describe('local files as inputs, uploaded to storage the user owns', () => {
     for (const file of filesUnder(storage)) assert.ok(!fs.readFileSync(file, 'utf8').includes(secret), `the secret is in ${file}`);
     const configuration = JSON.stringify(vscode.workspace.getConfiguration('flora'));
     assert.ok(!configuration.includes(secret), 'the secret is in the settings');
+  });
+
+  it('Run Again uploads a local input from its file again rather than resending its link, which may have expired', async () => {
+    await configureUpload('s3');
+    const session = await window();
+    const window_ = vscode.window as { showQuickPick: typeof vscode.window.showQuickPick };
+    const showQuickPick = window_.showQuickPick;
+    // The cost confirmation: run.
+    window_.showQuickPick = (async (items: readonly vscode.QuickPickItem[] | Thenable<readonly vscode.QuickPickItem[]>) =>
+      (await items).find((item) => (item as { run?: boolean }).run === true)) as unknown as typeof vscode.window.showQuickPick;
+    try {
+      const first = await session.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' });
+      await session.controller.waitForRun(first.localId);
+      const context = { ...session, lastTextEditor: () => undefined };
+      const again = await runAgain(context, session.runs.get(first.localId) ?? assert.fail('recorded'));
+      const record = session.runs.all().find((run) => run.runId === again?.runId);
+      assert.strictEqual(record?.inputs[0]?.localPath, 'upload-test/sneaker.png', 'sent from the file');
+      if (record) await session.controller.waitForRun(record.localId);
+    } finally {
+      window_.showQuickPick = showQuickPick;
+      session.dispose();
+    }
+  });
+
+  it("offers an earlier output as an input only when it is a web link, never a server's path to a local file", async () => {
+    const outputs = [
+      { outputId: 'a', type: 'imageUrl', url: 'file:///home/user/Pictures/passport.jpg' },
+      { outputId: 'b', type: 'imageUrl', url: '/home/user/Pictures/passport.jpg' },
+      { outputId: 'c', type: 'imageUrl', url: '../secret.png' },
+      { outputId: 'd', type: 'imageUrl', url: 'https://media.flora.ai/out/fine.png' },
+    ];
+    const suggestions = await mediaCandidates({
+      type: 'imageUrl',
+      previous: undefined,
+      editor: undefined,
+      records: [runRecord({ outputs })],
+    });
+    assert.deepStrictEqual(
+      // "Choose a File…" is an action, not a value.
+      suggestions.filter((suggestion) => suggestion.choose === undefined).map((suggestion) => suggestion.value),
+      ['https://media.flora.ai/out/fine.png'],
+    );
+  });
+
+  it('masks what signs a storage request in the log: presigned query values, authorisations, ImageKit keys', () => {
+    const line = redact(
+      'GET https://b.s3.us-east-1.amazonaws.com/k.png?X-Amz-Credential=AKIA0/20261201/us-east-1/s3/aws4_request&X-Amz-Signature=abc123&X-Amz-Security-Token=tok " Authorization: Basic cHJpdmF0ZV94 private_live_key0001=',
+    );
+    for (const secret of ['AKIA0', 'abc123', 'tok', 'cHJpdmF0ZV94', 'private_live_key0001='])
+      assert.ok(!line.includes(secret), `${secret} in ${line}`);
+    assert.ok(line.includes('b.s3.us-east-1.amazonaws.com/k.png'), 'the rest is kept');
   });
 });
 

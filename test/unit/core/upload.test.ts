@@ -32,6 +32,8 @@ import {
   type UploadContext,
   type UploadFile,
 } from '../../../src/core/upload';
+import { UnreadableXmlError, xmlValue } from '../../../src/core/upload/s3';
+import { signRequest } from '../../../src/core/upload/signer';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import {
   SANDBOX_GCS_BUCKET,
@@ -146,6 +148,55 @@ describe('core/upload against the sandbox storage', function () {
     return requests.map((entry) => entry.operation);
   }
 
+  /** Puts another file at the path, of the same size, renamed over it (as an editor's save or a checkout does). */
+  function replaceFile(file: string, content: Buffer): void {
+    const beside = `${file}.new`;
+    fs.writeFileSync(beside, content);
+    fs.renameSync(beside, file);
+  }
+
+  /** Overwrites bytes of the file where it is (same file, same size), as another program writing to it would. */
+  function overwriteInPlace(file: string, position: number, bytes: Buffer): void {
+    const descriptor = fs.openSync(file, 'r+');
+    try {
+      fs.writeSync(descriptor, bytes, 0, bytes.length, position);
+    } finally {
+      fs.closeSync(descriptor);
+    }
+  }
+
+  /** The same size, other bytes: what a poisoned key would hold. */
+  function flipped(content: Buffer): Buffer {
+    const other = Buffer.from(content);
+    other[other.length - 1] ^= 0xff;
+    return other;
+  }
+
+  /** Stores an object under `key` directly (another writer, not the client), with the metadata headers given. */
+  async function plantObject(key: string, content: Buffer, metadata: Record<string, string>): Promise<void> {
+    const url = new URL(`${storageEndpoints(sandbox.url).s3}/${SANDBOX_S3_BUCKET}/${key}`);
+    const headers = await signRequest({
+      method: 'PUT',
+      url,
+      headers: { 'content-type': 'image/png', 'content-length': String(content.length), ...metadata },
+      payloadSha256: createHash('sha256').update(content).digest('hex'),
+      credentials: SANDBOX_S3_CREDENTIALS,
+      region: SANDBOX_S3_REGION,
+      now: clock,
+    });
+    const response = await request(url, { method: 'PUT', headers, body: content, dispatcher });
+    await response.body.dump();
+    assert.equal(response.statusCode, 200, 'the planted object is stored');
+  }
+
+  function storedMetadata(service: 's3' | 'gcs', bucket: string, key: string): Record<string, string> | undefined {
+    return sandbox.storage.objects().find((object) => object.service === service && object.bucket === bucket && object.key === key)
+      ?.metadata;
+  }
+
+  const CHANGED = (name: string) => `"${name}" changed while it was being uploaded. Run again once the file is saved.`;
+  const MULTIPART = { urlLifetimeSeconds: HOUR_SECONDS, multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB };
+
   async function uploadError(operation: () => Promise<unknown>, reason: UploadFailure): Promise<UploadError> {
     try {
       await operation();
@@ -181,6 +232,7 @@ describe('core/upload against the sandbox storage', function () {
       assert.equal(put?.auth, 'header');
       assert.equal(put?.status, 200);
       assert.deepEqual(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, key), content);
+      assert.equal(storedMetadata('s3', SANDBOX_S3_BUCKET, key)?.sha256, file.sha256, 'stored with its hash as metadata');
       assert.deepEqual(progress.at(-1), [content.length, content.length]);
 
       const url = new URL(uploaded.url);
@@ -242,6 +294,7 @@ describe('core/upload against the sandbox storage', function () {
         assert.equal(part.headers['x-amz-content-sha256'], createHash('sha256').update(slice).digest('hex'), `part ${index + 1}`);
       });
       assert.deepEqual(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, uploaded.key), content);
+      assert.equal(storedMetadata('s3', SANDBOX_S3_BUCKET, uploaded.key)?.sha256, file.sha256, 'stored with its hash as metadata');
       assert.deepEqual(sandbox.storage.multipartUploads(), []);
       assert.deepEqual(progress, [5 * MiB, 10 * MiB, content.length]);
       assert.deepEqual((await get(uploaded.url)).body, content);
@@ -497,6 +550,75 @@ describe('core/upload against the sandbox storage', function () {
       await uploadError(() => uploadToS3(s3Target(), keys(), file, { urlLifetimeSeconds: HOUR_SECONDS }, context()), 'unreadable');
     });
 
+    it('refuses a same-size file swapped in after it was hashed (multipart): nothing is stored under its key', async () => {
+      const content = Buffer.concat([png('swapped', 0), Buffer.alloc(11 * MiB, 0x21)]);
+      const file = await localFile('swapped.png', content);
+      replaceFile(file.path, flipped(content));
+      const error = await uploadError(() => uploadToS3(s3Target(), keys(), file, MULTIPART, context()), 'unreadable');
+      assert.equal(englishText(error.text), CHANGED('swapped.png'));
+      assert.ok(!operations().includes('UploadPart'), 'no byte of the other file was sent');
+      assert.ok(!operations().includes('CompleteMultipartUpload'));
+      assert.equal(operations().at(-1), 'AbortMultipartUpload');
+      assert.deepEqual(sandbox.storage.multipartUploads(), []);
+      assert.equal(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, objectKeyFor('flora/', file)), undefined);
+    });
+
+    it('refuses a single PUT of a same-size file swapped in after it was hashed, before sending it', async () => {
+      const content = png('swapped-single');
+      const file = await localFile('swapped-single.png', content);
+      replaceFile(file.path, flipped(content));
+      const error = await uploadError(
+        () => uploadToS3(s3Target(), keys(), file, { urlLifetimeSeconds: HOUR_SECONDS }, context()),
+        'unreadable',
+      );
+      assert.equal(englishText(error.text), CHANGED('swapped-single.png'));
+      assert.deepEqual(
+        sandbox.storage.requests.filter((entry) => entry.operation === 'PutObject').map((entry) => entry.status),
+        [],
+        'the PUT never reached the store',
+      );
+      assert.equal(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, objectKeyFor('flora/', file)), undefined);
+    });
+
+    it('aborts a multipart upload whose bytes change while it is sent (the same file, written to)', async () => {
+      const content = Buffer.concat([png('rewritten', 0), Buffer.alloc(11 * MiB, 0x44)]);
+      const file = await localFile('rewritten.png', content);
+      let written = false;
+      const onProgress = () => {
+        // Once the first part is up, the last part's bytes change: each part still matches its own hash.
+        if (written) return;
+        written = true;
+        overwriteInPlace(file.path, content.length - 8, Buffer.from('tampered'));
+      };
+      const error = await uploadError(() => uploadToS3(s3Target(), keys(), file, MULTIPART, context({ onProgress })), 'unreadable');
+      assert.equal(englishText(error.text), CHANGED('rewritten.png'));
+      assert.ok(written);
+      assert.deepEqual(operations(), ['HeadObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPart', 'AbortMultipartUpload']);
+      assert.deepEqual(sandbox.storage.multipartUploads(), []);
+      assert.equal(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, objectKeyFor('flora/', file)), undefined);
+    });
+
+    it('uploads again over an object under its key that lacks its hash, or has another, in its metadata', async () => {
+      for (const [name, metadata] of [
+        ['unmarked', {}],
+        ['mismarked', { 'x-amz-meta-sha256': 'f'.repeat(64) }],
+      ] as const) {
+        const content = png(name);
+        const file = await localFile(`${name}.png`, content);
+        const key = objectKeyFor('flora/', file);
+        // Same size, other bytes: a HEAD that compared lengths only would hand these to FLORA.
+        await plantObject(key, flipped(content), metadata);
+        const before = sandbox.storage.requests.length;
+        const uploaded = await uploadToS3(s3Target(), keys(), file, { urlLifetimeSeconds: HOUR_SECONDS }, context());
+        assert.equal(uploaded.uploaded, true, name);
+        assert.deepEqual(operations(sandbox.storage.requests.slice(before)), ['HeadObject', 'PutObject'], name);
+        assert.deepEqual(sandbox.storage.content('s3', SANDBOX_S3_BUCKET, key), content, name);
+        assert.equal(storedMetadata('s3', SANDBOX_S3_BUCKET, key)?.sha256, file.sha256, name);
+        assert.deepEqual((await get(uploaded.url)).body, content, name);
+        assert.ok(logLines.some((line) => line.startsWith('warn') && line.includes(`${key} is there without this file's SHA-256`)));
+      }
+    });
+
     it('stops at once when the signal aborts', async () => {
       const file = await localFile('cancelled.png', png('cancelled'));
       await assert.rejects(
@@ -517,6 +639,41 @@ describe('core/upload against the sandbox storage', function () {
       assert.ok(uploaded.url.startsWith(`${sandbox.url}/gcs/${SANDBOX_GCS_BUCKET}/inputs/`));
       assert.deepEqual((await get(uploaded.url)).body, content);
       assert.deepEqual(sandbox.storage.content('gcs', SANDBOX_GCS_BUCKET, uploaded.key), content);
+      assert.equal(storedMetadata('gcs', SANDBOX_GCS_BUCKET, uploaded.key)?.sha256, file.sha256);
+      const again = await uploadToS3(gcsTarget(), keys(SANDBOX_GCS_HMAC), file, { urlLifetimeSeconds: HOUR_SECONDS }, context());
+      assert.equal(again.uploaded, false, 'found by its hash');
+    });
+
+    it('trusts the hash GCS names x-goog-meta-sha256, and only for GCS (S3 has no such header)', async () => {
+      const file = await localFile('gcs-goog.png', png('gcs-goog'));
+      const puts: string[] = [];
+      const server = await startLoopbackServer((incoming, response) => {
+        if (incoming.method === 'HEAD') {
+          response.writeHead(200, { 'content-length': file.size, 'x-goog-meta-sha256': file.sha256 });
+          response.end();
+          return;
+        }
+        puts.push(incoming.method ?? '');
+        response.writeHead(200, { etag: '"e"', 'content-length': 0 });
+        response.end();
+      });
+      try {
+        const endpoint = `${server.url}/storage`;
+        const gcs = await uploadToS3(
+          { ...gcsTarget(), endpoint },
+          keys(SANDBOX_GCS_HMAC),
+          file,
+          { urlLifetimeSeconds: HOUR_SECONDS },
+          context(),
+        );
+        assert.equal(gcs.uploaded, false);
+        assert.deepEqual(puts, []);
+        const s3 = await uploadToS3({ ...s3Target(), endpoint }, keys(), file, { urlLifetimeSeconds: HOUR_SECONDS }, context());
+        assert.equal(s3.uploaded, true);
+        assert.deepEqual(puts, ['PUT']);
+      } finally {
+        await server.close();
+      }
     });
 
     it('names the GCS permission when access is denied', async () => {
@@ -568,6 +725,43 @@ describe('core/upload against the sandbox storage', function () {
       );
     });
 
+    function imageKitFiles(): string[] {
+      return sandbox.storage
+        .objects()
+        .filter((object) => object.service === 'imagekit')
+        .map((object) => object.key);
+    }
+
+    it('refuses a same-size file swapped in after it was hashed: ImageKit gets nothing', async () => {
+      const content = png('kit-swapped');
+      const file = await localFile('kit-swapped.png', content);
+      replaceFile(file.path, flipped(content));
+      const error = await uploadError(
+        () => uploadToImageKit(imageKitTarget(), SANDBOX_IMAGEKIT_PRIVATE_KEY, file, context()),
+        'unreadable',
+      );
+      assert.equal(englishText(error.text), CHANGED('kit-swapped.png'));
+      assert.deepEqual(imageKitFiles(), []);
+    });
+
+    it('never sends a file whose bytes change while it streams whole: ImageKit stores nothing under its name', async () => {
+      const content = Buffer.concat([png('kit-rewritten', 0), Buffer.alloc(3 * MiB + MiB / 2, 0x66)]);
+      const file = await localFile('kit-rewritten.png', content);
+      let written = false;
+      const onProgress = () => {
+        if (written) return;
+        written = true;
+        overwriteInPlace(file.path, content.length - 8, Buffer.from('tampered'));
+      };
+      const error = await uploadError(
+        () => uploadToImageKit(imageKitTarget(), SANDBOX_IMAGEKIT_PRIVATE_KEY, file, context({ onProgress }), { attempts: 1 }),
+        'unreadable',
+      );
+      assert.equal(englishText(error.text), CHANGED('kit-rewritten.png'));
+      assert.ok(written);
+      assert.deepEqual(imageKitFiles(), []);
+    });
+
     it('refuses a reply whose URL is not on ImageKit (nor on the endpoint), and reads the reply tolerantly', async () => {
       const replies = [
         { fileId: 1, url: 'https://evil.example/flora/x.png', size: 'big' },
@@ -587,6 +781,75 @@ describe('core/upload against the sandbox storage', function () {
         }
       } finally {
         await server.close();
+      }
+    });
+  });
+
+  describe('replies a hostile store sends', () => {
+    /** An "S3" on loopback that finds no object and answers everything else with `reply`. */
+    async function hostileStore(reply: (method: string, url: URL) => { status: number; body: string }) {
+      return startLoopbackServer((incoming, response) => {
+        const url = new URL(incoming.url ?? '/', 'http://store');
+        if (incoming.method === 'HEAD') {
+          response.writeHead(404);
+          response.end();
+          return;
+        }
+        const { status, body } = reply(incoming.method ?? '', url);
+        response.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+        response.end(body);
+      });
+    }
+
+    it('turns a character reference to no character into the unreadable-reply error, wherever it is', async () => {
+      const unreadable = /^The storage at s3:\/\/flora-sandbox\/flora\/ sent a reply the extension could not read/;
+      const cases: Array<{ name: string; multipart: boolean; reply: (method: string, url: URL) => { status: number; body: string } }> = [
+        {
+          // A wrong-region answer naming a "region" past U+10FFFF: read before any error handling.
+          name: 'region',
+          multipart: false,
+          reply: () => ({
+            status: 400,
+            body: '<Error><Code>AuthorizationHeaderMalformed</Code><Region>&#99999999;</Region></Error>',
+          }),
+        },
+        { name: 'code', multipart: false, reply: () => ({ status: 403, body: '<Error><Code>Access&#1114112;Denied</Code></Error>' }) },
+        {
+          name: 'upload id',
+          multipart: true,
+          reply: (method, url) =>
+            method === 'POST' && url.searchParams.has('uploads')
+              ? { status: 200, body: '<InitiateMultipartUploadResult><UploadId>&#99999999;</UploadId></InitiateMultipartUploadResult>' }
+              : { status: 204, body: '' },
+        },
+      ];
+      for (const { name, multipart, reply } of cases) {
+        const server = await hostileStore(reply);
+        try {
+          const file = await localFile(
+            `hostile-${name.replace(' ', '-')}.png`,
+            Buffer.concat([png(name, 0), Buffer.alloc(multipart ? 6 * MiB : 64, 1)]),
+          );
+          const target: S3Target = { ...s3Target(), endpoint: `${server.url}/s3` };
+          const error = await uploadError(
+            () => uploadToS3(target, keys(), file, multipart ? MULTIPART : { urlLifetimeSeconds: HOUR_SECONDS }, context()),
+            'refused',
+          );
+          assert.match(englishText(error.text), unreadable, name);
+        } finally {
+          await server.close();
+        }
+      }
+    });
+
+    it('reads XML text with valid references decoded, on one line, without control or bidi characters', () => {
+      assert.equal(xmlValue('<Code>&#65;&#x42;&#x1F600;&amp;lt;&lt;&quot;</Code>', 'Code'), 'AB\u{1F600}&lt;<"');
+      assert.equal(xmlValue('<Message>safe&#8238;txt.exe&#7;\u202Ddone\u0000</Message>', 'Message'), 'safetxt.exedone');
+      assert.equal(xmlValue('<Message>two\nlines&#13;</Message>', 'Message'), 'two lines ');
+      assert.equal(xmlValue('<Code></Code>', 'Code'), '');
+      assert.equal(xmlValue('<Other>x</Other>', 'Code'), undefined);
+      for (const reference of ['&#99999999;', '&#1114112;', '&#x110000;', '&#55296;', '&#xDFFF;', '&#0;', `&#${'9'.repeat(400)};`]) {
+        assert.throws(() => xmlValue(`<Code>${reference}</Code>`, 'Code'), UnreadableXmlError, reference);
       }
     });
   });

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { UploadError, type UploadFailure } from '../../../src/core/errors';
 import { englishText } from '../../../src/core/messages';
 import { describeLocalFile, normalisePrefix, objectKeyFor, sniffMediaType } from '../../../src/core/upload';
+import { openUploadFile } from '../../../src/core/upload/files';
 import { loadSampleVideo } from '../../sandbox/media';
 import { HEADS } from './mediaHeads';
 
@@ -96,13 +97,39 @@ describe('core/upload/files', () => {
       const content = Buffer.concat([HEADS.png, Buffer.alloc(3 * 1024 * 1024 + 17, 7)]);
       const file = write('big.png', content);
       const described = await describeLocalFile(file, 'imageUrl');
+      const stats = fs.statSync(file, { bigint: true });
       assert.deepEqual(described, {
         path: file,
         sha256: createHash('sha256').update(content).digest('hex'),
         size: content.length,
         contentType: 'image/png',
         extension: 'png',
+        identity: { device: String(stats.dev), inode: String(stats.ino), size: content.length, modifiedNs: String(stats.mtimeNs) },
       });
+    });
+
+    it('lets an upload open only the file it read: not one renamed over it, nor the same one written since', async () => {
+      const content = Buffer.concat([HEADS.png, Buffer.alloc(100, 3)]);
+      const file = write('identity.png', content);
+      const described = await describeLocalFile(file, 'imageUrl');
+      const handle = await openUploadFile(file, described.identity);
+      await handle.close();
+
+      // Another file of the same size, renamed into its place (an editor's save, a checkout).
+      fs.writeFileSync(`${file}.new`, Buffer.concat([HEADS.png, Buffer.alloc(100, 4)]));
+      fs.renameSync(`${file}.new`, file);
+      await assertRefused(
+        () => openUploadFile(file, described.identity),
+        'unreadable',
+        /^"identity\.png" changed while it was being uploaded/,
+      );
+
+      // The same file, rewritten with the same size: its modification time moved.
+      const again = await describeLocalFile(file, 'imageUrl');
+      const later = new Date(Number(BigInt(again.identity.modifiedNs) / 1_000_000n) + 5_000);
+      fs.writeFileSync(file, Buffer.concat([HEADS.png, Buffer.alloc(100, 5)]));
+      fs.utimesSync(file, later, later);
+      await assertRefused(() => openUploadFile(file, again.identity), 'unreadable', /changed while it was being uploaded/);
     });
 
     it('hashes any content the same way node:crypto does', async () => {
