@@ -169,17 +169,19 @@ describe('the packaged extension (.vsix) installed into code-server', function (
       'extension/readme.md',
       'extension/changelog.md',
       'extension/LICENSE.txt',
+      'extension/dist/aws.js',
       'extension/dist/extension.js',
       'extension/dist/undici.js',
       ...media,
     ].sort();
     assert.deepStrictEqual([...vsixEntries.keys()].sort(), expected);
-    for (const file of ['extension/dist/extension.js', 'extension/dist/undici.js']) {
+    for (const file of ['extension/dist/extension.js', 'extension/dist/undici.js', 'extension/dist/aws.js']) {
       const bundle = vsixEntries.get(file)?.toString('utf8') ?? '';
       assert.ok(bundle.length > 0 && !bundle.includes('sourceMappingURL'), `${file} is the production build, without a source map`);
     }
-    // undici is loaded at the first request, from the file beside the extension's.
+    // undici is loaded at the first request, and the AWS libraries at the first upload, from files beside the extension's.
     assert.match(vsixEntries.get('extension/dist/extension.js')?.toString('utf8') ?? '', /require\("\.\/undici\.js"\)/);
+    assert.match(vsixEntries.get('extension/dist/extension.js')?.toString('utf8') ?? '', /require\("\.\/aws\.js"\)/);
     // The marketplace reads the display name and description from the vsixmanifest: resolved, not %keys%.
     const vsixManifest = vsixEntries.get('extension.vsixmanifest')?.toString('utf8') ?? '';
     assert.match(vsixManifest, /<DisplayName>FLORA<\/DisplayName>/);

@@ -226,6 +226,44 @@ export class Workbench {
     return this.sideBar.locator('.monaco-list-row').filter({ hasText: text }).first();
   }
 
+  /** The Explorer's row for a file or folder by its exact name (rows of expanded folders included). */
+  explorerRow(name: TextMatch): Locator {
+    return this.sideBar
+      .locator('.explorer-folders-view .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(name) }) })
+      .first();
+  }
+
+  /**
+   * Right-clicks `target` and returns the context menu that opens. The workbench draws it in an open
+   * shadow root, which Playwright's CSS locators pierce.
+   */
+  async openContextMenu(target: Locator): Promise<Locator> {
+    await target.click({ button: 'right', timeout: this.timeoutMs });
+    const menu = this.page.locator('.context-view .monaco-menu').filter({ visible: true }).first();
+    await menu.waitFor({ state: 'visible', timeout: this.timeoutMs });
+    return menu;
+  }
+
+  /** The labels of a context menu's items, in order (separators left out). */
+  async contextMenuItems(menu: Locator): Promise<string[]> {
+    const labels = await menu.locator('.action-menu-item .action-label').allTextContents();
+    return labels.map((label) => label.trim()).filter((label) => label.length > 0);
+  }
+
+  /** A context menu's item by its exact label. */
+  contextMenuItem(menu: Locator, label: TextMatch): Locator {
+    return menu
+      .locator('.action-menu-item')
+      .filter({ has: this.page.locator('.action-label', { hasText: exactly(label) }) })
+      .first();
+  }
+
+  /** The dialog the workbench shows for a modal message (showWarningMessage with `modal: true`), when one is up. */
+  dialog(): Locator {
+    return this.page.locator('.monaco-dialog-box').filter({ visible: true }).first();
+  }
+
   /** One view of the side bar by its exact title (e.g. `Your Techniques`, not every view ending in "Techniques"). */
   viewPane(title: string): Locator {
     const header = this.page.locator('.pane-header h3.title').filter({ hasText: exactly(title) });
