@@ -31,6 +31,7 @@ import { sampleFile, sampleImages, sandboxSamples, SAMPLES_LIST_PATH, SAMPLES_PA
 import {
   fetchInput,
   isStoragePath,
+  readBody,
   SANDBOX_GCS_READONLY_BUCKET,
   SANDBOX_S3_READONLY_BUCKET,
   StorageServer,
@@ -405,7 +406,7 @@ class SandboxServer implements Sandbox {
       await this.storage.handle(request, response);
       return;
     }
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_BODY_BYTES);
     this.requests.push({
       method,
       path: rawPath,
@@ -822,30 +823,6 @@ class SandboxServer implements Sandbox {
 }
 
 // ------------------------------------------------------------------ helpers without state
-
-function readBody(request: http.IncomingMessage): Promise<Buffer | 'tooLarge'> {
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY_BYTES) {
-    return Promise.resolve('tooLarge');
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        chunks.length = 0;
-      } else if (!tooLarge) {
-        chunks.push(chunk);
-      }
-    });
-    request.on('end', () => resolve(tooLarge ? 'tooLarge' : Buffer.concat(chunks)));
-    // An aborted request leaves nobody to answer; resolving keeps the pipeline simple and the reply is dropped.
-    request.on('error', () => resolve(Buffer.alloc(0)));
-  });
-}
 
 function pathOnly(rawPath: string): string {
   const queryStart = rawPath.indexOf('?');

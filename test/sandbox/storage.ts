@@ -1574,7 +1574,8 @@ function isoSeconds(time: number): string {
 
 // ------------------------------------------------------------------ replies
 
-function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
+/** A request's body, or 'tooLarge' past `limit` bytes (the API's and the storage's one reader). */
+export function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
   const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > limit) {
     return Promise.resolve('tooLarge');
