@@ -64,9 +64,9 @@ export class TechniqueCatalog extends Disposable {
     void this.updateAddedContext();
   }
 
-  /** FLORA's documented techniques, filtered by the Techniques view's filter. */
+  /** FLORA's documented techniques by name (as a person looks for them), filtered by the Techniques view's filter. */
   documented(): CatalogEntry[] {
-    const all = DOCUMENTED_TECHNIQUES.map((technique): CatalogEntry => ({ ...technique, added: false }));
+    const all = byName();
     const needle = this.filterText.toLowerCase();
     if (!needle) return all;
     return all.filter((technique) =>
@@ -86,8 +86,7 @@ export class TechniqueCatalog extends Disposable {
 
   /** Every technique, documented and added, unfiltered: what the Run Technique picker offers. */
   all(): CatalogEntry[] {
-    const documented = DOCUMENTED_TECHNIQUES.map((technique): CatalogEntry => ({ ...technique, added: false }));
-    return [...documented, ...this.added()];
+    return [...byName(), ...this.added()];
   }
 
   /** The slugs in flora.techniques, as the user wrote them (documented ones included). */
@@ -172,4 +171,11 @@ export class TechniqueCatalog extends Disposable {
     // What Your Techniques lists: a documented slug in the setting is shown in Techniques, not there.
     await vscode.commands.executeCommand('setContext', ContextKey.hasAddedTechniques, this.added().length > 0);
   }
+}
+
+/** The documented techniques ordered by name, as a person scans a list for one ("Segment Mapper" under S). */
+function byName(): CatalogEntry[] {
+  return DOCUMENTED_TECHNIQUES.map((technique): CatalogEntry => ({ ...technique, added: false })).sort((a, b) =>
+    a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }),
+  );
 }

@@ -194,8 +194,8 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
           id: id('cost'),
           label: vscode.l10n.t('Cost: {0} credits per run', details.runCost),
           icon: 'credit-card',
-          command: { command: CommandId.runTechnique, title: vscode.l10n.t('Run'), arguments: [node] },
-          tooltip: vscode.l10n.t('Click to run {0}', labelText(details.name)),
+          // An information row: clicking it starts nothing (running costs credits; the ▷ on the technique runs it).
+          tooltip: vscode.l10n.t('What one run of {0} costs, in credits', labelText(details.name)),
         },
         { kind: 'detail', id: id('inputs'), label: vscode.l10n.t('Inputs ({0})', inputs.length), icon: 'arrow-right', children: inputs },
         { kind: 'detail', id: id('outputs'), label: vscode.l10n.t('Outputs ({0})', outputs.length), icon: 'arrow-left', children: outputs },
