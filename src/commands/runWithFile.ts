@@ -5,6 +5,9 @@
 // batch: at most flora.batch.concurrency runs are being uploaded and created at once, one failing does not
 // stop the others, and a summary says how they ended. The first run goes alone, so the upload consent (asked
 // once per target) and a refused key are met once, not once per file.
+// One piece although long: the technique choice, the shared inputs, the one confirmation and the batch
+// all work on the same list of files, and the batch's order (the first run alone) depends on what the
+// choice and the confirmation settled.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';

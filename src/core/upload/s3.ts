@@ -12,6 +12,9 @@
 //
 // Store replies are hostile text: an unreadable one (bad XML, a character that is not one) is an
 // UploadError, never an exception of the parser's.
+// One piece although long: the HEAD, the single PUT, the multipart steps and the presigned GET share one
+// signing of one target (its region, followed once when the store names another) and one running check
+// that the bytes sent are the bytes hashed; split, each step would have to re-establish both.
 import { createHash } from 'node:crypto';
 import type * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -7,43 +7,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Sandbox } from '../../sandbox/server';
 import { readSettings } from '../../../src/services/settings';
-import { floraApi, postsTo, sandboxForExtension, waitFor } from './helpers';
+import { answeringInputBox, floraApi, postsTo, sandboxForExtension, waitFor } from './helpers';
 
 /** A documented technique whose only input is text, so the only prompt is one input box. */
 const TEXT_ONLY_SLUG = 'icon-pack';
 const PROMPT = 'a calm set of weather icons';
 
 type WindowFunctions = Record<string, unknown>;
-
-/** A stand-in for the input box: on show() it takes PROMPT and accepts, as a user typing and pressing Enter. */
-function answeringInputBox(): vscode.InputBox {
-  const accept = new vscode.EventEmitter<void>();
-  const hide = new vscode.EventEmitter<void>();
-  const box = {
-    title: undefined as string | undefined,
-    prompt: undefined as string | undefined,
-    value: '',
-    validationMessage: undefined as string | undefined,
-    ignoreFocusOut: false,
-    buttons: [] as readonly vscode.QuickInputButton[],
-    onDidChangeValue: new vscode.EventEmitter<string>().event,
-    onDidTriggerButton: new vscode.EventEmitter<vscode.QuickInputButton>().event,
-    onDidAccept: accept.event,
-    onDidHide: hide.event,
-    show: () => {
-      setTimeout(() => {
-        box.value = PROMPT;
-        accept.fire();
-      }, 0);
-    },
-    hide: () => hide.fire(),
-    dispose: () => {
-      accept.dispose();
-      hide.dispose();
-    },
-  };
-  return box as unknown as vscode.InputBox;
-}
 
 describe('flora.confirmBeforeRun: only the user may switch the cost confirmation off', () => {
   let sandbox: Sandbox;
@@ -91,7 +61,7 @@ describe('flora.confirmBeforeRun: only the user may switch the cost confirmation
       // The technique picker gets the text-only technique; the confirmation (any other picker) gets Escape.
       return options?.title === 'FLORA: Run Technique' ? list.find((item) => item.slug === TEXT_ONLY_SLUG) : undefined;
     });
-    replace('createInputBox', answeringInputBox);
+    replace('createInputBox', () => answeringInputBox(() => PROMPT));
   });
 
   afterEach(async () => {

@@ -179,3 +179,45 @@ export function advanceUntil<T>(time: ManualTime, what: string, probe: () => T |
     return undefined;
   });
 }
+
+/**
+ * A stand-in for vscode.window.createInputBox: on show() it asks `answer` for the box's title and types that
+ * and presses Enter, as a user would; undefined is Escape. Every box shown is recorded in `shown`.
+ */
+export function answeringInputBox(
+  answer: (title: string) => string | undefined,
+  shown: Array<{ title: string; password: boolean }> = [],
+): vscode.InputBox {
+  const accept = new vscode.EventEmitter<void>();
+  const hide = new vscode.EventEmitter<void>();
+  const box = {
+    title: undefined as string | undefined,
+    prompt: undefined as string | undefined,
+    placeholder: undefined as string | undefined,
+    password: false,
+    value: '',
+    validationMessage: undefined as string | undefined,
+    ignoreFocusOut: false,
+    buttons: [] as readonly vscode.QuickInputButton[],
+    onDidChangeValue: new vscode.EventEmitter<string>().event,
+    onDidTriggerButton: new vscode.EventEmitter<vscode.QuickInputButton>().event,
+    onDidAccept: accept.event,
+    onDidHide: hide.event,
+    show: () => {
+      setTimeout(() => {
+        const title = box.title ?? '';
+        shown.push({ title, password: box.password });
+        const value = answer(title);
+        if (value === undefined) return hide.fire();
+        box.value = value;
+        accept.fire();
+      }, 0);
+    },
+    hide: () => hide.fire(),
+    dispose: () => {
+      accept.dispose();
+      hide.dispose();
+    },
+  };
+  return box as unknown as vscode.InputBox;
+}

@@ -20,7 +20,7 @@ import { runRecord } from '../../common/records';
 import { renderPng } from '../../sandbox/media';
 import type { Sandbox } from '../../sandbox/server';
 import { SANDBOX_S3_BUCKET, SANDBOX_S3_CREDENTIALS, SANDBOX_S3_REGION } from '../../sandbox/storage';
-import { floraApi, sandboxForExtension, waitFor } from './helpers';
+import { answeringInputBox, floraApi, sandboxForExtension, waitFor } from './helpers';
 
 type WindowFunctions = Record<string, unknown>;
 type Item = vscode.QuickPickItem & { slug?: string; run?: boolean; target?: string; choice?: string; candidate?: { slug: string } };
@@ -59,45 +59,6 @@ class FakePicker {
     this.accept.dispose();
     this.hidden.dispose();
   }
-}
-
-/** A stand-in for createInputBox's widget: on show() it types `answer(title)` and presses Enter. */
-function answeringInputBox(
-  answer: (title: string) => string | undefined,
-  shown: Array<{ title: string; password: boolean }>,
-): vscode.InputBox {
-  const accept = new vscode.EventEmitter<void>();
-  const hide = new vscode.EventEmitter<void>();
-  const box = {
-    title: undefined as string | undefined,
-    prompt: undefined as string | undefined,
-    placeholder: undefined as string | undefined,
-    password: false,
-    value: '',
-    validationMessage: undefined as string | undefined,
-    ignoreFocusOut: false,
-    buttons: [] as readonly vscode.QuickInputButton[],
-    onDidChangeValue: new vscode.EventEmitter<string>().event,
-    onDidTriggerButton: new vscode.EventEmitter<vscode.QuickInputButton>().event,
-    onDidAccept: accept.event,
-    onDidHide: hide.event,
-    show: () => {
-      setTimeout(() => {
-        const title = box.title ?? '';
-        shown.push({ title, password: box.password });
-        const value = answer(title);
-        if (value === undefined) return hide.fire();
-        box.value = value;
-        accept.fire();
-      }, 0);
-    },
-    hide: () => hide.fire(),
-    dispose: () => {
-      accept.dispose();
-      hide.dispose();
-    },
-  };
-  return box as unknown as vscode.InputBox;
 }
 
 /** The most creates the sandbox was answering at once, each answered `delayMs` after it arrived. */
