@@ -16,13 +16,21 @@
     return node;
   }
 
-  /** @param {string} label @param {string} action @param {number} index */
+  /** @param {string} label @param {string} action @param {number} [index] absent for actions on the whole run */
   function button(label, action, index) {
     const node = /** @type {HTMLButtonElement} */ (element('button', 'action', label));
     node.type = 'button';
     node.dataset.action = action;
-    node.addEventListener('click', () => vscode.postMessage({ type: action, index }));
+    node.addEventListener('click', () => vscode.postMessage(index === undefined ? { type: action } : { type: action, index }));
     return node;
+  }
+
+  /** "Saved as flora-outputs/…" and Open File, under an output the extension says was saved. @param {any} output @param {any} labels */
+  function savedLine(output, labels) {
+    const line = element('p', 'saved');
+    line.appendChild(element('span', 'saved-path', output.savedText));
+    line.appendChild(button(labels.openSaved, 'openSaved', output.index));
+    return line;
   }
 
   /** @param {any} output @param {any} labels */
@@ -33,6 +41,7 @@
     if (!output.loadable) {
       card.appendChild(element('p', 'warning', labels.notLoadable));
       card.appendChild(element('code', 'url', output.url));
+      if (output.savedPath) card.appendChild(savedLine(output, labels));
       return card;
     }
     if (output.kind === 'image') {
@@ -53,6 +62,7 @@
       card.appendChild(link);
     }
     card.appendChild(element('code', 'url', output.url));
+    if (output.savedPath) card.appendChild(savedLine(output, labels));
     const actions = element('div', 'actions');
     actions.appendChild(button(labels.copyUrl, 'copyUrl', output.index));
     actions.appendChild(button(labels.insert, 'insert', output.index));
@@ -88,6 +98,14 @@
     fact(labels.finished, run.completedAt);
     for (const input of run.inputs) fact(input.label, input.value);
     header.appendChild(facts);
+    if (run.offerSave) {
+      // One button for the run: Save to Workspace saves every output not saved yet.
+      const runActions = element('div', 'actions run-actions');
+      const save = button(labels.save, 'save');
+      save.classList.add('primary');
+      runActions.appendChild(save);
+      header.appendChild(runActions);
+    }
     app.appendChild(header);
     if (run.errorText) app.appendChild(element('p', 'error', run.errorText));
     if (run.outputs.length === 0) {

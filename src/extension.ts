@@ -10,6 +10,7 @@ import { createServices, type FloraServices } from './services/composition';
 import { Log } from './services/log';
 import { UPLOAD_SECRET } from './services/uploads';
 import { RunNotifications } from './views/notifications';
+import { OutputLinks } from './views/outputLinks';
 import { PreviewPanels } from './views/previewPanel';
 import { RunsTree } from './views/runsTree';
 import { RunsStatusBar } from './views/statusBar';
@@ -39,9 +40,14 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     windowKey: windowKey(context),
   });
   const { keys, runs, catalog, controller, coordinator, connection } = services;
-  const notifications = new RunNotifications({ runs, controller, coordinator });
+  const notifications = new RunNotifications({
+    runs,
+    controller,
+    coordinator,
+    saving: { saver: services.saver, settings: services.settings, log },
+  });
   const runsTree = new RunsTree(runs);
-  const previews = new PreviewPanels(context.extensionUri, runs, connection, log);
+  const previews = new PreviewPanels(context.extensionUri, runs, connection, log, services.settings);
 
   let lastTextEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
@@ -53,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree }),
     previews,
     new RunsStatusBar(runs),
+    new OutputLinks({ runs, index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),
     watchWalkthrough(controller),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;

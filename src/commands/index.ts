@@ -11,6 +11,8 @@ import { registerCommand, type CommandHandler } from './register';
 import { resumeRun, stopFollowing } from './resumeRun';
 import { runAgain, runTechnique } from './runTechnique';
 import { runTechniqueWithFile } from './runWithFile';
+import { openOutputFolder, openSavedOutput } from './savedFiles';
+import { saveOutputsToWorkspace, saveOutputUrl, saveOutputUrlsInFile, saveOutputUrlsInWorkspace } from './saveOutputs';
 import {
   addTechnique,
   clearTechniqueFilter,
@@ -30,14 +32,15 @@ export interface CommandServices {
 }
 
 export function registerAllCommands({ services, log, previews, lastTextEditor }: CommandServices): vscode.Disposable[] {
-  const { keys, runs, connection, catalog, controller, settings, uploads } = services;
+  const { keys, runs, connection, catalog, controller, settings, uploads, saver, outputs } = services;
   const runContext = { controller, catalog, connection, settings, runs, keys, uploads, log, lastTextEditor };
   const uploadContext = {
     uploads,
     current: () => settings.current.upload,
     writeUserSetting: (name: string, value: string) => settings.updateUserSetting(name, value),
   };
-  const outputContext = { connection, settings, runs, previews, log, lastTextEditor };
+  const outputContext = { connection, settings, runs, previews, log, lastTextEditor, saver };
+  const saveContext = { runs, saver, index: outputs, connection, log };
   const techniqueContext = { catalog };
   const keyContext = { keys, connection, log };
   const handlers: Record<CommandId, CommandHandler> = {
@@ -61,6 +64,12 @@ export function registerAllCommands({ services, log, previews, lastTextEditor }:
     [CommandId.insertOutputUrl]: (argument) => insertOutputUrl(outputContext, argument),
     [CommandId.copyOutputUrl]: (argument) => copyOutputUrl(outputContext, argument),
     [CommandId.downloadOutput]: (argument) => downloadOutput(outputContext, argument),
+    [CommandId.saveOutputsToWorkspace]: (argument) => saveOutputsToWorkspace(saveContext, argument),
+    [CommandId.saveOutputUrl]: (argument) => saveOutputUrl(saveContext, argument),
+    [CommandId.saveOutputUrlsInFile]: (argument) => saveOutputUrlsInFile(saveContext, argument),
+    [CommandId.saveOutputUrlsInWorkspace]: (argument) => saveOutputUrlsInWorkspace(saveContext, argument),
+    [CommandId.openSavedOutput]: (argument) => openSavedOutput(saveContext, argument),
+    [CommandId.openOutputFolder]: () => openOutputFolder(saveContext),
     [CommandId.clearFinishedRuns]: () => clearFinishedRuns(outputContext),
     [CommandId.resumeRun]: (argument) => resumeRun({ controller, runs }, argument),
     [CommandId.stopFollowing]: (argument) => stopFollowing({ controller, runs }, argument),

@@ -6,16 +6,19 @@ import { notifyInformation } from '../common/notify';
 import { ContextKey } from '../common/contextKeys';
 import { FloraUsageError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
-import { resolveOutputFolder } from '../core/outputFolder';
+import { formatSavedPathForLanguage, relativeOutputPath } from '../core/outputPaths';
+import { timeStamp } from '../core/provenance';
 import { safeOutputUrl } from '../core/outputUrl';
 import { isFinished, type RunRecord } from '../core/runs';
 import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
+import type { OutputSaver } from '../services/outputSaver';
 import { ExtensionError, l10nText } from '../services/userText';
 import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
+import { chooseFolder, realDocumentPath } from './saveOutputs';
 
 export interface OutputCommandContext {
   connection: FloraConnection;
@@ -24,6 +27,7 @@ export interface OutputCommandContext {
   previews: PreviewPanels;
   log: Log;
   lastTextEditor: () => vscode.TextEditor | undefined;
+  saver: OutputSaver;
 }
 
 export interface OutputReference {
@@ -32,6 +36,8 @@ export interface OutputReference {
   /** The run it belongs to, when known (for alt text and file names). */
   record?: RunRecord;
   index?: number;
+  /** How Insert writes it, when the user picked: the saved file's path or the URL. */
+  form?: 'path' | 'url';
 }
 
 /** A run from a tree node, a runId or our local id. */
@@ -47,6 +53,13 @@ export function resolveRun(runs: RunsStore, argument: unknown): RunRecord | unde
 }
 
 function resolveOutput(runs: RunsStore, argument: unknown): OutputReference | undefined {
+  if (typeof argument === 'string') {
+    // A runId (or our local id): the run's first output.
+    const record = runs.findByRunId(argument) ?? runs.get(argument);
+    const output = record?.outputs?.[0];
+    if (!record || !output) throw new FloraUsageError(l10nText('There is no run {0} with outputs in the history.', argument));
+    return { url: output.url, type: output.type, record, index: 0 };
+  }
   if (isOutputNode(argument)) {
     return { url: argument.output.url, type: argument.output.type, record: runs.get(argument.localId), index: argument.index };
   }
@@ -74,10 +87,28 @@ interface OutputPickItem extends vscode.QuickPickItem {
   output: OutputReference;
 }
 
-async function pickOutput(runs: RunsStore, title: string): Promise<OutputReference | undefined> {
+async function pickOutput(runs: RunsStore, title: string, forms?: { pathFirst: boolean }): Promise<OutputReference | undefined> {
   const items: OutputPickItem[] = [];
   for (const record of runs.all()) {
     (record.outputs ?? []).forEach((output, index) => {
+      const saved = forms ? [...(record.savedOutputs ?? [])].reverse().find((entry) => entry.index === index) : undefined;
+      if (saved && forms) {
+        // Both forms of a saved output, the chosen default first: the path lasts, the URL does not.
+        const name = labelText(record.techniqueName);
+        const pathItem: OutputPickItem = {
+          label: vscode.l10n.t('$(file-media) {0} · saved file', name),
+          description: labelText(vscode.workspace.asRelativePath(saved.file)),
+          output: { url: output.url, type: output.type, record, index, form: 'path' },
+        };
+        const urlItem: OutputPickItem = {
+          label: vscode.l10n.t('$(link) {0} · URL', name),
+          description: vscode.l10n.t('not permanent'),
+          detail: labelText(output.url),
+          output: { url: output.url, type: output.type, record, index, form: 'url' },
+        };
+        items.push(...(forms.pathFirst ? [pathItem, urlItem] : [urlItem, pathItem]));
+        return;
+      }
       items.push({
         // Names, ids, types and URLs are FLORA's: inert labels.
         label: output.outputId
@@ -115,22 +146,42 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
   return true;
 }
 
-/** Inserts the output at every cursor of the editor, formatted for its language; returns the text inserted. */
+/**
+ * Inserts the output at every cursor of the editor, formatted for its language; returns the text inserted.
+ * A saved output goes in as its file's path relative to the document (flora.insertPathWhenSaved), unless the
+ * user picked the URL.
+ */
 export async function insertOutputUrl(context: OutputCommandContext, argument?: unknown): Promise<string | undefined> {
+  const pathFirst = context.settings.current.insertPathWhenSaved;
   const output =
     resolveOutput(context.runs, argument) ??
-    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output URL')) : undefined);
+    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output'), { pathFirst }) : undefined);
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
     throw new FloraUsageError(l10nText('Open a file to insert the output URL into, then try again.'));
   }
+  const document = remembered.document;
+  const wantsPath = output.form === 'path' || (output.form === undefined && pathFirst);
+  const savedFile =
+    wantsPath && output.record && output.index !== undefined ? await context.saver.savedFile(output.record, output.index) : undefined;
+  const relative =
+    savedFile && document.uri.scheme === 'file'
+      ? relativeOutputPath(await realDocumentPath(document.uri), savedFile, document.languageId)
+      : undefined;
   // Formatted first: a URL the check refuses throws here, before the document or the focus changes.
-  const text = formatOutputForLanguage(
-    remembered.document.languageId,
-    { url: output.url, type: output.type, alt: output.record?.techniqueName },
-    { format: context.settings.current.insertFormat, extraOrigins: context.connection.extraOrigins() },
-  );
+  const text =
+    relative !== undefined
+      ? formatSavedPathForLanguage(
+          document.languageId,
+          { path: relative, type: output.type, alt: output.record?.techniqueName },
+          { format: context.settings.current.insertFormat },
+        )
+      : formatOutputForLanguage(
+          document.languageId,
+          { url: output.url, type: output.type, alt: output.record?.techniqueName },
+          { format: context.settings.current.insertFormat, extraOrigins: context.connection.extraOrigins() },
+        );
   // The preview or a picker may have focus: bring the editor back before editing it.
   const editor =
     vscode.window.activeTextEditor?.document === remembered.document
@@ -158,9 +209,9 @@ export async function copyOutputUrl(context: OutputCommandContext, argument?: un
 }
 
 /**
- * Saves an output into flora.outputFolder and returns the new file's URI. The checks (URL and redirects,
- * addresses, name, size) are core/download.ts's, the folder's core/outputFolder.ts's; this only picks the
- * folder and tells the user.
+ * Saves an output into flora.outputFolder and returns the new file's URI. An output of a run in the history
+ * is saved like Save Outputs to Workspace saves it (its name, its provenance beside it); the checks (URL and
+ * redirects, addresses, name, size) are core/download.ts's, the folder's core/outputFolder.ts's.
  */
 export async function downloadOutput(context: OutputCommandContext, argument?: unknown): Promise<vscode.Uri | undefined> {
   const output =
@@ -172,24 +223,33 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkDownloadUrl } = require('../core/download') as typeof import('../core/download');
   checkDownloadUrl(output.url, context.connection.extraOrigins());
-  const folder = await targetFolder(context);
+  const folder = await chooseFolder(context, vscode.window.activeTextEditor?.document.uri);
   if (folder === undefined) return undefined;
-  const stem = output.record
-    ? `${output.record.slug}-${output.record.runId ?? output.record.localId.slice(-8)}-${(output.index ?? 0) + 1}`
-    : path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '');
+  const { record, index } = output;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading FLORA output…'), cancellable: true },
     async (_progress, token) => {
       const controller = new AbortController();
       const cancellation = token.onCancellationRequested(() => controller.abort());
       try {
-        const saved = await context.connection.fetchOutput(output.url, { folder, stem }, controller.signal);
-        const target = vscode.Uri.file(saved.file);
-        context.log.info(
-          `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
-        );
+        let file: string;
+        if (record && index !== undefined && record.outputs?.[index]?.url === output.url) {
+          const [saved] = await context.saver.save(record, folder, { indexes: [index], signal: controller.signal });
+          if (!saved) throw new ExtensionError(l10nText('The output was not saved.'));
+          file = saved.file;
+        } else {
+          const stem = `flora-${timeStamp(Date.now())}-${path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '')}`;
+          const saved = await context.connection.fetchOutput(output.url, { folder, stem }, controller.signal);
+          context.log.info(
+            `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
+          );
+          file = saved.file;
+        }
+        const target = vscode.Uri.file(file);
+        const reveal = vscode.l10n.t('Reveal in Explorer');
         const open = vscode.l10n.t('Open');
-        void notifyInformation(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), open).then((choice) => {
+        void notifyInformation(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), reveal, open).then((choice) => {
+          if (choice === reveal) void vscode.commands.executeCommand('revealInExplorer', target);
           if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
         });
         return target;
@@ -198,26 +258,6 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
       }
     },
   );
-}
-
-/**
- * The folder to save into, as a real path: flora.outputFolder resolved by core (inside the first workspace
- * folder unless the user's own settings name an absolute one), or, with neither, a folder the user picks.
- */
-async function targetFolder(context: OutputCommandContext): Promise<string | undefined> {
-  const workspace = vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
-  const resolved = await resolveOutputFolder(context.settings.current.outputFolder, workspace?.uri.fsPath);
-  if (resolved !== undefined) return resolved;
-  const picked = await vscode.window.showOpenDialog({
-    title: vscode.l10n.t('Save FLORA output'),
-    openLabel: vscode.l10n.t('Save Here'),
-    canSelectFolders: true,
-    canSelectFiles: false,
-    canSelectMany: false,
-  });
-  const chosen = picked?.[0];
-  // The user picked it themselves: any folder of theirs is fine, resolved to its real path like the others.
-  return chosen ? resolveOutputFolder({ value: chosen.fsPath, fromUser: true }, undefined) : undefined;
 }
 
 export async function clearFinishedRuns(context: OutputCommandContext): Promise<number> {

@@ -277,7 +277,7 @@ export async function downloadToFolder(request: DownloadRequest): Promise<Downlo
   let temporary: string | undefined;
   try {
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new DownloadRefusedError('status', message('downloadHttpStatus', response.statusCode));
+      throw new DownloadRefusedError('status', message('downloadHttpStatus', response.statusCode), response.statusCode);
     }
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);

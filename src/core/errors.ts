@@ -193,6 +193,8 @@ export class DownloadRefusedError extends FloraError {
   constructor(
     readonly reason: DownloadRefusal,
     text: Message,
+    /** The HTTP status, for a refusal by status: 404 and 410 say the output is gone for good. */
+    readonly status?: number,
   ) {
     super(text);
     this.name = 'DownloadRefusedError';

@@ -7,10 +7,10 @@ import { oneLine } from './text';
 
 export type InsertFormat = 'auto' | 'plain';
 
-const MARKDOWN = new Set(['markdown', 'mdx']);
-const HTML_LIKE = new Set(['html', 'vue', 'svelte', 'astro', 'php', 'handlebars', 'razor', 'erb']);
-const JSX = new Set(['javascriptreact', 'typescriptreact']);
-const CSS_LIKE = new Set(['css', 'scss', 'less', 'sass', 'stylus', 'postcss']);
+export const MARKDOWN = new Set(['markdown', 'mdx']);
+export const HTML_LIKE = new Set(['html', 'vue', 'svelte', 'astro', 'php', 'handlebars', 'razor', 'erb']);
+export const JSX = new Set(['javascriptreact', 'typescriptreact']);
+export const CSS_LIKE = new Set(['css', 'scss', 'less', 'sass', 'stylus', 'postcss']);
 
 /** Long enough for any real technique name; a name longer than this is someone's payload, not a label. */
 export const MAX_ALT_LENGTH = 120;
@@ -84,7 +84,7 @@ export function cleanAltText(name: string | undefined): string {
  * Svelte, Astro and JSX and `{{ }}` in Vue and Handlebars; `@` starts Razor code. Their numeric entities
  * read back as the same characters in every one of these languages.
  */
-function escapeMarkup(text: string): string {
+export function escapeMarkup(text: string): string {
   return text.replace(/[&"'<>{}@]/g, (character) => MARKUP_ENTITIES[character] ?? character);
 }
 
@@ -103,7 +103,7 @@ const MARKUP_ENTITIES: Readonly<Record<string, string>> = {
  * CommonMark lets any ASCII punctuation be backslash-escaped, so escaping all of it leaves no emphasis,
  * link, entity, HTML or (in MDX) `{expression}` or `<Component>` syntax in the text.
  */
-function escapeMarkdownText(text: string): string {
+export function escapeMarkdownText(text: string): string {
   return text.replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
@@ -116,6 +116,6 @@ function escapeMarkdownUrl(url: string): string {
 }
 
 /** The safe URL has none of these, but a CSS string would end or break at any of them. */
-function escapeCssString(url: string): string {
+export function escapeCssString(url: string): string {
   return url.replace(/["\\]/g, '\\$&').replace(/[\n\r\f]/g, (character) => `\\${character.charCodeAt(0).toString(16)} `);
 }

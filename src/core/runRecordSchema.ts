@@ -185,6 +185,23 @@ const OPTIONAL_FIELDS = {
       (value.index as number) < (value.size as number),
     'expected { id, index, size }',
   ),
+  savedOutputs: (value, _record, problems) => {
+    if (!Array.isArray(value)) {
+      problems.push(`expected an array, got ${describeValue(value)}; dropped`);
+      return undefined;
+    }
+    const kept = (value as unknown[]).filter(
+      (entry) =>
+        isObject(entry) &&
+        Number.isInteger(entry.index) &&
+        (entry.index as number) >= 0 &&
+        isUrl(entry.file) &&
+        isUrl(entry.provenance) &&
+        isTimestamp(entry.at),
+    );
+    if (kept.length !== value.length) problems.push(`${value.length - kept.length} unreadable entries dropped`);
+    return kept.slice(0, RUN_RECORD_LIMITS.maxOutputs);
+  },
   origin: keepIf(isName, 'expected a non-empty string'),
   acknowledged: keepIf((value) => typeof value === 'boolean', 'expected true or false'),
   createdAt: keepIf(isTimestamp, 'expected a time'),

@@ -30,6 +30,17 @@ export interface RunBatch {
   size: number;
 }
 
+/** One output saved into a folder: which output, the file, and the run's provenance file beside it. */
+export interface SavedOutput {
+  index: number;
+  /** Absolute path of the saved file. */
+  file: string;
+  /** Absolute path of the provenance JSON written beside it. */
+  provenance: string;
+  /** Local clock, ms. */
+  at: number;
+}
+
 export interface RunRecord {
   /** Our own id, stable from the first moment; also the idempotency key sent to FLORA. */
   localId: string;
@@ -73,6 +84,8 @@ export interface RunRecord {
   replyNotes?: string[];
   /** The batch the run belongs to (one run per file, started together): its id, this run's place, its size. */
   batch?: RunBatch;
+  /** Where this run's outputs were saved (a run saved into two workspaces has entries for both). */
+  savedOutputs?: SavedOutput[];
   /** The window that started the run; it tells the user when the run finishes. */
   origin?: string;
   /** The user has seen (dismissed or acted on) the notification that the run finished. */

@@ -10,10 +10,13 @@ import type { PollerTimers } from '../core/poller';
 import { FloraConnection } from './floraConnection';
 import { KeyStore } from './keyStore';
 import type { Log } from './log';
+import { OutputIndex } from './outputIndex';
+import { OutputSaver } from './outputSaver';
 import { RunController, type FollowingBounds } from './runController';
 import { RunsStore } from './runsStore';
 import { Settings } from './settings';
 import { TechniqueCatalog } from './techniqueCatalog';
+import { Thumbnails } from './thumbnails';
 import { Uploads, type ConsentPrompt } from './uploads';
 import { WindowCoordinator } from './windowCoordinator';
 
@@ -48,6 +51,10 @@ export interface FloraServices extends vscode.Disposable {
   readonly uploads: Uploads;
   readonly coordinator: WindowCoordinator;
   readonly controller: RunController;
+  /** Saving outputs into the workspace, the URLs and saved files known from the history, hover thumbnails. */
+  readonly saver: OutputSaver;
+  readonly outputs: OutputIndex;
+  readonly thumbnails: Thumbnails;
   /** Starts the lease loop: this window polls when it holds the lease (then follows every unfinished run). */
   start(): void;
 }
@@ -92,9 +99,24 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     now: options.now,
     timers: options.timers,
   });
+  const saver = new OutputSaver({ runs, connection, settings, log, now: options.now });
+  const outputs = new OutputIndex(runs, connection);
+  const thumbnails = new Thumbnails(connection, log, path.join(options.storageFolder, 'thumbnails'));
   const historyLimit = settings.onDidChange((current) => runs.setMaxHistory(current.maxHistory));
   // Disposed in the reverse order of their making: nothing is used after it is gone.
-  const parts: vscode.Disposable[] = [settings, keys, runs, connection, catalog, uploads, coordinator, controller, historyLimit];
+  const parts: vscode.Disposable[] = [
+    settings,
+    keys,
+    runs,
+    connection,
+    catalog,
+    uploads,
+    coordinator,
+    controller,
+    saver,
+    outputs,
+    historyLimit,
+  ];
   return {
     settings,
     keys,
@@ -104,6 +126,9 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     uploads,
     coordinator,
     controller,
+    saver,
+    outputs,
+    thumbnails,
     start: () => coordinator.start(),
     dispose: () => {
       for (const part of parts.reverse()) part.dispose();

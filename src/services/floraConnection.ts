@@ -115,7 +115,12 @@ export class FloraConnection extends Disposable {
    * private and local addresses (the sandbox's origin excepted) and is closed afterwards; proxy-aware like
    * the API's. Outputs are public URLs: no Authorization header is ever sent with them.
    */
-  async fetchOutput(url: string, target: { folder: string; stem: string }, signal: AbortSignal): Promise<DownloadResult> {
+  async fetchOutput(
+    url: string,
+    target: { folder: string; stem: string },
+    signal: AbortSignal,
+    options: { maxBytes?: number } = {},
+  ): Promise<DownloadResult> {
     const { createDownloadDispatcher } = loadDispatcherModule();
     // Required on first use, like the dispatcher: activating the extension does not load the download code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -123,7 +128,15 @@ export class FloraConnection extends Disposable {
     const allowedOrigins = this.extraOrigins();
     const dispatcher = createDownloadDispatcher({ proxyUrl: this.options.proxyUrl, allowedOrigins });
     try {
-      return await downloadToFolder({ url, dispatcher, allowedOrigins, folder: target.folder, stem: target.stem, signal });
+      return await downloadToFolder({
+        url,
+        dispatcher,
+        allowedOrigins,
+        folder: target.folder,
+        stem: target.stem,
+        signal,
+        maxBytes: options.maxBytes,
+      });
     } finally {
       void dispatcher.destroy().catch(() => undefined);
     }

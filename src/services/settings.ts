@@ -26,6 +26,10 @@ export interface FloraSettings {
   confirmBeforeRun: boolean;
   insertFormat: InsertFormat;
   outputFolder: OutputFolderSetting;
+  /** Whether a completed run's outputs are saved into the workspace: offered (ask), at once (always) or never. */
+  saveOutputs: 'ask' | 'always' | 'never';
+  /** Insert the saved file's path (relative to the document) rather than the URL, once an output is saved. */
+  insertPathWhenSaved: boolean;
   maxHistory: number;
   upload: UploadSettings;
   /** How many runs of a batch are in flight at once. */
@@ -58,6 +62,8 @@ export function readSettings(): FloraSettings {
     confirmBeforeRun: readConfirmBeforeRun(configuration),
     insertFormat: configuration.get<string>('insertFormat', 'auto') === 'plain' ? 'plain' : 'auto',
     outputFolder: readOutputFolder(configuration),
+    saveOutputs: readSaveOutputs(configuration.get<unknown>('saveOutputs', 'ask')),
+    insertPathWhenSaved: configuration.get<unknown>('insertPathWhenSaved', true) !== false,
     maxHistory: Number.isFinite(history) ? Math.min(10_000, Math.max(10, Math.round(history))) : 200,
     upload: readUpload(configuration),
     // How many runs (and charges) a batch starts at once: the user's own value, like every spending setting.
@@ -97,6 +103,10 @@ function readUpload(configuration: vscode.WorkspaceConfiguration): UploadSetting
     endpoint: endpoint.length > 0 ? endpoint.replace(/\/+$/, '') : undefined,
     urlLifetimeHours: clampInteger(own<unknown>('upload.urlLifetimeHours', 24), 1, 168, 24),
   };
+}
+
+function readSaveOutputs(value: unknown): FloraSettings['saveOutputs'] {
+  return value === 'always' || value === 'never' ? value : 'ask';
 }
 
 function clampInteger(value: unknown, min: number, max: number, fallback: number): number {

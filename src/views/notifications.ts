@@ -7,7 +7,10 @@ import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
 import { Disposable } from '../common/lifecycle';
 import { notifyError, notifyInformation, notifyWarning } from '../common/notify';
-import { isLive, type RunRecord } from '../core/runs';
+import { isLive, type RunRecord, type SavedOutput } from '../core/runs';
+import type { Log } from '../services/log';
+import type { OutputSaver } from '../services/outputSaver';
+import type { Settings } from '../services/settings';
 import { describeError, runErrorText } from '../services/userText';
 import type { RunController } from '../services/runController';
 import type { RunsStore } from '../services/runsStore';
@@ -19,7 +22,8 @@ const RENOTIFY_WINDOW_MS = 10 * 60_000;
 
 /** How the notices are shown: VS Code's notifications; tests that simulate windows record them instead. */
 export interface RunNoticePresenter {
-  finished(record: RunRecord): Promise<void>;
+  /** `saved`: the files flora.saveOutputs = always saved; `offerSave`: whether to offer Save to Workspace. */
+  finished(record: RunRecord, outcome?: { saved?: readonly SavedOutput[]; offerSave?: boolean }): Promise<void>;
   stopped(record: RunRecord): Promise<void>;
 }
 
@@ -31,6 +35,8 @@ export interface RunNotificationsOptions {
   coordinator: Pick<WindowCoordinator, 'windowId' | 'isPolling' | 'isWindowAlive'>;
   presenter?: RunNoticePresenter;
   now?: () => number;
+  /** With flora.saveOutputs = always, the announcing window saves a completed run's outputs first. */
+  saving?: { saver: Pick<OutputSaver, 'save' | 'folderFor'>; settings: Pick<Settings, 'current'>; log: Pick<Log, 'warn'> };
 }
 
 export class RunNotifications extends Disposable {
@@ -77,10 +83,32 @@ export class RunNotifications extends Disposable {
   }
 
   private announceFinished(record: RunRecord): void {
-    // A run FLORA never created was already reported by the command that tried to create it; the runs of
-    // a batch are announced together, by the batch's summary, not one notification each.
-    if (!record.runId || record.batch) return;
-    void this.presenter.finished(record).then(() => this.options.runs.update(record.localId, { acknowledged: true }, { durable: true }));
+    // A run FLORA never created was already reported by the command that tried to create it.
+    if (!record.runId) return;
+    void this.saveAndAnnounce(record);
+  }
+
+  private async saveAndAnnounce(record: RunRecord): Promise<void> {
+    const saving = this.options.saving;
+    const mode = saving?.settings.current.saveOutputs ?? 'never';
+    let saved: readonly SavedOutput[] | undefined;
+    if (saving && mode === 'always' && record.status === 'completed' && (record.outputs?.length ?? 0) > 0 && !record.savedOutputs?.length) {
+      try {
+        const folder = await saving.saver.folderFor();
+        if (folder !== undefined) saved = await saving.saver.save(record, folder);
+        else saving.log.warn(`Not saving the outputs of ${record.runId ?? record.localId}: no workspace folder to save them in.`);
+      } catch (error) {
+        // The run and its URLs are kept whatever happened; the notification still offers the save.
+        saving.log.warn(
+          `Saving the outputs of ${record.runId ?? record.localId} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    // The runs of a batch are announced together, by the batch's summary, not one notification each.
+    if (record.batch) return;
+    const offerSave = mode !== 'never' && saved === undefined && !record.savedOutputs?.length;
+    await this.presenter.finished(this.options.runs.get(record.localId) ?? record, { saved, offerSave });
+    await this.options.runs.update(record.localId, { acknowledged: true }, { durable: true });
   }
 
   private async onAuthProblem(error: unknown): Promise<void> {
@@ -97,18 +125,22 @@ export class RunNotifications extends Disposable {
   }
 }
 
-async function notifyFinished(record: RunRecord): Promise<void> {
+async function notifyFinished(record: RunRecord, outcome: { saved?: readonly SavedOutput[]; offerSave?: boolean } = {}): Promise<void> {
   const argument = uiArgument({ kind: 'run', localId: record.localId });
   if (record.status === 'completed') {
     const openPreview = vscode.l10n.t('Open Preview');
-    const insert = vscode.l10n.t('Insert URL');
+    const insert = outcome.saved?.length ? vscode.l10n.t('Insert') : vscode.l10n.t('Insert URL');
+    const save = vscode.l10n.t('Save to Workspace');
     const message =
       record.chargedCost !== undefined
         ? vscode.l10n.t('FLORA: {0} completed ({1} credits).', record.techniqueName, record.chargedCost)
         : vscode.l10n.t('FLORA: {0} completed.', record.techniqueName);
-    const choice = await notifyInformation(message, openPreview, insert);
+    const [first] = outcome.saved ?? [];
+    const text = first ? vscode.l10n.t('{0} Saved to {1}.', message, vscode.workspace.asRelativePath(first.file)) : message;
+    const choice = await notifyInformation(text, openPreview, insert, ...(outcome.offerSave ? [save] : []));
     if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
     if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, argument);
+    if (choice === save) await vscode.commands.executeCommand(CommandId.saveOutputsToWorkspace, argument);
     return;
   }
   const runAgain = vscode.l10n.t('Run Again');

@@ -14,8 +14,9 @@ import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
 import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
 import { runErrorText } from '../services/userText';
-import type { RunsStore } from '../services/runsStore';
-import { statusLabel } from './runsTree';
+import type { ConnectionState, RunsStore } from '../services/runsStore';
+import type { FloraSettings, Settings } from '../services/settings';
+import { savedOutputOf, savedPathText, statusLabel } from './runsTree';
 
 export interface PreviewOutput {
   index: number;
@@ -27,6 +28,10 @@ export interface PreviewOutput {
   url: string;
   /** False for URLs the page must not load or link (javascript:, data:, http: off the sandbox…). */
   loadable: boolean;
+  /** Where the output was saved, relative to the workspace; empty when it was not saved. */
+  savedPath: string;
+  /** "Saved as flora-outputs/…", or empty. */
+  savedText: string;
 }
 
 export interface PreviewModel {
@@ -46,6 +51,8 @@ export interface PreviewModel {
   outputs: PreviewOutput[];
   /** The run's error as one line: code and message. */
   errorText: string;
+  /** Whether the page offers Save to Workspace: the run completed, an output is not saved, flora.saveOutputs is not "never". */
+  offerSave: boolean;
   /** The page's own words, translated here: the page has no access to vscode.l10n. */
   labels: PreviewLabels;
 }
@@ -63,6 +70,8 @@ export interface PreviewLabels {
   insert: string;
   download: string;
   openExternal: string;
+  openSaved: string;
+  save: string;
 }
 
 export type ExtensionToPreviewMessage = { type: 'run'; run: PreviewModel } | { type: 'gone'; text: string };
@@ -71,7 +80,16 @@ export type PreviewToExtensionMessage =
   | { type: 'copyUrl'; index: number }
   | { type: 'insert'; index: number }
   | { type: 'download'; index: number }
-  | { type: 'openExternal'; index: number };
+  | { type: 'openExternal'; index: number }
+  | { type: 'openSaved'; index: number }
+  | { type: 'save' };
+
+/** What the model is made from besides the record. */
+export interface PreviewSources {
+  connection: Pick<FloraConnection, 'extraOrigins'>;
+  runs: { connectionOf(localId: string): ConnectionState | undefined };
+  saveOutputs: FloraSettings['saveOutputs'];
+}
 
 interface PreviewState {
   localId: string;
@@ -85,6 +103,8 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     private readonly runs: RunsStore,
     private readonly connection: Pick<FloraConnection, 'extraOrigins'>,
     private readonly log: Log,
+    /** flora.saveOutputs decides whether the page offers Save to Workspace; without it, as by default ("ask"). */
+    private readonly settings?: Pick<Settings, 'current' | 'onDidChange'>,
   ) {
     super();
     this.register(vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, this));
@@ -94,6 +114,14 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
         else for (const localId of this.panels.keys()) this.refresh(localId);
       }),
     );
+    if (settings) {
+      // Turning flora.saveOutputs to "never" takes the Save button away from open previews, and back.
+      this.register(
+        settings.onDidChange(() => {
+          for (const localId of this.panels.keys()) this.refresh(localId);
+        }),
+      );
+    }
     this.register({
       dispose: () => {
         for (const { panel } of [...this.panels.values()]) panel.dispose();
@@ -217,49 +245,11 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   }
 
   model(record: RunRecord): PreviewModel {
-    const extra = this.connection.extraOrigins();
-    const cost = record.chargedCost ?? record.runCost;
-    return {
-      localId: record.localId,
-      techniqueName: record.techniqueName,
-      slug: record.slug,
-      runId: record.runId ?? '',
-      status: record.status,
-      statusText: statusLabel(record, this.runs.connectionOf(record.localId)),
-      progress: record.progress,
-      progressText: vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }),
-      cost:
-        cost === undefined
-          ? ''
-          : record.chargedCost !== undefined
-            ? vscode.l10n.t('{0} credits charged', cost)
-            : vscode.l10n.t('{0} credits', cost),
-      startedAt: new Date(record.createdAt ?? record.startedLocallyAt).toLocaleString(),
-      completedAt: record.completedAt ? new Date(record.completedAt).toLocaleString() : '',
-      inputs: record.inputs.map((input) => ({
-        id: input.id,
-        label: vscode.l10n.t('Input {0}', input.id),
-        type: input.type,
-        // A local file shows where it came from; the URL it was uploaded to is what FLORA read.
-        value: input.localPath ? vscode.l10n.t('{0} (uploaded from this machine)', input.localPath) : input.value,
-      })),
-      outputs: (record.outputs ?? []).map((output, index) => ({
-        index,
-        title: vscode.l10n.t({
-          message: '{0} · {1}',
-          args: [output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type],
-          comment: 'output id (or "Output 2") · output type as FLORA names it, e.g. imageUrl',
-        }),
-        outputId: output.outputId ?? '',
-        type: output.type,
-        kind: outputKind(output.type),
-        url: output.url,
-        // The page loads exactly what the CSP allows.
-        loadable: loadableOrigin(output.url, extra) !== undefined,
-      })),
-      errorText: runErrorText(record),
-      labels: previewLabels(),
-    };
+    return previewModel(record, {
+      connection: this.connection,
+      runs: this.runs,
+      saveOutputs: this.settings?.current.saveOutputs ?? 'ask',
+    });
   }
 
   private async onMessage(localId: string, message: unknown): Promise<void> {
@@ -271,9 +261,19 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       await entry.panel.webview.postMessage({ type: 'run', run: this.model(record) } satisfies ExtensionToPreviewMessage);
       return;
     }
+    if (message.type === 'save') {
+      // Only what the page offers: a completed run with an output not saved, unless flora.saveOutputs is "never".
+      if (!this.model(record).offerSave) return;
+      await this.runCommand(message.type, CommandId.saveOutputsToWorkspace, uiArgument({ kind: 'run', localId }));
+      return;
+    }
     // The page names an output by index; the URL always comes from the store, never from the page.
     const output = record.outputs?.[message.index];
     if (!output) return;
+    if (message.type === 'openSaved') {
+      await this.runCommand(message.type, CommandId.openSavedOutput, uiArgument({ localId, index: message.index }));
+      return;
+    }
     const argument = uiArgument({ url: output.url, type: output.type, localId, index: message.index });
     try {
       switch (message.type) {
@@ -298,6 +298,14 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       this.log.error(`Preview action ${message.type} failed: ${String(error)}`);
     }
   }
+
+  private async runCommand(action: PreviewToExtensionMessage['type'], command: string, argument: object): Promise<void> {
+    try {
+      await vscode.commands.executeCommand(command, argument);
+    } catch (error) {
+      this.log.error(`Preview action ${action} failed: ${String(error)}`);
+    }
+  }
 }
 
 /**
@@ -306,6 +314,66 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
  */
 function loadableOrigin(url: string, extraOrigins: readonly string[]): string | undefined {
   return isLoadableUrl(url, extraOrigins) ? new URL(url).origin : undefined;
+}
+
+/**
+ * The page's model of a run: everything it shows, as text. Apart from PreviewPanels so the host tests can
+ * read it: a second PreviewPanels cannot register its serializer beside the extension's.
+ */
+export function previewModel(record: RunRecord, sources: PreviewSources): PreviewModel {
+  const extra = sources.connection.extraOrigins();
+  const cost = record.chargedCost ?? record.runCost;
+  return {
+    localId: record.localId,
+    techniqueName: record.techniqueName,
+    slug: record.slug,
+    runId: record.runId ?? '',
+    status: record.status,
+    statusText: statusLabel(record, sources.runs.connectionOf(record.localId)),
+    progress: record.progress,
+    progressText: vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }),
+    cost:
+      cost === undefined
+        ? ''
+        : record.chargedCost !== undefined
+          ? vscode.l10n.t('{0} credits charged', cost)
+          : vscode.l10n.t('{0} credits', cost),
+    startedAt: new Date(record.createdAt ?? record.startedLocallyAt).toLocaleString(),
+    completedAt: record.completedAt ? new Date(record.completedAt).toLocaleString() : '',
+    inputs: record.inputs.map((input) => ({
+      id: input.id,
+      label: vscode.l10n.t('Input {0}', input.id),
+      type: input.type,
+      // A local file shows where it came from; the URL it was uploaded to is what FLORA read.
+      value: input.localPath ? vscode.l10n.t('{0} (uploaded from this machine)', input.localPath) : input.value,
+    })),
+    outputs: (record.outputs ?? []).map((output, index) => {
+      const saved = savedOutputOf(record, index);
+      const savedPath = saved ? savedPathText(saved) : '';
+      return {
+        index,
+        title: vscode.l10n.t({
+          message: '{0} · {1}',
+          args: [output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type],
+          comment: 'output id (or "Output 2") · output type as FLORA names it, e.g. imageUrl',
+        }),
+        outputId: output.outputId ?? '',
+        type: output.type,
+        kind: outputKind(output.type),
+        url: output.url,
+        // The page loads exactly what the CSP allows.
+        loadable: loadableOrigin(output.url, extra) !== undefined,
+        savedPath,
+        savedText: saved ? vscode.l10n.t('Saved as {0}', savedPath) : '',
+      };
+    }),
+    errorText: runErrorText(record),
+    offerSave:
+      record.status === 'completed' &&
+      sources.saveOutputs !== 'never' &&
+      (record.outputs ?? []).some((_output, index) => savedOutputOf(record, index) === undefined),
+    labels: previewLabels(),
+  };
 }
 
 /** Made once: the display language cannot change without restarting the extension host. */
@@ -325,6 +393,8 @@ function previewLabels(): PreviewLabels {
     insert: vscode.l10n.t('Insert into Editor'),
     download: vscode.l10n.t('Download'),
     openExternal: vscode.l10n.t('Open in Browser'),
+    openSaved: vscode.l10n.t('Open File'),
+    save: vscode.l10n.t('Save to Workspace'),
   });
 }
 
@@ -336,9 +406,13 @@ function escapeHtml(text: string): string {
 function isPreviewMessage(value: unknown): value is PreviewToExtensionMessage {
   if (typeof value !== 'object' || value === null) return false;
   const message = value as { type?: unknown; index?: unknown };
-  if (message.type === 'ready') return true;
+  if (message.type === 'ready' || message.type === 'save') return true;
   return (
-    (message.type === 'copyUrl' || message.type === 'insert' || message.type === 'download' || message.type === 'openExternal') &&
+    (message.type === 'copyUrl' ||
+      message.type === 'insert' ||
+      message.type === 'download' ||
+      message.type === 'openExternal' ||
+      message.type === 'openSaved') &&
     typeof message.index === 'number' &&
     Number.isInteger(message.index) &&
     message.index >= 0

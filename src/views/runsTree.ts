@@ -1,12 +1,13 @@
 // The Runs view: every run in the store, newest first, expanding to its outputs; the runs of a batch (one
 // per file, started together) under one group, where the batch's newest run would be. It only displays
 // the store.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
-import { isLive, outputKind, type RunRecord } from '../core/runs';
+import { isLive, outputKind, type RunRecord, type SavedOutput } from '../core/runs';
 import type { RunOutput } from '../core/runReplies';
 import { runErrorText } from '../services/userText';
 import type { ConnectionState, RunsStore } from '../services/runsStore';
@@ -240,16 +241,42 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
     vscode.TreeItemCollapsibleState.None,
   );
   item.id = `run:${record.localId}:output:${node.index}`;
-  item.description = outputKindLabel(kind);
-  item.tooltip = labelText(node.output.url);
+  const saved = savedOutputOf(record, node.index);
+  const where = saved ? savedPathText(saved) : undefined;
+  item.description = where === undefined ? outputKindLabel(kind) : vscode.l10n.t('saved · {0}', where);
+  item.tooltip =
+    where === undefined ? labelText(node.output.url) : `${vscode.l10n.t('Saved to {0}', where)}\n${labelText(node.output.url)}`;
   item.iconPath = new vscode.ThemeIcon(kind === 'image' ? 'file-media' : kind === 'video' ? 'device-camera-video' : 'file');
-  item.contextValue = `output;${node.output.type};`;
+  // "output;imageUrl;" or, once saved, "output;imageUrl;saved;" (Open Saved File).
+  item.contextValue = `output;${node.output.type};${saved ? 'saved;' : ''}`;
   item.command = {
     command: CommandId.openPreview,
     title: vscode.l10n.t('Open Preview'),
     arguments: [uiArgument({ kind: 'run', localId: record.localId })],
   };
   return item;
+}
+
+/**
+ * Where an output was last saved, as the record says (the newest entry for that output). The file may have
+ * been moved since; opening it says so.
+ */
+export function savedOutputOf(record: RunRecord, index: number): SavedOutput | undefined {
+  let latest: SavedOutput | undefined;
+  for (const entry of record.savedOutputs ?? []) {
+    if (entry.index === index && (latest === undefined || entry.at >= latest.at)) latest = entry;
+  }
+  return latest;
+}
+
+/** The saved file as the user knows it: relative to the workspace when inside it, made inert for a label. */
+export function savedPathText(saved: SavedOutput): string {
+  return relativePathText(saved.file);
+}
+
+function relativePathText(file: string): string {
+  // Prefixed with the folder's name only when the workspace has several folders.
+  return labelText(vscode.workspace.asRelativePath(vscode.Uri.file(file)));
 }
 
 function outputKindLabel(kind: ReturnType<typeof outputKind>): string {
@@ -324,6 +351,17 @@ function runTooltip(record: RunRecord, connection: ConnectionState | undefined):
   if (record.replyNotes && record.replyNotes.length > 0) {
     line(vscode.l10n.t('FLORA replied with fields that could not be used:'));
     for (const note of record.replyNotes) line(note);
+  }
+  const outputs = record.outputs?.length ?? 0;
+  if (outputs > 0) {
+    const saved = record.outputs?.map((_output, index) => savedOutputOf(record, index)).filter((entry) => entry !== undefined) ?? [];
+    const [first] = saved;
+    const folders = new Set(saved.map((entry) => path.dirname(entry.file)));
+    if (first && outputs === 1) line(vscode.l10n.t('Saved to {0}', savedPathText(first)));
+    else if (first && saved.length === outputs && folders.size === 1) {
+      line(vscode.l10n.t('All {0} outputs saved in {1}', outputs, relativePathText(path.dirname(first.file))));
+    } else if (saved.length === outputs) line(vscode.l10n.t('All {0} outputs saved', outputs));
+    else if (saved.length > 0) line(vscode.l10n.t('{0} of {1} outputs saved', saved.length, outputs));
   }
   for (const input of record.inputs) {
     // A local file is shown as the user knows it; FLORA was sent the URL it was uploaded to.

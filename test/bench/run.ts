@@ -2,7 +2,7 @@
 // responsiveness in one run on this machine, next to the baselines, prints one table and writes
 // test-results/bench.json. Nothing here asserts: the table says whether each goal was met.
 //
-// Environment: FLORA_BENCH_ONLY=size,polling,editor (a subset; `activation` alone runs only the editor's
+// Environment: FLORA_BENCH_ONLY=size,polling,editor,outputs (a subset; `activation` alone runs only the editor's
 // activation windows), FLORA_BENCH_USE_REPOSITORY=1 (load this
 // checkout's dist/ in the editor instead of the packaged .vsix), FLORA_EXTENSION_DEVELOPMENT_PATH (another
 // extension folder, see test/harness/paths.ts).
@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { artifactsDirectory, extensionDevelopmentPath } from '../harness/paths';
 import { measureEditor, type EditorResults, type SessionRecord } from './editor';
+import { addOutputsRows, measureOutputs } from './outputs';
 import {
   measureConnections,
   measureDetection,
@@ -40,7 +41,7 @@ function log(message: string): void {
   console.log(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)}s] ${message}`);
 }
 
-const only = new Set((process.env.FLORA_BENCH_ONLY ?? 'size,polling,editor').split(',').map((part) => part.trim()));
+const only = new Set((process.env.FLORA_BENCH_ONLY ?? 'size,polling,editor,outputs').split(',').map((part) => part.trim()));
 
 function contributionText(bundle: BundleFigures): string {
   return bundle.contributions
@@ -461,6 +462,12 @@ async function main(): Promise<void> {
       );
       addConnectionRows(report, connections, summaries);
       addSchedulerRows(report, scheduler);
+    }
+
+    if (only.has('outputs')) {
+      const outputs = await measureOutputs(log);
+      report.details.outputs = outputs;
+      addOutputsRows(report, outputs);
     }
 
     if (only.has('editor') || only.has('activation')) {

@@ -17,6 +17,8 @@ code_server_version=4.139.1
 # libkrb5-dev: code-server's kerberos module falls back to a node-gyp build that needs the GSSAPI headers.
 packages=()
 dpkg -s libkrb5-dev >/dev/null 2>&1 || packages+=(libkrb5-dev)
+# git: Save Output URLs in Workspace asks git which files .gitignore leaves out, and its host test checks that.
+command -v git >/dev/null 2>&1 || packages+=(git)
 if $with_browser && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

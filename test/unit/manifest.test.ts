@@ -146,7 +146,7 @@ describe('manifest ↔ code', () => {
       .capabilities?.untrustedWorkspaces;
     assert.equal(trust?.supported, 'limited');
     const restricted = Array.isArray(trust?.restrictedConfigurations) ? trust.restrictedConfigurations : [];
-    for (const name of ['flora.baseUrl', 'flora.outputFolder', 'flora.confirmBeforeRun', 'flora.maxHistory']) {
+    for (const name of ['flora.baseUrl', 'flora.outputFolder', 'flora.confirmBeforeRun', 'flora.maxHistory', 'flora.saveOutputs']) {
       assert.ok(restricted.includes(name), `${name} is not in capabilities.untrustedWorkspaces.restrictedConfigurations`);
       assert.ok(declaredSettings.includes(name), `${name} is restricted but not declared`);
     }

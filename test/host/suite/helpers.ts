@@ -145,6 +145,7 @@ export async function activateOver(
     controller: services.controller,
     coordinator: services.coordinator,
     now: options.time?.clock,
+    saving: { saver: services.saver, settings: services.settings, log },
     presenter: {
       finished: async (record) => void notices.finished.push(record),
       stopped: async (record) => void notices.stopped.push(record),

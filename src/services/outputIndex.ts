@@ -1,0 +1,68 @@
+// Which output URLs and saved files the extension knows, and from which run: what the diagnostics, the quick
+// fixes, the hovers and Insert look up. Built from the runs store on first use after a change, not on every
+// keystroke: a document with 500 URLs asks 500 times per scan.
+import * as path from 'node:path';
+import { Disposable } from '../common/lifecycle';
+import { isFloraOutputHost } from '../core/outputLinks';
+import { checkOutputUrl } from '../core/outputUrl';
+import type { RunRecord } from '../core/runs';
+import type { FloraConnection } from './floraConnection';
+import type { RunsStore } from './runsStore';
+
+export interface KnownOutput {
+  record: RunRecord;
+  index: number;
+}
+
+export class OutputIndex extends Disposable {
+  private urls: Map<string, KnownOutput> | undefined;
+  private files: Map<string, KnownOutput> | undefined;
+
+  constructor(
+    private readonly runs: RunsStore,
+    private readonly connection: Pick<FloraConnection, 'extraOrigins'>,
+  ) {
+    super();
+    this.register(
+      runs.onDidChange(() => {
+        this.urls = undefined;
+        this.files = undefined;
+      }),
+    );
+  }
+
+  /** The run an output URL came from: the URL as FLORA sent it, or as Insert and Copy wrote it. */
+  byUrl(url: string): KnownOutput | undefined {
+    return this.build().urls.get(url);
+  }
+
+  /** The run a saved file came from (an absolute path). */
+  bySavedFile(file: string): KnownOutput | undefined {
+    return this.build().files.get(path.resolve(file));
+  }
+
+  /** Whether a URL in a document is a FLORA output: one from the history, or one on FLORA's output hosts. */
+  isOutputUrl(url: string): boolean {
+    return this.build().urls.has(url) || isFloraOutputHost(url);
+  }
+
+  private build(): { urls: Map<string, KnownOutput>; files: Map<string, KnownOutput> } {
+    if (this.urls && this.files) return { urls: this.urls, files: this.files };
+    const urls = new Map<string, KnownOutput>();
+    const files = new Map<string, KnownOutput>();
+    const extraOrigins = this.connection.extraOrigins();
+    // Oldest first, so a URL two runs share (Run Again on a cached result) names the newest run.
+    for (const record of this.runs.all().reverse()) {
+      (record.outputs ?? []).forEach((output, index) => {
+        const known = { record, index };
+        urls.set(output.url, known);
+        const written = checkOutputUrl(output.url, extraOrigins).url;
+        if (written !== undefined) urls.set(written, known);
+      });
+      for (const saved of record.savedOutputs ?? []) files.set(path.resolve(saved.file), { record, index: saved.index });
+    }
+    this.urls = urls;
+    this.files = files;
+    return { urls, files };
+  }
+}

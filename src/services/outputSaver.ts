@@ -1,0 +1,204 @@
+// Saving a run's outputs into the workspace: each output downloaded once (core/download.ts's rules) under
+// `<technique>-<yyyymmdd-hhmmss>-<short runId>[-n].<ext>`, the run's provenance JSON beside them, and the
+// record told where they went, so the views, Insert and the hovers find the files again. It also remembers
+// which output URLs no longer answer (404 or 410), for the diagnostics to say so.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Disposable } from '../common/lifecycle';
+import { DownloadRefusedError, FloraUsageError } from '../core/errors';
+import { resolveOutputFolder } from '../core/outputFolder';
+import { buildProvenance, outputFileStem, PROVENANCE_SUFFIX, readProvenance, runFileStem, serializeProvenance } from '../core/provenance';
+import { readRegularFile } from '../core/regularFile';
+import type { RunRecord, SavedOutput } from '../core/runs';
+import type { FloraConnection } from './floraConnection';
+import type { Log } from './log';
+import type { RunsStore } from './runsStore';
+import type { Settings } from './settings';
+import { l10nText } from './userText';
+
+/** Provenance files are small; one larger than this is not ours. */
+const MAX_PROVENANCE_BYTES = 1024 * 1024;
+
+export interface OutputSaverOptions {
+  runs: RunsStore;
+  connection: Pick<FloraConnection, 'fetchOutput'>;
+  settings: Settings;
+  log: Log;
+  now?: () => number;
+}
+
+export interface SaveRequest {
+  /** Output indexes to save; all of the run's outputs when absent. */
+  indexes?: readonly number[];
+  signal?: AbortSignal;
+}
+
+export class OutputSaver extends Disposable {
+  /** One save per run at a time: a second Save while the first downloads waits for it, downloading nothing twice. */
+  private readonly inFlight = new Map<string, Promise<SavedOutput[]>>();
+  private readonly gone = new Set<string>();
+  private readonly goneChanged = this.register(new vscode.EventEmitter<string>());
+  /** Fires with an output URL that answered 404 or 410. */
+  readonly onDidFindGoneUrl = this.goneChanged.event;
+
+  constructor(private readonly options: OutputSaverOptions) {
+    super();
+  }
+
+  /** Whether the URL answered 404 or 410 when it was last fetched in this window. */
+  isGone(url: string): boolean {
+    return this.gone.has(url);
+  }
+
+  /**
+   * The folder a save goes to, as a real path: flora.outputFolder in the workspace folder holding `near`
+   * (a document), else in the first workspace folder on disk. Undefined when there is none and the user's
+   * own settings name no absolute folder: the caller asks the user.
+   */
+  async folderFor(near?: vscode.Uri): Promise<string | undefined> {
+    const containing = near ? vscode.workspace.getWorkspaceFolder(near) : undefined;
+    const workspace =
+      containing?.uri.scheme === 'file' ? containing : vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file');
+    return resolveOutputFolder(this.options.settings.current.outputFolder, workspace?.uri.fsPath);
+  }
+
+  /** The saved file of an output, when it was saved and the file is still there. */
+  async savedFile(record: RunRecord, index: number, folder?: string): Promise<string | undefined> {
+    const entries = (record.savedOutputs ?? []).filter(
+      (entry) => entry.index === index && (folder === undefined || path.dirname(entry.file) === folder),
+    );
+    for (const entry of entries.reverse()) {
+      if (await isRegularFile(entry.file)) return entry.file;
+    }
+    return undefined;
+  }
+
+  /** Every saved output of the run whose file is still there, newest save first. */
+  async savedFiles(record: RunRecord): Promise<SavedOutput[]> {
+    const present: SavedOutput[] = [];
+    for (const entry of [...(record.savedOutputs ?? [])].reverse()) {
+      if (await isRegularFile(entry.file)) present.push(entry);
+    }
+    return present;
+  }
+
+  /**
+   * Saves a completed run's outputs into `folder` (from folderFor, or one the user picked) and returns them,
+   * in output order. An output already saved there, whose file is still there, is not downloaded again.
+   */
+  save(record: RunRecord, folder: string, request: SaveRequest = {}): Promise<SavedOutput[]> {
+    const key = `${record.localId}\u0000${folder}\u0000${(request.indexes ?? []).join(',')}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const saving = this.saveNow(record, folder, request).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, saving);
+    return saving;
+  }
+
+  private async saveNow(record: RunRecord, folder: string, request: SaveRequest): Promise<SavedOutput[]> {
+    const outputs = record.outputs ?? [];
+    if (record.status !== 'completed' || outputs.length === 0) {
+      throw new FloraUsageError(l10nText('{0} has no outputs to save yet.', record.techniqueName));
+    }
+    const indexes = request.indexes ?? outputs.map((_output, index) => index);
+    const files = new Map<number, string>();
+    // Outputs saved before (into this folder) keep their files; the provenance names them too.
+    for (const entry of record.savedOutputs ?? []) {
+      if (path.dirname(entry.file) === folder && (await isRegularFile(entry.file))) files.set(entry.index, entry.file);
+    }
+    const added: number[] = [];
+    for (const index of indexes) {
+      const output = outputs[index];
+      if (!output) throw new FloraUsageError(l10nText('{0} has no output {1}.', record.techniqueName, index + 1));
+      if (files.has(index)) continue;
+      try {
+        const saved = await this.options.connection.fetchOutput(
+          output.url,
+          { folder, stem: outputFileStem(record, index, outputs.length) },
+          request.signal ?? new AbortController().signal,
+        );
+        files.set(index, saved.file);
+        added.push(index);
+        this.options.log.info(
+          `Saved output ${index + 1} of run ${record.runId ?? record.localId} to ${saved.file} (${saved.bytes} bytes).`,
+        );
+      } catch (error) {
+        if (error instanceof DownloadRefusedError && (error.status === 404 || error.status === 410) && !this.gone.has(output.url)) {
+          this.gone.add(output.url);
+          this.goneChanged.fire(output.url);
+        }
+        // What was saved before the failure is recorded: those downloads are the user's, not to be repeated.
+        if (added.length > 0) await this.record(record, folder, files);
+        throw error;
+      }
+    }
+    const provenance = await this.record(record, folder, files);
+    return indexes.map((index) => ({ index, file: files.get(index) ?? '', provenance, at: this.now() }));
+  }
+
+  /** Writes the provenance file and tells the record where the files are; returns the provenance file. */
+  private async record(record: RunRecord, folder: string, files: ReadonlyMap<number, string>): Promise<string> {
+    const current = this.options.runs.get(record.localId) ?? record;
+    const provenance = await this.writeProvenance(current, folder, files);
+    const at = this.now();
+    const others = (current.savedOutputs ?? []).filter((entry) => !(files.has(entry.index) && path.dirname(entry.file) === folder));
+    const entries: SavedOutput[] = [...files].map(([index, file]) => ({ index, file, provenance, at }));
+    await this.options.runs.update(
+      current.localId,
+      { savedOutputs: [...others, ...entries].sort((a, b) => a.at - b.at) },
+      { durable: true },
+    );
+    return provenance;
+  }
+
+  /**
+   * `<run stem>.flora.json` beside the files: ours when it names the same run (rewritten, to list every
+   * saved output), otherwise a free name; written to a temporary file first, so a reader never sees half.
+   */
+  private async writeProvenance(record: RunRecord, folder: string, files: ReadonlyMap<number, string>): Promise<string> {
+    const text = serializeProvenance(
+      buildProvenance(record, { folder, files, localFile: (localPath) => localFileOf(localPath), savedAt: this.now() }),
+    );
+    const stem = runFileStem(record);
+    for (let attempt = 1; attempt <= 100; attempt++) {
+      const candidate = path.join(folder, `${stem}${attempt === 1 ? '' : `-${attempt}`}${PROVENANCE_SUFFIX}`);
+      const existing = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
+      if (existing.kind === 'refused') continue;
+      if (existing.kind === 'text') {
+        const reading = readProvenance(existing.text);
+        if (!('provenance' in reading) || reading.provenance.runId !== (record.runId ?? '')) continue;
+      }
+      const temporary = path.join(folder, `.${stem}.${randomBytes(6).toString('hex')}.part`);
+      await fs.writeFile(temporary, text, { flag: 'wx' });
+      await fs.rename(temporary, candidate);
+      return candidate;
+    }
+    throw new FloraUsageError(l10nText('No free name for the provenance of {0} in {1}.', record.techniqueName, folder));
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
+
+/** A local input's absolute path: workspace-relative paths are resolved in the workspace folders, in order. */
+function localFileOf(localPath: string): string | undefined {
+  if (path.isAbsolute(localPath)) return localPath;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const [first] = folders;
+  if (first === undefined) return undefined;
+  // With several folders, asRelativePath wrote "<folder name>/<path>".
+  const [head, ...rest] = localPath.split('/');
+  const named = folders.length > 1 ? folders.find((folder) => folder.name === head) : undefined;
+  return named ? path.join(named.uri.fsPath, ...rest) : path.join(first.uri.fsPath, localPath);
+}
+
+async function isRegularFile(file: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
