@@ -18,7 +18,7 @@ import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
-import { chooseFolder, realDocumentPath } from './saveOutputs';
+import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './saveOutputs';
 
 export interface OutputCommandContext {
   connection: FloraConnection;
@@ -226,38 +226,24 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
   const folder = await chooseFolder(context, vscode.window.activeTextEditor?.document.uri);
   if (folder === undefined) return undefined;
   const { record, index } = output;
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading FLORA output…'), cancellable: true },
-    async (_progress, token) => {
-      const controller = new AbortController();
-      const cancellation = token.onCancellationRequested(() => controller.abort());
-      try {
-        let file: string;
-        if (record && index !== undefined && record.outputs?.[index]?.url === output.url) {
-          const [saved] = await context.saver.save(record, folder, { indexes: [index], signal: controller.signal });
-          if (!saved) throw new ExtensionError(l10nText('The output was not saved.'));
-          file = saved.file;
-        } else {
-          const stem = `flora-${timeStamp(Date.now())}-${path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '')}`;
-          const saved = await context.connection.fetchOutput(output.url, { folder, stem }, controller.signal);
-          context.log.info(
-            `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
-          );
-          file = saved.file;
-        }
-        const target = vscode.Uri.file(file);
-        const reveal = vscode.l10n.t('Reveal in Explorer');
-        const open = vscode.l10n.t('Open');
-        void notifyInformation(vscode.l10n.t('Saved {0}', vscode.workspace.asRelativePath(target)), reveal, open).then((choice) => {
-          if (choice === reveal) void vscode.commands.executeCommand('revealInExplorer', target);
-          if (choice === open) void vscode.commands.executeCommand('vscode.open', target);
-        });
-        return target;
-      } finally {
-        cancellation.dispose();
-      }
-    },
-  );
+  return withSaveProgress(async (signal) => {
+    let file: string;
+    if (record && index !== undefined && record.outputs?.[index]?.url === output.url) {
+      const [saved] = await context.saver.save(record, folder, { indexes: [index], signal });
+      if (!saved) throw new ExtensionError(l10nText('The output was not saved.'));
+      file = saved.file;
+    } else {
+      const stem = `flora-${timeStamp(Date.now())}-${path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '')}`;
+      const saved = await context.connection.fetchOutput(output.url, { folder, stem }, signal);
+      context.log.info(
+        `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
+      );
+      file = saved.file;
+    }
+    const target = vscode.Uri.file(file);
+    announceSaved([target]);
+    return target;
+  }, vscode.l10n.t('Downloading FLORA output…'));
 }
 
 export async function clearFinishedRuns(context: OutputCommandContext): Promise<number> {

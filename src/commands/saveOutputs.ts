@@ -264,9 +264,13 @@ export async function chooseFolder(context: Pick<SaveCommandContext, 'saver'>, n
   return resolveOutputFolder({ value: chosen.fsPath, fromUser: true }, undefined);
 }
 
-function withSaveProgress<T>(task: (signal: AbortSignal) => Promise<T>): Thenable<T> {
+/** A cancellable notification while outputs download; Cancel aborts the downloads (nothing half-written stays). */
+export function withSaveProgress<T>(
+  task: (signal: AbortSignal) => Promise<T>,
+  title = vscode.l10n.t('Saving FLORA outputs…'),
+): Thenable<T> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Saving FLORA outputs…'), cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
     async (_progress, token) => {
       const controller = new AbortController();
       const cancellation = token.onCancellationRequested(() => controller.abort());
@@ -280,7 +284,7 @@ function withSaveProgress<T>(task: (signal: AbortSignal) => Promise<T>): Thenabl
 }
 
 /** "Saved 2 files to flora-outputs", with the two things one does next. */
-function announceSaved(files: readonly vscode.Uri[]): void {
+export function announceSaved(files: readonly vscode.Uri[]): void {
   const [first] = files;
   if (!first) return;
   const reveal = vscode.l10n.t('Reveal in Explorer');

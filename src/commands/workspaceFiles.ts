@@ -32,7 +32,8 @@ export async function workspaceTextFiles(visit: (uri: vscode.Uri, text: string) 
     while (next < candidates.length) {
       const uri = candidates[next++];
       if (!uri) continue;
-      const text = await readText(uri.fsPath);
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      const text = folder ? await readText(uri.fsPath, folder.uri.fsPath) : undefined;
       if (text !== undefined) visit(uri, text);
     }
   };
@@ -96,11 +97,18 @@ function gitFiles(folder: string): Promise<Set<string> | undefined> {
   });
 }
 
-/** The file as UTF-8 text, or undefined for one too large, unreadable, or binary (a NUL in its start). */
-async function readText(file: string): Promise<string | undefined> {
+/**
+ * The file as UTF-8 text, or undefined for one too large, unreadable, or binary (a NUL in its start), and
+ * for a symbolic link or a file reached through one out of the workspace folder: the edit would change a
+ * file outside it.
+ */
+async function readText(file: string, workspaceFolder: string): Promise<string | undefined> {
   try {
-    const stats = await fs.stat(file);
+    const stats = await fs.lstat(file);
     if (!stats.isFile() || stats.size > MAX_TEXT_BYTES) return undefined;
+    // A linked folder on the way could lead out as well: the real path must stay in the workspace folder.
+    const relative = path.relative(await fs.realpath(workspaceFolder), await fs.realpath(file));
+    if (relative.split(path.sep)[0] === '..' || path.isAbsolute(relative)) return undefined;
     const buffer = await fs.readFile(file);
     if (buffer.subarray(0, 8192).includes(0)) return undefined;
     return buffer.toString('utf8');

@@ -103,32 +103,11 @@ export function createServices(options: FloraServicesOptions): FloraServices {
   const outputs = new OutputIndex(runs, connection);
   const thumbnails = new Thumbnails(connection, log, path.join(options.storageFolder, 'thumbnails'));
   const historyLimit = settings.onDidChange((current) => runs.setMaxHistory(current.maxHistory));
-  // Disposed in the reverse order of their making: nothing is used after it is gone.
-  const parts: vscode.Disposable[] = [
-    settings,
-    keys,
-    runs,
-    connection,
-    catalog,
-    uploads,
-    coordinator,
-    controller,
-    saver,
-    outputs,
-    historyLimit,
-  ];
+  const models = { settings, keys, runs, connection, catalog, uploads, coordinator, controller, saver, outputs, thumbnails };
+  // Disposed in the reverse order of their making (the object's order): nothing is used after it is gone.
+  const parts: vscode.Disposable[] = [...Object.values(models).filter((model) => 'dispose' in model), historyLimit];
   return {
-    settings,
-    keys,
-    runs,
-    connection,
-    catalog,
-    uploads,
-    coordinator,
-    controller,
-    saver,
-    outputs,
-    thumbnails,
+    ...models,
     start: () => coordinator.start(),
     dispose: () => {
       for (const part of parts.reverse()) part.dispose();

@@ -15,6 +15,21 @@ interface RenderedLine {
   textContent: string | null;
 }
 
+/** The parts of the DOM editorTextPoint uses, in the browser. */
+interface RenderedText {
+  textContent: string | null;
+}
+interface RenderedLines {
+  ownerDocument: {
+    createTreeWalker(root: RenderedLines, whatToShow: number): { nextNode(): RenderedText | null };
+    createRange(): {
+      setStart(node: RenderedText, offset: number): void;
+      setEnd(node: RenderedText, offset: number): void;
+      getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+    };
+  };
+}
+
 export interface WorkbenchOptions {
   /** Timeout for each ordinary wait; default 30 s. */
   timeoutMs?: number;
@@ -342,6 +357,48 @@ export class Workbench {
         .map((line) => line.text.replace(/\u00a0/g, ' '))
         .join('\n'),
     );
+  }
+
+  /**
+   * Where `text` is drawn in the active text editor, as page coordinates for the mouse: the centre of its
+   * first occurrence on screen. `text` must lie within one token (Monaco draws each token as its own span).
+   */
+  async editorTextPoint(text: string): Promise<{ x: number; y: number }> {
+    const viewLines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+    await viewLines.waitFor({ state: 'visible', timeout: this.timeoutMs });
+    // Typed structurally: the test tsconfig has no DOM library. 4 is NodeFilter.SHOW_TEXT.
+    const point = await viewLines.evaluate((element: RenderedLines, needle: string) => {
+      const document = element.ownerDocument;
+      const walker = document.createTreeWalker(element, 4);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        // Monaco renders spaces as no-break spaces.
+        const at = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + needle.length);
+        const box = range.getBoundingClientRect();
+        return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+      }
+      return undefined;
+    }, text);
+    if (!point) throw new Error(`${JSON.stringify(text)} is not drawn in one token of the editor; it shows:\n${await this.editorText()}`);
+    return point;
+  }
+
+  /** The editor's content hover (what a text position shows under the mouse), when one is up. */
+  editorHover(): Locator {
+    return this.page.locator('.monaco-resizable-hover .monaco-hover').filter({ visible: true }).first();
+  }
+
+  /** The code action menu (Ctrl+. or the lightbulb), when it is up. */
+  codeActionMenu(): Locator {
+    return this.page.locator('.action-widget').filter({ visible: true }).first();
+  }
+
+  /** A code action menu's entry by its title (a substring for strings: a row also shows its keybinding). */
+  codeAction(menu: Locator, title: TextMatch): Locator {
+    return menu.locator('.monaco-list-row').filter({ hasText: title }).first();
   }
 
   /** Saves a PNG of the page to `test-results/screenshots/<name>.png` and returns its path. */

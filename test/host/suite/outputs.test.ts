@@ -9,6 +9,7 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PublicRunRecord } from '../../../src/core/runs';
@@ -273,6 +274,10 @@ describe('outputs that last', function () {
       fs.mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
       fs.writeFileSync(path.join(root, relative), text);
     }
+    // A link in the workspace to a file outside it: the edit must not reach through it.
+    const outside = path.join(os.tmpdir(), `flora-outside-${process.pid}-${Date.now()}.md`);
+    fs.writeFileSync(outside, `![x](${url})\n`);
+    fs.symlinkSync(outside, path.join(root, 'pages/linked.md'));
     await vscode.workspace.getConfiguration('files').update('exclude', { '**/excluded': true }, vscode.ConfigurationTarget.Workspace);
     try {
       const downloadsBefore = sandbox.requests.filter((request) => request.path.startsWith('/media/')).length;
@@ -293,6 +298,7 @@ describe('outputs that last', function () {
       );
       assert.strictEqual(fs.readFileSync(path.join(root, 'ignored/b.md'), 'utf8'), files['ignored/b.md'], 'git-ignored file untouched');
       assert.strictEqual(fs.readFileSync(path.join(root, 'excluded/c.md'), 'utf8'), files['excluded/c.md'], 'excluded file untouched');
+      assert.strictEqual(fs.readFileSync(outside, 'utf8'), `![x](${url})\n`, 'the file outside, behind a link, untouched');
       // Undo from the edited file takes the whole edit back.
       await vscode.window.showTextDocument(page);
       await vscode.commands.executeCommand('undo');
@@ -301,6 +307,7 @@ describe('outputs that last', function () {
       await vscode.workspace.getConfiguration('files').update('exclude', undefined, vscode.ConfigurationTarget.Workspace);
       for (const folder of ['pages', 'ignored', 'excluded', '.git']) fs.rmSync(path.join(root, folder), { recursive: true, force: true });
       fs.rmSync(path.join(root, '.gitignore'), { force: true });
+      fs.rmSync(outside, { force: true });
     }
   });
 

@@ -14,6 +14,7 @@ import { cleanAltText, formatOutputForLanguage, MAX_ALT_LENGTH, type InsertableO
 import { englishText } from '../../../src/core/messages';
 import { checkOutputUrl, safeOutputUrl } from '../../../src/core/outputUrl';
 import { isLoadableUrl } from '../../../src/core/runs';
+import { HOSTILE_PIECES } from './hostilePieces';
 
 const IMAGE = { url: 'https://ik.imagekit.io/flora/shot.png', type: 'imageUrl', alt: 'Studio Shot' };
 const VIDEO = { url: 'https://ik.imagekit.io/flora/clip.mp4', type: 'videoUrl' };
@@ -29,61 +30,7 @@ const ALL_LANGUAGES = [...MARKDOWN_LANGUAGES, ...HTML_LANGUAGES, ...JSX_LANGUAGE
 
 const PROPERTY_RUNS = { seed: 20261201, numRuns: 300 };
 
-/** Characters and strings that end or open something in one of the target languages. */
-const HOSTILE = [
-  '\n',
-  '\t',
-  '\r',
-  '\f',
-  '\u0000',
-  '\u2028',
-  '\u202e',
-  '\u00a0',
-  ' ',
-  ')',
-  '(',
-  '"',
-  "'",
-  '<',
-  '>',
-  '{',
-  '}',
-  '@',
-  '\\',
-  '](',
-  '*/',
-  '/*',
-  '</style>',
-  '[',
-  ']',
-  '|',
-  '^',
-  '`',
-  '#',
-  '?',
-  '&',
-  '&amp;',
-  '&#123;',
-  '%',
-  '%zz',
-  '%2e%2e/',
-  '/../',
-  '*',
-  '_',
-  '~',
-  '!',
-  '$',
-  ';',
-  '#{x}',
-  '@{x}',
-  '{{x}}',
-  '<script>',
-  '@(x)',
-  '$(x)',
-  '<%= x %>',
-  '<?php',
-  '[Open](command:x)',
-];
+const HOSTILE = HOSTILE_PIECES;
 
 /** Full unicode mixed with the hostile alphabet. */
 const hostileText = (maxLength: number): fc.Arbitrary<string> =>

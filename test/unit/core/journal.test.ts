@@ -290,6 +290,15 @@ describe('core/journal with files it did not write', () => {
       'stopped-garbage': { status: 'running', stopped: 'yes' },
       'reply-notes': { replyNotes: ['kept', 3, 'also kept'] },
       'create-failing-since': { status: 'creating', runId: undefined, createFailingSince: -5 },
+      'saved-outputs': {
+        savedOutputs: [
+          { index: 0, file: '/w/flora-outputs/a.png', provenance: '/w/flora-outputs/a.flora.json', at: 5 },
+          { index: -1, file: '/w/x.png', provenance: '/w/x.flora.json', at: 5 },
+          { index: 0, file: 7, provenance: '/w/x.flora.json', at: 5 },
+          'junk',
+        ],
+      },
+      'saved-outputs-string': { savedOutputs: 'x' },
     };
     for (const [localId, change] of Object.entries(damaged))
       writeEntry(directory, `${localId}.json`, { ...paid, localId, idempotencyKey: localId, ...change });
@@ -327,6 +336,12 @@ describe('core/journal with files it did not write', () => {
     for (const field of ['completedAt', 'createdAt', 'startedAt']) assert.equal(get('times')[field], undefined, field);
     for (const field of ['acknowledged', 'origin']) assert.equal(get('flags')[field], undefined, field);
     assert.equal(get('poll-url').pollUrl, undefined);
+    assert.deepEqual(
+      get('saved-outputs').savedOutputs,
+      [{ index: 0, file: '/w/flora-outputs/a.png', provenance: '/w/flora-outputs/a.flora.json', at: 5 }],
+      'the usable saved outputs kept, the others dropped',
+    );
+    assert.equal(get('saved-outputs-string').savedOutputs, undefined);
     assert.ok((get('huge-text').errorMessage as string).length <= 65_536);
     assert.ok((get('huge-text').techniqueName as string).length <= 65_536);
     assert.equal(get('progress-range').progress, 100);

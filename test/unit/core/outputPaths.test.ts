@@ -15,6 +15,7 @@ import ts from 'typescript';
 
 import { cleanAltText } from '../../../src/core/insertFormat';
 import { formatSavedPathForLanguage, relativeOutputPath, type SavedOutput } from '../../../src/core/outputPaths';
+import { HOSTILE_PIECES } from './hostilePieces';
 
 const MARKDOWN_LANGUAGES = ['markdown', 'mdx'];
 const HTML_LANGUAGES = ['html', 'vue', 'svelte', 'astro', 'php', 'handlebars', 'razor', 'erb'];
@@ -27,69 +28,7 @@ const BUNDLED_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'types
 
 const PROPERTY_RUNS = { seed: 20261201, numRuns: 300 };
 
-/** As in insertFormat.test.ts: characters and strings that end or open something in one of the languages. */
-const HOSTILE = [
-  '\n',
-  '\t',
-  '\r',
-  '\f',
-  '\u0000',
-  '\u2028',
-  '\u202e',
-  '\u00a0',
-  ' ',
-  ')',
-  '(',
-  '"',
-  "'",
-  '<',
-  '>',
-  '{',
-  '}',
-  '@',
-  '\\',
-  '](',
-  '*/',
-  '/*',
-  '</style>',
-  '[',
-  ']',
-  '|',
-  '^',
-  '`',
-  '#',
-  '?',
-  '&',
-  '&amp;',
-  '&#123;',
-  '%',
-  '%zz',
-  '%20',
-  '%2e%2e',
-  '..',
-  '.',
-  '~',
-  '*',
-  '_',
-  '!',
-  '$',
-  ';',
-  ':',
-  'javascript:',
-  '#{x}',
-  '@{x}',
-  '{{x}}',
-  '<script>',
-  '@(x)',
-  '$(x)',
-  '<%= x %>',
-  '<?php',
-  '[Open](command:x)',
-  '${x}',
-  'ü',
-  '名',
-  '😀',
-];
+const HOSTILE = HOSTILE_PIECES;
 
 const hostileText = (maxLength: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength });
