@@ -18,6 +18,7 @@ import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
 import type { RunsStore } from '../services/runsStore';
 import { l10nText } from '../services/userText';
+import { MAX_OUTPUTS_SAVED_UNASKED } from '../views/notifications';
 import { resolveRun } from './outputs';
 import { workspaceTextFiles } from './workspaceFiles';
 
@@ -35,6 +36,15 @@ export async function saveOutputsToWorkspace(context: SaveCommandContext, argume
   if (!record) {
     if (argument !== undefined) throw new FloraUsageError(l10nText('There is no run {0} in the history.', describeArgument(argument)));
     return undefined;
+  }
+  const count = record.outputs?.length ?? 0;
+  if (count > MAX_OUTPUTS_SAVED_UNASKED) {
+    const agreed = await confirmModal(
+      vscode.l10n.t('Save all {0} outputs of {1}?', count, record.techniqueName),
+      vscode.l10n.t('Each is downloaded into the output folder; the run lists more outputs than runs usually have.'),
+      vscode.l10n.t('Save All'),
+    );
+    if (!agreed) return undefined;
   }
   const folder = await chooseFolder(context, vscode.window.activeTextEditor?.document.uri);
   if (folder === undefined) return undefined;
@@ -130,10 +140,10 @@ async function replaceInDocuments(
 ): Promise<number> {
   // What is written (a Markdown escape, an &amp;) is not always the URL: each is saved as the URL it stands for.
   const found = documents.map((document) => {
-    const urls = findOutputUrls(document.getText(), wanted).map((url) => ({
-      ...url,
-      href: hrefOfWrittenUrl(url.url, document.languageId),
-    }));
+    // Classified again as the URL it stands for: `media.flora.ai\\&.evil.com` is written on FLORA's host, not read so.
+    const urls = findOutputUrls(document.getText(), wanted)
+      .map((url) => ({ ...url, href: hrefOfWrittenUrl(url.url, document.languageId) }))
+      .filter((url) => context.index.isOutputUrl(url.href));
     return { document, urls };
   });
   const distinct = [...new Set(found.flatMap((entry) => entry.urls.map((url) => url.href)))];
@@ -174,7 +184,12 @@ async function replaceInDocuments(
       if (choice === showLog) context.log.show();
     });
   } else {
-    vscode.window.setStatusBarMessage(vscode.l10n.t('Replaced {0} FLORA output URLs by saved files', replaced), 5000);
+    vscode.window.setStatusBarMessage(
+      replaced === 1
+        ? vscode.l10n.t('Replaced 1 FLORA output URL by its saved file')
+        : vscode.l10n.t('Replaced {0} FLORA output URLs by saved files', replaced),
+      5000,
+    );
   }
   return replaced;
 }

@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FloraUsageError } from '../core/errors';
-import { provenanceCandidates } from '../core/provenance';
+import { MAX_PROVENANCE_BYTES, provenanceCandidates, readProvenance } from '../core/provenance';
+import { readRegularFile } from '../core/regularFile';
 import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
 import type { RunsStore } from '../services/runsStore';
@@ -42,7 +43,16 @@ async function savedFileOf(context: SavedFileContext, argument: unknown): Promis
   }
   if (typeof file !== 'string' || !path.isAbsolute(file)) return undefined;
   if (context.index.bySavedFile(file)) return (await isFile(file)) ? file : undefined;
-  for (const candidate of provenanceCandidates(file)) if (await isFile(candidate)) return (await isFile(file)) ? file : undefined;
+  // Known only from a provenance file: one inside a workspace folder that lists this very file.
+  if (!vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) return undefined;
+  for (const candidate of provenanceCandidates(file)) {
+    const read = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
+    if (read.kind !== 'text') continue;
+    const reading = readProvenance(read.text);
+    if ('provenance' in reading && reading.provenance.outputs.some((output) => output.file === path.basename(file))) {
+      return (await isFile(file)) ? file : undefined;
+    }
+  }
   return undefined;
 }
 

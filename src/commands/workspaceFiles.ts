@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PROVENANCE_SUFFIX } from '../core/provenance';
+import { readRegularFile } from '../core/regularFile';
 import type { Log } from '../services/log';
 
 /** Larger files are not source files anyone inserts an image URL into by hand. */
@@ -104,14 +105,14 @@ function gitFiles(folder: string): Promise<Set<string> | undefined> {
  */
 async function readText(file: string, workspaceFolder: string): Promise<string | undefined> {
   try {
-    const stats = await fs.lstat(file);
-    if (!stats.isFile() || stats.size > MAX_TEXT_BYTES) return undefined;
     // A linked folder on the way could lead out as well: the real path must stay in the workspace folder.
     const relative = path.relative(await fs.realpath(workspaceFolder), await fs.realpath(file));
     if (relative.split(path.sep)[0] === '..' || path.isAbsolute(relative)) return undefined;
-    const buffer = await fs.readFile(file);
-    if (buffer.subarray(0, 8192).includes(0)) return undefined;
-    return buffer.toString('utf8');
+    // Not through a link, not a pipe or device, and never more than the size the open file reports (a
+    // proc-like file says 0 bytes and reads without end): core/regularFile.ts's reading.
+    const read = await readRegularFile(file, MAX_TEXT_BYTES);
+    if (read.kind !== 'text' || read.text.slice(0, 8192).includes('\0')) return undefined;
+    return read.text;
   } catch {
     return undefined;
   }

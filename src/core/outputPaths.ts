@@ -3,6 +3,7 @@
 // writes for URLs (an image, a video, a link, a url()). The path comes from the user's output folder, which
 // may hold any character a file system allows, so each construct carries it as data: percent-encoded where
 // it is read as a URL reference, a string literal in JSX, and never able to end the construct early.
+import { pathReference } from './urlReplacement';
 import * as path from 'node:path';
 
 import {
@@ -85,7 +86,9 @@ function asModulePath(relative: string): string {
  * languages.
  */
 export function formatSavedPathForLanguage(languageId: string, output: SavedOutput, options: SavedPathOptions = {}): string {
-  if (options.format === 'plain') return output.path;
+  // Plain text may be a shell script, YAML or a string of any language: every character beyond the
+  // unreserved ones is percent-encoded, so a folder named `$(…)` or `'; rm` cannot become code there.
+  if (options.format === 'plain') return pathReference(output.path, false);
   const alt = cleanAltText(output.alt);
   const isImage = output.type === 'imageUrl';
   const isVideo = output.type === 'videoUrl';
@@ -108,7 +111,7 @@ export function formatSavedPathForLanguage(languageId: string, output: SavedOutp
     return `<a href="${reference}">${escapeMarkup(alt)}</a>`;
   }
   if (CSS_LIKE.has(languageId) && (isImage || isVideo)) return `url("${escapeCssString(urlReference(output.path))}")`;
-  return output.path;
+  return pathReference(output.path, false);
 }
 
 /**

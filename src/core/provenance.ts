@@ -11,6 +11,8 @@ import { describeValue, isObject } from './values';
 
 export const PROVENANCE_SUFFIX = '.flora.json';
 export const PROVENANCE_FORMAT = 'flora-provenance/1';
+/** Provenance files are small; one larger than this is not ours, and is not read. */
+export const MAX_PROVENANCE_BYTES = 1024 * 1024;
 
 /** Letters, digits, `_` and `-`: what survives in a file name on every platform and in every URL. */
 function stemPart(text: string, fallback: string): string {
@@ -79,6 +81,29 @@ export interface Provenance {
   outputs: ProvenanceOutput[];
 }
 
+/** Query parameters that make a URL a bearer link: S3 and GCS presigning, and the like. */
+const SIGNING_PARAMETER = /^(x-amz-(signature|credential|security-token)|x-goog-(signature|credential)|signature|sig|token|access_token)$/i;
+
+/**
+ * The value without what signs it, when it is a signed link (an upload's URL kept by Run Again after its
+ * file went, say): the object's address stays, so the provenance still says what went in, but what would
+ * let anyone read it does not go into a file meant to be committed. Other values are kept as they are.
+ */
+export function withoutSignature(value: string): string {
+  if (!/^https?:\/\//i.test(value)) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  const names = [...url.searchParams.keys()];
+  if (!names.some((name) => SIGNING_PARAMETER.test(name))) return value;
+  url.search = '';
+  url.hash = '';
+  return url.href;
+}
+
 function isoTime(milliseconds: number | undefined): string | undefined {
   return milliseconds === undefined || !Number.isFinite(milliseconds) ? undefined : new Date(milliseconds).toISOString();
 }
@@ -93,7 +118,7 @@ export function buildProvenance(
 ): Provenance {
   const inputs = record.inputs.map((input): ProvenanceInput => {
     const local = input.localPath === undefined ? undefined : options.localFile(input.localPath);
-    if (input.localPath === undefined) return { id: input.id, type: input.type, value: input.value };
+    if (input.localPath === undefined) return { id: input.id, type: input.type, value: withoutSignature(input.value) };
     // The path as the repository sees it; a file outside any folder is named by its base name only.
     const file = local === undefined ? path.basename(input.localPath) : path.relative(options.folder, local).split(path.sep).join('/');
     return { id: input.id, type: input.type, file };

@@ -17,14 +17,21 @@ export interface KnownOutput {
 export class OutputIndex extends Disposable {
   private urls: Map<string, KnownOutput> | undefined;
   private files: Map<string, KnownOutput> | undefined;
+  private readonly shapes = new Map<string, string>();
 
   constructor(
     private readonly runs: RunsStore,
     private readonly connection: Pick<FloraConnection, 'extraOrigins'>,
   ) {
     super();
+    // Progress updates change records many times a second while runs are live: only a change to what the
+    // index holds (outputs, saved files, records coming or going) makes it be built again.
     this.register(
-      runs.onDidChange(() => {
+      runs.onDidChange((record) => {
+        const shape = record ? shapeOf(record) : undefined;
+        if (record && shape === this.shapes.get(record.localId)) return;
+        if (record && shape !== undefined) this.shapes.set(record.localId, shape);
+        else this.shapes.clear();
         this.urls = undefined;
         this.files = undefined;
       }),
@@ -63,6 +70,13 @@ export class OutputIndex extends Disposable {
     }
     this.urls = urls;
     this.files = files;
+    for (const record of this.runs.all()) this.shapes.set(record.localId, shapeOf(record));
     return { urls, files };
   }
+}
+
+/** What of a record the index depends on: its outputs and where they were saved (the record itself is replaced on change). */
+function shapeOf(record: RunRecord): string {
+  const last = record.savedOutputs?.[record.savedOutputs.length - 1];
+  return `${record.outputs?.length ?? 0}:${record.outputs?.[0]?.url ?? ''}:${record.savedOutputs?.length ?? 0}:${last?.file ?? ''}:${last?.at ?? 0}`;
 }

@@ -9,7 +9,15 @@ import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import { DownloadRefusedError, FloraUsageError } from '../core/errors';
 import { resolveOutputFolder } from '../core/outputFolder';
-import { buildProvenance, outputFileStem, PROVENANCE_SUFFIX, readProvenance, runFileStem, serializeProvenance } from '../core/provenance';
+import {
+  buildProvenance,
+  MAX_PROVENANCE_BYTES,
+  outputFileStem,
+  PROVENANCE_SUFFIX,
+  readProvenance,
+  runFileStem,
+  serializeProvenance,
+} from '../core/provenance';
 import { readRegularFile } from '../core/regularFile';
 import type { RunRecord, SavedOutput } from '../core/runs';
 import type { FloraConnection } from './floraConnection';
@@ -17,9 +25,6 @@ import type { Log } from './log';
 import type { RunsStore } from './runsStore';
 import type { Settings } from './settings';
 import { l10nText } from './userText';
-
-/** Provenance files are small; one larger than this is not ours. */
-const MAX_PROVENANCE_BYTES = 1024 * 1024;
 
 export interface OutputSaverOptions {
   runs: RunsStore;
@@ -185,7 +190,9 @@ export class OutputSaver extends Disposable {
 
 /** A local input's absolute path: workspace-relative paths are resolved in the workspace folders, in order. */
 function localFileOf(localPath: string): string | undefined {
-  if (path.isAbsolute(localPath)) return localPath;
+  // A file outside every workspace folder is named by its base name only: the rest of its path says
+  // where the user keeps things (their home folder, their name), which a committed file should not.
+  if (path.isAbsolute(localPath)) return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(localPath)) ? localPath : undefined;
   const folders = vscode.workspace.workspaceFolders ?? [];
   const [first] = folders;
   if (first === undefined) return undefined;

@@ -34,7 +34,10 @@ export class Thumbnails {
     return this.cached(`url:${url}`, async () => {
       const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
       try {
-        const saved = await this.connection.fetchOutput(url, { folder: this.scratchFolder, stem: 'thumbnail' }, signal, {
+        // By its real path: downloads refuse a folder whose real path differs (a linked storage folder).
+        await fs.mkdir(this.scratchFolder, { recursive: true });
+        const folder = await fs.realpath(this.scratchFolder);
+        const saved = await this.connection.fetchOutput(url, { folder, stem: 'thumbnail' }, signal, {
           maxBytes: MAX_THUMBNAIL_BYTES,
         });
         try {

@@ -17,6 +17,9 @@ import type { RunsStore } from '../services/runsStore';
 import type { WindowCoordinator } from '../services/windowCoordinator';
 import { showError } from './remedies';
 
+/** flora.saveOutputs = always saves a run with at most this many outputs; a larger one is offered instead. */
+export const MAX_OUTPUTS_SAVED_UNASKED = 100;
+
 /** How far back a reloaded window looks for finished runs whose notification was never seen. */
 const RENOTIFY_WINDOW_MS = 10 * 60_000;
 
@@ -92,7 +95,11 @@ export class RunNotifications extends Disposable {
     const saving = this.options.saving;
     const mode = saving?.settings.current.saveOutputs ?? 'never';
     let saved: readonly SavedOutput[] | undefined;
-    if (saving && mode === 'always' && record.status === 'completed' && (record.outputs?.length ?? 0) > 0 && !record.savedOutputs?.length) {
+    const count = record.outputs?.length ?? 0;
+    if (saving && mode === 'always' && count > MAX_OUTPUTS_SAVED_UNASKED) {
+      // A reply can list thousands of outputs: that many downloads are the user's decision, not a setting's.
+      saving.log.warn(`Not saving the ${count} outputs of ${record.runId ?? record.localId} unasked; Save to Workspace saves them.`);
+    } else if (saving && mode === 'always' && record.status === 'completed' && count > 0 && !record.savedOutputs?.length) {
       try {
         const folder = await saving.saver.folderFor();
         if (folder !== undefined) saved = await saving.saver.save(record, folder);

@@ -8,8 +8,15 @@ import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
-import { findOutputUrls, hrefOfWrittenUrl, outputUrlAt, pathTokenAt } from '../core/outputLinks';
-import { PROVENANCE_SUFFIX, provenanceCandidates, readProvenance, type Provenance } from '../core/provenance';
+import { findOutputUrls, hrefOfWrittenUrl, isFloraOutputHost, outputUrlAt, pathTokenAt } from '../core/outputLinks';
+import {
+  MAX_PROVENANCE_BYTES,
+  PROVENANCE_SUFFIX,
+  provenanceCandidates,
+  readProvenance,
+  withoutSignature,
+  type Provenance,
+} from '../core/provenance';
 import { readRegularFile } from '../core/regularFile';
 import { outputKind, type RunRecord } from '../core/runs';
 import type { OutputIndex } from '../services/outputIndex';
@@ -24,7 +31,7 @@ export const DiagnosticCode = { notPermanent: 'output-url-not-permanent', gone: 
 const SCAN_DELAY_MS = 300;
 /** Documents larger than this are not scanned as one types (the workspace command still finds their URLs). */
 const MAX_SCANNED_LENGTH = 8 * 1024 * 1024;
-const THUMBNAIL_WIDTH = 240;
+const THUMBNAIL_WIDTH = 200;
 
 /** The commands a hover may run: only these become links; any other `command:` stays text. */
 const HOVER_COMMANDS = [
@@ -202,8 +209,9 @@ class OutputHover implements vscode.HoverProvider {
       range = new vscode.Range(position.line, found.start, position.line, found.end);
     } else if (document.uri.scheme === 'file') {
       const token = pathTokenAt(text, position.character);
-      if (!token) return undefined;
-      subject = await this.savedSubject(path.resolve(path.dirname(document.uri.fsPath), token.path));
+      const file = token ? relativeTarget(document.uri, token.path) : undefined;
+      if (!token || file === undefined) return undefined;
+      subject = await this.savedSubject(file, mayReadBeside(document.uri, file));
       range = new vscode.Range(position.line, token.start, position.line, token.end);
     }
     if (!subject) return undefined;
@@ -211,12 +219,13 @@ class OutputHover implements vscode.HoverProvider {
   }
 
   /** A saved output's file: known from the history, or from the provenance file written beside it. */
-  private async savedSubject(file: string): Promise<HoverSubject | undefined> {
+  private async savedSubject(file: string, mayRead: boolean): Promise<HoverSubject | undefined> {
     const known = this.options.index.bySavedFile(file);
     const output = known?.record.outputs?.[known.index];
     if (known && output) return { url: output.url, type: output.type, record: known.record, index: known.index, savedFile: file };
+    if (!mayRead) return undefined;
     for (const candidate of provenanceCandidates(file)) {
-      const read = await readRegularFile(candidate, 1024 * 1024);
+      const read = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
       if (read.kind !== 'text') continue;
       const reading = readProvenance(read.text);
       if (!('provenance' in reading)) continue;
@@ -230,37 +239,26 @@ class OutputHover implements vscode.HoverProvider {
     const markdown = new vscode.MarkdownString(undefined, true);
     markdown.isTrusted = { enabledCommands: HOVER_COMMANDS };
     const kind = outputKind(subject.type);
+    // A URL known only from a provenance file is the repository's word, not FLORA's: it is never fetched.
+    const fetchable = subject.record !== undefined || isFloraOutputHost(subject.url);
     const thumbnail =
       kind === 'image'
         ? subject.savedFile && (await exists(subject.savedFile))
           ? await this.options.thumbnails.forFile(subject.savedFile)
-          : await this.options.thumbnails.forUrl(subject.url)
+          : fetchable
+            ? await this.options.thumbnails.forUrl(subject.url)
+            : undefined
         : undefined;
-    if (thumbnail) markdown.appendMarkdown(`![](${thumbnail}|width=${THUMBNAIL_WIDTH})\n\n`);
-    else if (kind === 'video') markdown.appendMarkdown(`$(device-camera-video) `);
+    // The name and the links first, the picture last: a hover opens about 250 px high, and what one acts on
+    // should not need scrolling to.
+    if (kind === 'video') markdown.appendMarkdown(`$(device-camera-video) `);
     const name = subject.record?.techniqueName ?? subject.provenance?.technique.name ?? vscode.l10n.t('FLORA output');
     markdown.appendMarkdown('**');
     markdown.appendText(tooltipText(name));
     markdown.appendMarkdown('**\n\n');
-    const line = (text: string) => {
-      markdown.appendText(tooltipText(text));
-      markdown.appendMarkdown('  \n');
-    };
-    const inputs = subject.record
-      ? subject.record.inputs.map((input) => `${input.id}: ${input.localPath ?? input.value}`)
-      : (subject.provenance?.inputs ?? []).map((input) => `${input.id}: ${input.file ?? input.value ?? ''}`);
-    for (const input of inputs.slice(0, 6)) line(shorten(input));
-    const cost = subject.record?.chargedCost ?? subject.provenance?.cost.charged;
-    if (cost !== undefined) line(vscode.l10n.t('{0} credits', cost));
-    const completed = subject.record?.completedAt ?? parseTime(subject.provenance?.completedAt);
-    if (completed !== undefined) line(vscode.l10n.t('Made {0}', relativeAge(completed)));
-    if (subject.savedFile) line(vscode.l10n.t('Saved as {0}', vscode.workspace.asRelativePath(subject.savedFile)));
-    else if (!subject.record) line(vscode.l10n.t('Not from a run in this history'));
-    if (this.options.saver.isGone(subject.url)) line(vscode.l10n.t('This URL no longer answers (404 or 410).'));
-    markdown.appendMarkdown('\n');
     const links: string[] = [];
     const link = (title: string, command: string, argument: unknown) =>
-      links.push(`[${escapeLinkTitle(title)}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`);
+      links.push(`[${escapeLinkTitle(title)}](command:${command}?${encodeCommandArguments([argument])})`);
     if (subject.record) {
       const localId = subject.record.localId;
       link(vscode.l10n.t('Open Preview'), CommandId.openPreview, { localId });
@@ -271,10 +269,64 @@ class OutputHover implements vscode.HoverProvider {
     }
     if (subject.savedFile) link(vscode.l10n.t('Open File'), CommandId.openSavedOutput, { file: subject.savedFile });
     link(vscode.l10n.t('Copy URL'), CommandId.copyOutputUrl, { url: subject.url, type: subject.type });
-    markdown.appendMarkdown(links.join(' · '));
+    markdown.appendMarkdown(`${links.join(' · ')}\n\n`);
+    const line = (text: string) => {
+      markdown.appendText(tooltipText(text));
+      markdown.appendMarkdown('  \n');
+    };
+    const inputs = subject.record
+      ? subject.record.inputs.map((input) => `${input.id}: ${input.localPath ?? withoutSignature(input.value)}`)
+      : (subject.provenance?.inputs ?? []).map((input) => `${input.id}: ${input.file ?? input.value ?? ''}`);
+    for (const input of inputs.slice(0, 6)) line(shorten(input));
+    const cost = subject.record?.chargedCost ?? subject.provenance?.cost.charged;
+    if (cost !== undefined) line(vscode.l10n.t('{0} credits', cost));
+    const completed = subject.record?.completedAt ?? parseTime(subject.provenance?.completedAt);
+    if (completed !== undefined) line(vscode.l10n.t('Made {0}', relativeAge(completed)));
+    if (subject.savedFile) line(vscode.l10n.t('Saved as {0}', vscode.workspace.asRelativePath(subject.savedFile)));
+    if (!subject.record) {
+      line(
+        subject.provenance
+          ? vscode.l10n.t('From the provenance file beside it, not from your run history')
+          : vscode.l10n.t('Not from a run in your history'),
+      );
+    }
+    if (this.options.saver.isGone(subject.url)) line(vscode.l10n.t('This URL no longer answers (404 or 410).'));
+    if (thumbnail) markdown.appendMarkdown(`\n![](${thumbnail}|width=${THUMBNAIL_WIDTH})`);
     return markdown;
   }
 }
+
+/** JSON in a link's destination: encodeURIComponent leaves `(` and `)`, which would end the destination. */
+function encodeCommandArguments(args: readonly unknown[]): string {
+  return encodeURIComponent(JSON.stringify(args)).replace(/[()]/g, (character) => (character === '(' ? '%28' : '%29'));
+}
+
+/**
+ * The file a relative path under the cursor names, or undefined for anything else: a scheme, an absolute
+ * path, or `//host/…` and `\\host\…`, which Windows would open as a share and answer with the user's
+ * credentials.
+ */
+function relativeTarget(document: vscode.Uri, written: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(written) || /^[\\/]/.test(written) || path.isAbsolute(written) || path.win32.isAbsolute(written)) {
+    return undefined;
+  }
+  return path.resolve(path.dirname(document.fsPath), written);
+}
+
+/**
+ * Whether the disk may be asked about a file the history does not know (is there a provenance file beside
+ * it?): only inside the document's workspace folder, and only for a name of a saved output's shape.
+ */
+function mayReadBeside(document: vscode.Uri, file: string): boolean {
+  if (!SAVED_NAME.test(path.basename(file))) return false;
+  const folder = vscode.workspace.getWorkspaceFolder(document);
+  if (!folder || folder.uri.scheme !== 'file') return false;
+  const relative = path.relative(folder.uri.fsPath, file);
+  return relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
+}
+
+/** `<technique>-<yyyymmdd-hhmmss>-<short runId>[-n].<ext>` (core/provenance.ts), and a `-n` a second save added. */
+const SAVED_NAME = /^[A-Za-z0-9_-]+-\d{8}-\d{6}-[A-Za-z0-9_-]+\.[A-Za-z0-9]{1,8}$/;
 
 /** Our own titles, translated: still, a translation must not be able to end the link. */
 function escapeLinkTitle(title: string): string {

