@@ -10,7 +10,7 @@ import { createServices, type FloraServices } from './services/composition';
 import { Log } from './services/log';
 import { UPLOAD_SECRET } from './services/uploads';
 import { RunNotifications } from './views/notifications';
-import { OutputLinks } from './views/outputLinks';
+import { OutputDiagnostics } from './views/outputDiagnostics';
 import { PreviewPanels } from './views/previewPanel';
 import { RunsTree } from './views/runsTree';
 import { RunsStatusBar } from './views/statusBar';
@@ -59,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree }),
     previews,
     new RunsStatusBar(runs),
-    new OutputLinks({ runs, index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),
+    new OutputDiagnostics({ index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),
     watchWalkthrough(controller),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;

@@ -9,7 +9,7 @@ import { formatOutputForLanguage } from '../core/insertFormat';
 import { formatSavedPathForLanguage, relativeOutputPath } from '../core/outputPaths';
 import { timeStamp } from '../core/provenance';
 import { safeOutputUrl } from '../core/outputUrl';
-import { isFinished, type RunRecord } from '../core/runs';
+import { isFinished, latestSavedOutput, type RunRecord } from '../core/runs';
 import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
 import type { OutputSaver } from '../services/outputSaver';
@@ -18,7 +18,7 @@ import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
-import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './saveOutputs';
+import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './savingUi';
 
 export interface OutputCommandContext {
   connection: FloraConnection;
@@ -87,11 +87,16 @@ interface OutputPickItem extends vscode.QuickPickItem {
   output: OutputReference;
 }
 
-async function pickOutput(runs: RunsStore, title: string, forms?: { pathFirst: boolean }): Promise<OutputReference | undefined> {
+async function pickOutput(
+  runs: RunsStore,
+  title: string,
+  forms?: { pathFirst: boolean; folder: string | undefined },
+): Promise<OutputReference | undefined> {
   const items: OutputPickItem[] = [];
   for (const record of runs.all()) {
     (record.outputs ?? []).forEach((output, index) => {
-      const saved = forms ? [...(record.savedOutputs ?? [])].reverse().find((entry) => entry.index === index) : undefined;
+      // Only a save into this document's output folder: a path into another project's folder would not last.
+      const saved = forms?.folder !== undefined ? latestSavedOutput(record, index, forms.folder) : undefined;
       if (saved && forms) {
         // Both forms of a saved output, the chosen default first: the path lasts, the URL does not.
         const name = labelText(record.techniqueName);
@@ -153,9 +158,11 @@ export async function openPreview(context: OutputCommandContext, argument?: unkn
  */
 export async function insertOutputUrl(context: OutputCommandContext, argument?: unknown): Promise<string | undefined> {
   const pathFirst = context.settings.current.insertPathWhenSaved;
+  const target = context.lastTextEditor()?.document;
+  const folder = target?.uri.scheme === 'file' ? await context.saver.folderFor(target.uri).catch(() => undefined) : undefined;
   const output =
     resolveOutput(context.runs, argument) ??
-    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output'), { pathFirst }) : undefined);
+    (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output'), { pathFirst, folder }) : undefined);
   if (!output) return undefined;
   const remembered = context.lastTextEditor();
   if (!remembered) {
@@ -164,7 +171,9 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   const document = remembered.document;
   const wantsPath = output.form === 'path' || (output.form === undefined && pathFirst);
   const savedFile =
-    wantsPath && output.record && output.index !== undefined ? await context.saver.savedFile(output.record, output.index) : undefined;
+    wantsPath && output.record && output.index !== undefined && folder !== undefined
+      ? await context.saver.savedFile(output.record, output.index, folder)
+      : undefined;
   const relative =
     savedFile && document.uri.scheme === 'file'
       ? relativeOutputPath(await realDocumentPath(document.uri), savedFile, document.languageId)

@@ -2,24 +2,23 @@
 // documents by the paths of their saved files (one URL, every URL in a file, every URL in the workspace).
 // Each URL is downloaded once per command, whatever number of places hold it, and every document's
 // replacements go into one WorkspaceEdit, which one Undo takes back.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { confirmModal, notifyInformation, notifyWarning } from '../common/notify';
 import { FloraCancelledError, FloraUsageError, messageOf } from '../core/errors';
 import { findOutputUrls, hrefOfWrittenUrl } from '../core/outputLinks';
-import { timeStamp } from '../core/provenance';
+import { relativeOutputPath, wantsExplicitlyRelative } from '../core/outputPaths';
 import { isFinished, type RunRecord } from '../core/runs';
-import { pathReference, urlReplacements, wantsExplicitlyRelative } from '../core/urlReplacement';
+import { pathReference, urlReplacements } from '../core/urlReplacement';
 import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
 import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
 import type { RunsStore } from '../services/runsStore';
-import { l10nText } from '../services/userText';
-import { MAX_OUTPUTS_SAVED_UNASKED } from '../views/notifications';
+import { ExtensionError, l10nText } from '../services/userText';
+import { MAX_OUTPUTS_SAVED_UNASKED } from '../services/outputSaver';
 import { resolveRun } from './outputs';
+import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './savingUi';
 import { workspaceTextFiles } from './workspaceFiles';
 
 export interface SaveCommandContext {
@@ -34,7 +33,8 @@ export interface SaveCommandContext {
 export async function saveOutputsToWorkspace(context: SaveCommandContext, argument?: unknown): Promise<vscode.Uri[] | undefined> {
   const record = resolveRun(context.runs, argument) ?? (argument === undefined ? await pickCompletedRun(context.runs) : undefined);
   if (!record) {
-    if (argument !== undefined) throw new FloraUsageError(l10nText('There is no run {0} in the history.', describeArgument(argument)));
+    if (typeof argument === 'string') throw new FloraUsageError(l10nText('There is no run {0} in the history.', argument));
+    if (argument !== undefined) throw new FloraUsageError(l10nText('Expected a runId, a run from the Runs view, or { localId }.'));
     return undefined;
   }
   const count = record.outputs?.length ?? 0;
@@ -72,8 +72,15 @@ export async function saveOutputUrlsInFile(context: SaveCommandContext, argument
   const uri = argument === undefined ? vscode.window.activeTextEditor?.document.uri : readDocumentArgument(argument).uri;
   if (!uri) throw new FloraUsageError(l10nText('Open a file that holds FLORA output URLs, then try again.'));
   const document = await vscode.workspace.openTextDocument(uri);
-  return replaceInDocuments(context, [document], (candidate) =>
-    context.index.isOutputUrl(hrefOfWrittenUrl(candidate, document.languageId)),
+  // URLs known to be gone are left for their own fix (Run Again); a failing one does not stop the others.
+  return replaceInDocuments(
+    context,
+    [document],
+    (candidate) => context.index.isOutputUrl(hrefOfWrittenUrl(candidate, document.languageId)),
+    {
+      skipGone: true,
+      failed: [],
+    },
   );
 }
 
@@ -103,14 +110,13 @@ export async function saveOutputUrlsInWorkspace(context: SaveCommandContext, arg
     void notifyInformation(vscode.l10n.t('No FLORA output URLs in the workspace.'));
     return { urls: 0, files: 0, replaced: 0, failed: [] };
   }
-  const folder = await chooseFolder(context, found[0]?.uri);
-  if (folder === undefined) return undefined;
   if (confirm) {
     const agreed = await confirmModal(
-      vscode.l10n.t('Found {0} FLORA output URLs in {1} files.', urls.size, found.length),
+      urls.size === 1 && found.length === 1
+        ? vscode.l10n.t('Found 1 FLORA output URL in 1 file.')
+        : vscode.l10n.t('Found {0} FLORA output URLs in {1} files.', urls.size, found.length),
       vscode.l10n.t(
-        "Each is downloaded once into {0}, and every place it stands is replaced by the saved file's path, in one edit you can undo.",
-        vscode.workspace.asRelativePath(folder),
+        "Each is downloaded once into flora.outputFolder of its workspace folder, and every place it stands is replaced by the saved file's path, in one edit you can undo. The changed files are left unsaved for you to review.",
       ),
       vscode.l10n.t('Save and Replace'),
     );
@@ -118,19 +124,21 @@ export async function saveOutputUrlsInWorkspace(context: SaveCommandContext, arg
   }
   const documents = await Promise.all(found.map((file) => vscode.workspace.openTextDocument(file.uri)));
   const failed: WorkspaceSaveResult['failed'] = [];
-  const replaced = await replaceInDocuments(context, documents, (candidate) => urls.has(candidate), { folder, failed });
+  const replaced = await replaceInDocuments(context, documents, (candidate) => urls.has(candidate), { failed });
   return { urls: urls.size, files: found.length, replaced, failed };
 }
 
 interface ReplaceOptions {
-  folder?: string;
+  /** Leaves out URLs already found gone (404 or 410): they have their own fix, Run Again. */
+  skipGone?: boolean;
   /** Collects the URLs that failed instead of stopping at the first. */
   failed?: Array<{ url: string; reason: string }>;
 }
 
 /**
- * Saves every URL of the documents that `wanted` accepts (each once) and replaces each place it stands by
- * its saved file's path relative to that document, in one WorkspaceEdit. Returns the places replaced.
+ * Saves every URL of the documents that `wanted` accepts (each once per output folder) and replaces each
+ * place it stands by its saved file's path relative to that document, in one WorkspaceEdit. Each document's
+ * outputs go to flora.outputFolder of its own workspace folder. Returns the places replaced.
  */
 async function replaceInDocuments(
   context: SaveCommandContext,
@@ -138,29 +146,51 @@ async function replaceInDocuments(
   wanted: (url: string) => boolean,
   options: ReplaceOptions = {},
 ): Promise<number> {
-  // What is written (a Markdown escape, an &amp;) is not always the URL: each is saved as the URL it stands for.
-  const found = documents.map((document) => {
-    // Classified again as the URL it stands for: `media.flora.ai\\&.evil.com` is written on FLORA's host, not read so.
-    const urls = findOutputUrls(document.getText(), wanted)
+  // Classified as the URL each stands for (a Markdown escape, an &amp;): `media.flora.ai\&.evil.com` is
+  // written on FLORA's host, not read so.
+  const scan = (document: vscode.TextDocument) =>
+    findOutputUrls(document.getText(), wanted)
       .map((url) => ({ ...url, href: hrefOfWrittenUrl(url.url, document.languageId) }))
-      .filter((url) => context.index.isOutputUrl(url.href));
-    return { document, urls };
+      .filter((url) => context.index.isOutputUrl(url.href) && !(options.skipGone && context.saver.isGone(url.href)));
+  // A path is written relative to the document's file: an untitled document has none yet.
+  const onDisk = documents.filter((document) => document.uri.scheme === 'file');
+  if (onDisk.length === 0) {
+    throw new FloraUsageError(l10nText('Save the document first: the saved file is linked by a path relative to it.'));
+  }
+  const folders = new Map<vscode.TextDocument, string>();
+  const byFolder = new Map<string, Set<string>>();
+  const chosen = new Map<string, string | undefined>();
+  for (const document of onDisk) {
+    const hrefs = scan(document).map((url) => url.href);
+    if (hrefs.length === 0) continue;
+    const key = vscode.workspace.getWorkspaceFolder(document.uri)?.uri.toString() ?? '';
+    if (!chosen.has(key)) chosen.set(key, await chooseFolder(context, document.uri));
+    const folder = chosen.get(key);
+    if (folder === undefined) return 0;
+    folders.set(document, folder);
+    const hrefsOfFolder = byFolder.get(folder) ?? new Set<string>();
+    for (const href of hrefs) hrefsOfFolder.add(href);
+    byFolder.set(folder, hrefsOfFolder);
+  }
+  if (byFolder.size === 0) throw new FloraUsageError(l10nText('There is no FLORA output URL to save here.'));
+  const saved = await withSaveProgress(async (signal) => {
+    const result = new Map<string, Map<string, string>>();
+    for (const [folder, hrefs] of byFolder) result.set(folder, await saveUrls(context, [...hrefs], folder, signal, options.failed));
+    return result;
   });
-  const distinct = [...new Set(found.flatMap((entry) => entry.urls.map((url) => url.href)))];
-  if (distinct.length === 0) throw new FloraUsageError(l10nText('There is no FLORA output URL to save here.'));
-  const folder = options.folder ?? (await chooseFolder(context, documents[0]?.uri));
-  if (folder === undefined) return 0;
-  const files = await withSaveProgress((signal) => saveUrls(context, distinct, folder, signal, options.failed));
   const edit = new vscode.WorkspaceEdit();
   let replaced = 0;
-  for (const { document, urls } of found) {
+  for (const [document, folder] of folders) {
+    const files = saved.get(folder) ?? new Map<string, string>();
+    const real = await realDocumentPath(document.uri);
     const references = new Map<string, string>();
-    const documentFolder = path.dirname(await realDocumentPath(document.uri));
+    // Found again now: the user may have typed while the files downloaded, and the offsets moved.
+    const urls = scan(document);
     for (const url of urls) {
       const file = files.get(url.href);
-      if (file === undefined) continue;
-      const relative = path.relative(documentFolder, file).split(path.sep).join('/');
-      references.set(url.url, pathReference(relative, wantsExplicitlyRelative(document.languageId)));
+      const relative = file === undefined ? undefined : relativeOutputPath(real, file, document.languageId);
+      // No relative path (another drive): the URL stays, and the file is saved all the same.
+      if (relative !== undefined) references.set(url.url, pathReference(relative, wantsExplicitlyRelative(document.languageId)));
     }
     for (const replacement of urlReplacements(urls, references)) {
       edit.replace(
@@ -172,9 +202,13 @@ async function replaceInDocuments(
     }
   }
   if (replaced > 0 && !(await vscode.workspace.applyEdit(edit))) {
-    throw new FloraUsageError(l10nText('The editor did not accept the edit; the saved files are in {0}.', folder));
+    throw new ExtensionError(l10nText('The editor did not accept the edit; the saved files are in {0}.', [...byFolder.keys()].join(', ')));
   }
-  const failures = options.failed?.length ?? 0;
+  announceReplaced(context, replaced, options.failed?.length ?? 0);
+  return replaced;
+}
+
+function announceReplaced(context: SaveCommandContext, replaced: number, failures: number): void {
   if (failures > 0) {
     const showLog = vscode.l10n.t('Show Log');
     void notifyWarning(
@@ -183,15 +217,14 @@ async function replaceInDocuments(
     ).then((choice) => {
       if (choice === showLog) context.log.show();
     });
-  } else {
-    vscode.window.setStatusBarMessage(
-      replaced === 1
-        ? vscode.l10n.t('Replaced 1 FLORA output URL by its saved file')
-        : vscode.l10n.t('Replaced {0} FLORA output URLs by saved files', replaced),
-      5000,
-    );
+    return;
   }
-  return replaced;
+  vscode.window.setStatusBarMessage(
+    replaced === 1
+      ? vscode.l10n.t('Replaced 1 FLORA output URL by its saved file')
+      : vscode.l10n.t('Replaced {0} FLORA output URLs by saved files', replaced),
+    5000,
+  );
 }
 
 /**
@@ -214,10 +247,7 @@ async function saveUrls(
         const [saved] = await context.saver.save(known.record, folder, { indexes: [known.index], signal });
         if (saved) files.set(url, saved.file);
       } else {
-        const name = path.posix.basename(new URL(url).pathname).replace(/\.[^.]*$/, '');
-        const result = await context.connection.fetchOutput(url, { folder, stem: `flora-${timeStamp(Date.now())}-${name}` }, signal);
-        context.log.info(`Saved ${url} to ${result.file} (${result.bytes} bytes).`);
-        files.set(url, result.file);
+        files.set(url, await context.saver.saveUrl(url, folder, signal));
       }
     } catch (error) {
       if (!failed || error instanceof FloraCancelledError) throw error;
@@ -248,70 +278,6 @@ async function findInWorkspace(context: SaveCommandContext): Promise<FileWithUrl
   return found.sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath));
 }
 
-/**
- * The document's path with its folder's symbolic links resolved: saved files are named by real paths
- * (core/outputFolder.ts), and a path from a linked folder to a real one would climb out of the link.
- */
-export async function realDocumentPath(uri: vscode.Uri): Promise<string> {
-  try {
-    return path.join(await fs.realpath(path.dirname(uri.fsPath)), path.basename(uri.fsPath));
-  } catch {
-    return uri.fsPath;
-  }
-}
-
-/** flora.outputFolder for a document's workspace folder, or, with none, a folder the user picks. */
-export async function chooseFolder(context: Pick<SaveCommandContext, 'saver'>, near: vscode.Uri | undefined): Promise<string | undefined> {
-  const resolved = await context.saver.folderFor(near);
-  if (resolved !== undefined) return resolved;
-  const picked = await vscode.window.showOpenDialog({
-    title: vscode.l10n.t('Save FLORA outputs'),
-    openLabel: vscode.l10n.t('Save Here'),
-    canSelectFolders: true,
-    canSelectFiles: false,
-    canSelectMany: false,
-  });
-  const chosen = picked?.[0];
-  if (!chosen) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { resolveOutputFolder } = require('../core/outputFolder') as typeof import('../core/outputFolder');
-  // The user picked it themselves: any folder of theirs is fine, resolved to its real path like the others.
-  return resolveOutputFolder({ value: chosen.fsPath, fromUser: true }, undefined);
-}
-
-/** A cancellable notification while outputs download; Cancel aborts the downloads (nothing half-written stays). */
-export function withSaveProgress<T>(
-  task: (signal: AbortSignal) => Promise<T>,
-  title = vscode.l10n.t('Saving FLORA outputs…'),
-): Thenable<T> {
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    async (_progress, token) => {
-      const controller = new AbortController();
-      const cancellation = token.onCancellationRequested(() => controller.abort());
-      try {
-        return await task(controller.signal);
-      } finally {
-        cancellation.dispose();
-      }
-    },
-  );
-}
-
-/** "Saved 2 files to flora-outputs", with the two things one does next. */
-export function announceSaved(files: readonly vscode.Uri[]): void {
-  const [first] = files;
-  if (!first) return;
-  const reveal = vscode.l10n.t('Reveal in Explorer');
-  const open = vscode.l10n.t('Open');
-  const where = vscode.workspace.asRelativePath(files.length === 1 ? first : vscode.Uri.file(path.dirname(first.fsPath)));
-  const text = files.length === 1 ? vscode.l10n.t('Saved {0}', where) : vscode.l10n.t('Saved {0} files to {1}', files.length, where);
-  void notifyInformation(text, reveal, open).then((choice) => {
-    if (choice === reveal) void vscode.commands.executeCommand('revealInExplorer', first);
-    if (choice === open) void vscode.commands.executeCommand('vscode.open', first);
-  });
-}
-
 async function pickCompletedRun(runs: RunsStore): Promise<RunRecord | undefined> {
   const items = runs
     .all()
@@ -332,8 +298,4 @@ function readDocumentArgument(argument: unknown): { uri: vscode.Uri; url?: strin
     if (parsed) return { uri: parsed, url: typeof url === 'string' ? url : undefined };
   }
   throw new FloraUsageError(l10nText('Expected { uri, url }.'));
-}
-
-function describeArgument(argument: unknown): string {
-  return typeof argument === 'string' ? argument : '';
 }

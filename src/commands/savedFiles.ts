@@ -3,14 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FloraUsageError } from '../core/errors';
-import { MAX_PROVENANCE_BYTES, provenanceCandidates, readProvenance } from '../core/provenance';
-import { readRegularFile } from '../core/regularFile';
+import { findProvenanceListing } from '../core/provenance';
+import { isRegularFileAt } from '../core/regularFile';
 import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
 import type { RunsStore } from '../services/runsStore';
 import { l10nText } from '../services/userText';
 import { isOutputNode } from '../views/runsTree';
-import { chooseFolder } from './saveOutputs';
+import { chooseFolder } from './savingUi';
 
 export interface SavedFileContext {
   runs: RunsStore;
@@ -42,18 +42,10 @@ async function savedFileOf(context: SavedFileContext, argument: unknown): Promis
     return record ? context.saver.savedFile(record, typeof index === 'number' ? index : 0) : undefined;
   }
   if (typeof file !== 'string' || !path.isAbsolute(file)) return undefined;
-  if (context.index.bySavedFile(file)) return (await isFile(file)) ? file : undefined;
+  if (context.index.bySavedFile(file)) return (await isRegularFileAt(file)) ? file : undefined;
   // Known only from a provenance file: one inside a workspace folder that lists this very file.
   if (!vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) return undefined;
-  for (const candidate of provenanceCandidates(file)) {
-    const read = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
-    if (read.kind !== 'text') continue;
-    const reading = readProvenance(read.text);
-    if ('provenance' in reading && reading.provenance.outputs.some((output) => output.file === path.basename(file))) {
-      return (await isFile(file)) ? file : undefined;
-    }
-  }
-  return undefined;
+  return (await findProvenanceListing(file)) && (await isRegularFileAt(file)) ? file : undefined;
 }
 
 /** `flora.openOutputFolder`: reveals flora.outputFolder (made when missing) in the Explorer, or in the OS outside the workspace. */
@@ -65,12 +57,4 @@ export async function openOutputFolder(context: Pick<SavedFileContext, 'saver'>)
   const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
   await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', uri);
   return uri;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(file)).isFile();
-  } catch {
-    return false;
-  }
 }

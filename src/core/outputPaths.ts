@@ -3,7 +3,6 @@
 // writes for URLs (an image, a video, a link, a url()). The path comes from the user's output folder, which
 // may hold any character a file system allows, so each construct carries it as data: percent-encoded where
 // it is read as a URL reference, a string literal in JSX, and never able to end the construct early.
-import { pathReference } from './urlReplacement';
 import * as path from 'node:path';
 
 import {
@@ -17,12 +16,18 @@ import {
   MARKDOWN,
   type InsertFormat,
 } from './insertFormat';
+import { pathReference } from './urlReplacement';
 
 /**
  * Languages whose references go through a bundler (Vite, webpack, Parcel, the Vue/Svelte/Astro compilers),
  * which reads a bare `flora-outputs/x.png` as a package name and only `./` or `../` as a file.
  */
 const BUNDLED = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact', 'vue', 'svelte', 'astro']);
+
+/** Whether the language's paths must start with `./` or `../` (bundlers read a bare path as a package). */
+export function wantsExplicitlyRelative(languageId: string): boolean {
+  return BUNDLED.has(languageId);
+}
 
 export interface SavedOutput {
   /** The path as relativeOutputPath gives it: relative, with '/' separators. */

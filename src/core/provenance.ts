@@ -6,6 +6,8 @@
 // a bearer link to the user's storage, and this file is meant to be committed.
 import * as path from 'node:path';
 
+import { readRegularFile } from './regularFile';
+
 import type { RunRecord } from './runs';
 import { describeValue, isObject } from './values';
 
@@ -168,14 +170,14 @@ export function readProvenance(text: string): { provenance: Provenance } | { pro
     return { problem: `runId or technique: got ${describeValue(runId)}` };
   }
   if (!Array.isArray(inputs) || !Array.isArray(outputs)) return { problem: 'inputs and outputs must be arrays' };
-  const text_ = (field: unknown) => (typeof field === 'string' ? field : undefined);
+  const textOf = (field: unknown) => (typeof field === 'string' ? field : undefined);
   const number = (field: unknown) => (typeof field === 'number' && Number.isFinite(field) && field >= 0 ? field : undefined);
   const readInputs: ProvenanceInput[] = [];
   for (const input of inputs) {
     if (!isObject(input) || typeof input.id !== 'string' || typeof input.type !== 'string') continue;
     const entry: ProvenanceInput = { id: input.id, type: input.type };
-    const inputValue = text_(input.value);
-    const file = text_(input.file);
+    const inputValue = textOf(input.value);
+    const file = textOf(input.file);
     if (inputValue !== undefined) entry.value = inputValue;
     if (file !== undefined) entry.file = file;
     readInputs.push(entry);
@@ -184,8 +186,8 @@ export function readProvenance(text: string): { provenance: Provenance } | { pro
   for (const output of outputs) {
     if (!isObject(output) || typeof output.type !== 'string' || typeof output.url !== 'string') continue;
     const entry: ProvenanceOutput = { type: output.type, url: output.url };
-    const outputId = text_(output.outputId);
-    const file = text_(output.file);
+    const outputId = textOf(output.outputId);
+    const file = textOf(output.file);
     if (outputId !== undefined) entry.outputId = outputId;
     if (file !== undefined) entry.file = file;
     readOutputs.push(entry);
@@ -203,11 +205,11 @@ export function readProvenance(text: string): { provenance: Provenance } | { pro
     technique: { slug: technique.slug, name: technique.name },
     inputs: readInputs,
     cost: readCost,
-    savedAt: text_(value.savedAt) ?? '',
+    savedAt: textOf(value.savedAt) ?? '',
     outputs: readOutputs,
   };
-  const createdAt = text_(value.createdAt);
-  const completedAt = text_(value.completedAt);
+  const createdAt = textOf(value.createdAt);
+  const completedAt = textOf(value.completedAt);
   if (createdAt !== undefined) provenance.createdAt = createdAt;
   if (completedAt !== undefined) provenance.completedAt = completedAt;
   return { provenance };
@@ -226,4 +228,20 @@ export function provenanceCandidates(savedFile: string): string[] {
   const twice = trimmed.replace(/-\d+$/, '');
   if (twice !== trimmed) candidates.push(path.join(folder, twice + PROVENANCE_SUFFIX));
   return candidates;
+}
+
+/**
+ * The provenance file beside a saved file that lists it, and its entry: anyone can write such a file into a
+ * repository, so one that does not name this very file says nothing about it.
+ */
+export async function findProvenanceListing(savedFile: string): Promise<{ provenance: Provenance; output: ProvenanceOutput } | undefined> {
+  for (const candidate of provenanceCandidates(savedFile)) {
+    const read = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
+    if (read.kind !== 'text') continue;
+    const reading = readProvenance(read.text);
+    const output =
+      'provenance' in reading ? reading.provenance.outputs.find((entry) => entry.file === path.basename(savedFile)) : undefined;
+    if (output && 'provenance' in reading) return { provenance: reading.provenance, output };
+  }
+  return undefined;
 }

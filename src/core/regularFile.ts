@@ -88,3 +88,12 @@ function refusalOf(stats: fs.Stats, maxBytes: number): string | undefined {
   if (stats.size > maxBytes) return `it is ${stats.size} bytes, more than the ${maxBytes} allowed`;
   return undefined;
 }
+
+/** Whether a regular file is there, not through a symbolic link (a saved output, a provenance file). */
+export async function isRegularFileAt(file: string): Promise<boolean> {
+  try {
+    return (await fs.promises.lstat(file)).isFile();
+  } catch {
+    return false;
+  }
+}

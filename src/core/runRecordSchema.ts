@@ -55,6 +55,11 @@ function isUrl(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= RUN_RECORD_LIMITS.maxUrlLength;
 }
 
+/** A saved file's absolute path: as long as a URL may be, never empty. */
+function isPath(value: unknown): value is string {
+  return isUrl(value);
+}
+
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
@@ -195,8 +200,8 @@ const OPTIONAL_FIELDS = {
         isObject(entry) &&
         Number.isInteger(entry.index) &&
         (entry.index as number) >= 0 &&
-        isUrl(entry.file) &&
-        isUrl(entry.provenance) &&
+        isPath(entry.file) &&
+        isPath(entry.provenance) &&
         isTimestamp(entry.at),
     );
     if (kept.length !== value.length) problems.push(`${value.length - kept.length} unreadable entries dropped`);

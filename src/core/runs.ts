@@ -1,4 +1,6 @@
 // The run record every view displays, and the rules for keeping a bounded history.
+import * as path from 'node:path';
+
 import { englishText, type Message } from './messages';
 import { RUN_STATUSES } from './model';
 import type { RunInput, RunStatus } from './model';
@@ -115,6 +117,19 @@ export interface PublicRunRecord {
    * `flora.resumeRun` follows it again. `message` says why, in English.
    */
   stopped?: { reason: StopReason; message?: string };
+}
+
+/**
+ * The newest save of an output (into `folder` when given, a real path); the file may since have gone, which
+ * only the disk can say.
+ */
+export function latestSavedOutput(record: RunRecord, index: number, folder?: string): SavedOutput | undefined {
+  const entries = record.savedOutputs ?? [];
+  for (let position = entries.length - 1; position >= 0; position--) {
+    const entry = entries[position];
+    if (entry && entry.index === index && (folder === undefined || path.dirname(entry.file) === folder)) return entry;
+  }
+  return undefined;
 }
 
 /** Whether the run is being followed: unfinished and not stopped. */

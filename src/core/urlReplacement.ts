@@ -23,13 +23,6 @@ export function pathReference(relativePath: string, explicitlyRelative: boolean)
   return `./${encoded}`;
 }
 
-/** Languages whose strings are resolved by bundlers, which want `./` before a path in the same folder. */
-const BUNDLED_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact', 'vue', 'svelte', 'astro', 'mdx']);
-
-export function wantsExplicitlyRelative(languageId: string): boolean {
-  return BUNDLED_LANGUAGES.has(languageId);
-}
-
 export interface TextReplacement {
   start: number;
   end: number;

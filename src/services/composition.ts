@@ -101,7 +101,9 @@ export function createServices(options: FloraServicesOptions): FloraServices {
   });
   const saver = new OutputSaver({ runs, connection, settings, log, now: options.now });
   const outputs = new OutputIndex(runs, connection);
-  const thumbnails = new Thumbnails(connection, log, path.join(options.storageFolder, 'thumbnails'));
+  const thumbnails = new Thumbnails(connection, log, path.join(options.storageFolder, 'thumbnails'), (url, error) =>
+    saver.noteFailure(url, error),
+  );
   const historyLimit = settings.onDidChange((current) => runs.setMaxHistory(current.maxHistory));
   const models = { settings, keys, runs, connection, catalog, uploads, coordinator, controller, saver, outputs, thumbnails };
   // Disposed in the reverse order of their making (the object's order): nothing is used after it is gone.

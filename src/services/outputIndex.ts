@@ -2,6 +2,7 @@
 // fixes, the hovers and Insert look up. Built from the runs store on first use after a change, not on every
 // keystroke: a document with 500 URLs asks 500 times per scan.
 import * as path from 'node:path';
+import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import { isFloraOutputHost } from '../core/outputLinks';
 import { checkOutputUrl } from '../core/outputUrl';
@@ -18,6 +19,9 @@ export class OutputIndex extends Disposable {
   private urls: Map<string, KnownOutput> | undefined;
   private files: Map<string, KnownOutput> | undefined;
   private readonly shapes = new Map<string, string>();
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** Fires when what the index holds may have changed (not on progress ticks). */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly runs: RunsStore,
@@ -34,6 +38,7 @@ export class OutputIndex extends Disposable {
         else this.shapes.clear();
         this.urls = undefined;
         this.files = undefined;
+        this.changed.fire();
       }),
     );
   }
@@ -45,7 +50,7 @@ export class OutputIndex extends Disposable {
 
   /** The run a saved file came from (an absolute path). */
   bySavedFile(file: string): KnownOutput | undefined {
-    return this.build().files.get(path.resolve(file));
+    return this.build().files.get(fileKey(file));
   }
 
   /** Whether a URL in a document is a FLORA output: one from the history, or one on FLORA's output hosts. */
@@ -66,7 +71,7 @@ export class OutputIndex extends Disposable {
         const written = checkOutputUrl(output.url, extraOrigins).url;
         if (written !== undefined) urls.set(written, known);
       });
-      for (const saved of record.savedOutputs ?? []) files.set(path.resolve(saved.file), { record, index: saved.index });
+      for (const saved of record.savedOutputs ?? []) files.set(fileKey(saved.file), { record, index: saved.index });
     }
     this.urls = urls;
     this.files = files;
@@ -79,4 +84,10 @@ export class OutputIndex extends Disposable {
 function shapeOf(record: RunRecord): string {
   const last = record.savedOutputs?.[record.savedOutputs.length - 1];
   return `${record.outputs?.length ?? 0}:${record.outputs?.[0]?.url ?? ''}:${record.savedOutputs?.length ?? 0}:${last?.file ?? ''}:${last?.at ?? 0}`;
+}
+
+/** Paths as keys: on Windows the same file is `C:\\…` in a record and `c:\\…` in a document's path. */
+function fileKey(file: string): string {
+  const resolved = path.resolve(file);
+  return process.platform === 'win32' ? resolved.toLowerCase() : resolved;
 }

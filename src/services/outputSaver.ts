@@ -17,8 +17,9 @@ import {
   readProvenance,
   runFileStem,
   serializeProvenance,
+  timeStamp,
 } from '../core/provenance';
-import { readRegularFile } from '../core/regularFile';
+import { isRegularFileAt, readRegularFile } from '../core/regularFile';
 import type { RunRecord, SavedOutput } from '../core/runs';
 import type { FloraConnection } from './floraConnection';
 import type { Log } from './log';
@@ -34,6 +35,9 @@ export interface OutputSaverOptions {
   now?: () => number;
 }
 
+/** flora.saveOutputs = always saves a run with at most this many outputs; a larger one is offered, and asked for. */
+export const MAX_OUTPUTS_SAVED_UNASKED = 100;
+
 export interface SaveRequest {
   /** Output indexes to save; all of the run's outputs when absent. */
   indexes?: readonly number[];
@@ -41,8 +45,8 @@ export interface SaveRequest {
 }
 
 export class OutputSaver extends Disposable {
-  /** One save per run at a time: a second Save while the first downloads waits for it, downloading nothing twice. */
-  private readonly inFlight = new Map<string, Promise<SavedOutput[]>>();
+  /** The last save of each run into each folder: the next one waits for it. */
+  private readonly turns = new Map<string, Promise<void>>();
   private readonly gone = new Set<string>();
   private readonly goneChanged = this.register(new vscode.EventEmitter<string>());
   /** Fires with an output URL that answered 404 or 410. */
@@ -75,7 +79,7 @@ export class OutputSaver extends Disposable {
       (entry) => entry.index === index && (folder === undefined || path.dirname(entry.file) === folder),
     );
     for (const entry of entries.reverse()) {
-      if (await isRegularFile(entry.file)) return entry.file;
+      if (await isRegularFileAt(entry.file)) return entry.file;
     }
     return undefined;
   }
@@ -84,7 +88,7 @@ export class OutputSaver extends Disposable {
   async savedFiles(record: RunRecord): Promise<SavedOutput[]> {
     const present: SavedOutput[] = [];
     for (const entry of [...(record.savedOutputs ?? [])].reverse()) {
-      if (await isRegularFile(entry.file)) present.push(entry);
+      if (await isRegularFileAt(entry.file)) present.push(entry);
     }
     return present;
   }
@@ -92,17 +96,50 @@ export class OutputSaver extends Disposable {
   /**
    * Saves a completed run's outputs into `folder` (from folderFor, or one the user picked) and returns them,
    * in output order. An output already saved there, whose file is still there, is not downloaded again.
+   * Saves of one run into one folder take turns: the second finds what the first saved, downloads nothing
+   * twice, and writes a provenance that lists both.
    */
   save(record: RunRecord, folder: string, request: SaveRequest = {}): Promise<SavedOutput[]> {
-    const key = `${record.localId}\u0000${folder}\u0000${(request.indexes ?? []).join(',')}`;
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    const saving = this.saveNow(record, folder, request).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, saving);
+    const key = `${record.localId}\u0000${folder}`;
+    const previous = this.turns.get(key) ?? Promise.resolve();
+    const saving = previous.catch(() => undefined).then(() => this.saveNow(record.localId, record, folder, request));
+    const turn = saving.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(key, turn);
+    void turn.then(() => {
+      if (this.turns.get(key) === turn) this.turns.delete(key);
+    });
     return saving;
   }
 
-  private async saveNow(record: RunRecord, folder: string, request: SaveRequest): Promise<SavedOutput[]> {
+  /**
+   * Saves an output URL the history does not know (one on FLORA's hosts, found in a document) as a file of
+   * its own, `flora-<yyyymmdd-hhmmss>-<its name>`; returns the file. A 404 or 410 is remembered.
+   */
+  async saveUrl(url: string, folder: string, signal: AbortSignal): Promise<string> {
+    const name = path.posix.basename(new URL(url).pathname).replace(/\.[^.]*$/, '');
+    try {
+      const saved = await this.options.connection.fetchOutput(url, { folder, stem: `flora-${timeStamp(this.now())}-${name}` }, signal);
+      this.options.log.info(`Saved ${url} to ${saved.file} (${saved.bytes} bytes).`);
+      return saved.file;
+    } catch (error) {
+      this.noteFailure(url, error);
+      throw error;
+    }
+  }
+
+  /** Remembers a URL whose fetch answered 404 or 410 (a save, a thumbnail): the diagnostics say it is gone. */
+  noteFailure(url: string, error: unknown): void {
+    if (!(error instanceof DownloadRefusedError) || (error.status !== 404 && error.status !== 410) || this.gone.has(url)) return;
+    this.gone.add(url);
+    this.goneChanged.fire(url);
+  }
+
+  private async saveNow(localId: string, given: RunRecord, folder: string, request: SaveRequest): Promise<SavedOutput[]> {
+    // The record as it is now: a save that went before this one may have added files.
+    const record = this.options.runs.get(localId) ?? given;
     const outputs = record.outputs ?? [];
     if (record.status !== 'completed' || outputs.length === 0) {
       throw new FloraUsageError(l10nText('{0} has no outputs to save yet.', record.techniqueName));
@@ -111,9 +148,9 @@ export class OutputSaver extends Disposable {
     const files = new Map<number, string>();
     // Outputs saved before (into this folder) keep their files; the provenance names them too.
     for (const entry of record.savedOutputs ?? []) {
-      if (path.dirname(entry.file) === folder && (await isRegularFile(entry.file))) files.set(entry.index, entry.file);
+      if (path.dirname(entry.file) === folder && (await isRegularFileAt(entry.file))) files.set(entry.index, entry.file);
     }
-    const added: number[] = [];
+    const before = files.size;
     for (const index of indexes) {
       const output = outputs[index];
       if (!output) throw new FloraUsageError(l10nText('{0} has no output {1}.', record.techniqueName, index + 1));
@@ -125,60 +162,64 @@ export class OutputSaver extends Disposable {
           request.signal ?? new AbortController().signal,
         );
         files.set(index, saved.file);
-        added.push(index);
         this.options.log.info(
           `Saved output ${index + 1} of run ${record.runId ?? record.localId} to ${saved.file} (${saved.bytes} bytes).`,
         );
       } catch (error) {
-        if (error instanceof DownloadRefusedError && (error.status === 404 || error.status === 410) && !this.gone.has(output.url)) {
-          this.gone.add(output.url);
-          this.goneChanged.fire(output.url);
-        }
+        this.noteFailure(output.url, error);
         // What was saved before the failure is recorded: those downloads are the user's, not to be repeated.
-        if (added.length > 0) await this.record(record, folder, files);
+        if (files.size > before) await this.record(record, folder, files).catch(() => undefined);
         throw error;
       }
     }
-    const provenance = await this.record(record, folder, files);
-    return indexes.map((index) => ({ index, file: files.get(index) ?? '', provenance, at: this.now() }));
+    const provenance = await this.record(record, folder, files, files.size === before);
+    const at = this.now();
+    return indexes.map((index) => ({ index, file: files.get(index) ?? '', provenance, at }));
   }
 
-  /** Writes the provenance file and tells the record where the files are; returns the provenance file. */
-  private async record(record: RunRecord, folder: string, files: ReadonlyMap<number, string>): Promise<string> {
+  /**
+   * Tells the record where the files are, then writes the provenance file beside them; returns its path. The
+   * record first: if the provenance cannot be written (a full disk, a read-only folder), the downloads are
+   * still known and not repeated. `unchanged`: nothing new was saved, so a provenance already there is kept
+   * as it is (a committed file does not change for nothing).
+   */
+  private async record(record: RunRecord, folder: string, files: ReadonlyMap<number, string>, unchanged = false): Promise<string> {
     const current = this.options.runs.get(record.localId) ?? record;
-    const provenance = await this.writeProvenance(current, folder, files);
+    const provenance = await this.provenanceTarget(current, folder);
     const at = this.now();
     const others = (current.savedOutputs ?? []).filter((entry) => !(files.has(entry.index) && path.dirname(entry.file) === folder));
-    const entries: SavedOutput[] = [...files].map(([index, file]) => ({ index, file, provenance, at }));
+    const kept = new Map((current.savedOutputs ?? []).map((entry) => [entry.file, entry.at]));
+    const entries: SavedOutput[] = [...files].map(([index, file]) => ({ index, file, provenance, at: kept.get(file) ?? at }));
     await this.options.runs.update(
       current.localId,
       { savedOutputs: [...others, ...entries].sort((a, b) => a.at - b.at) },
       { durable: true },
     );
+    if (unchanged && (await isRegularFileAt(provenance))) return provenance;
+    const text = serializeProvenance(
+      buildProvenance(current, { folder, files, localFile: (localPath) => localFileOf(localPath), savedAt: at }),
+    );
+    const temporary = path.join(folder, `.${path.basename(provenance)}.${randomBytes(6).toString('hex')}.part`);
+    try {
+      await fs.writeFile(temporary, text, { flag: 'wx' });
+      await fs.rename(temporary, provenance);
+    } catch (error) {
+      await fs.rm(temporary, { force: true }).catch(() => undefined);
+      throw error;
+    }
     return provenance;
   }
 
-  /**
-   * `<run stem>.flora.json` beside the files: ours when it names the same run (rewritten, to list every
-   * saved output), otherwise a free name; written to a temporary file first, so a reader never sees half.
-   */
-  private async writeProvenance(record: RunRecord, folder: string, files: ReadonlyMap<number, string>): Promise<string> {
-    const text = serializeProvenance(
-      buildProvenance(record, { folder, files, localFile: (localPath) => localFileOf(localPath), savedAt: this.now() }),
-    );
+  /** `<run stem>.flora.json`: ours when it names the same run (rewritten to list every saved output), else a free name. */
+  private async provenanceTarget(record: RunRecord, folder: string): Promise<string> {
     const stem = runFileStem(record);
     for (let attempt = 1; attempt <= 100; attempt++) {
       const candidate = path.join(folder, `${stem}${attempt === 1 ? '' : `-${attempt}`}${PROVENANCE_SUFFIX}`);
       const existing = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
+      if (existing.kind === 'missing') return candidate;
       if (existing.kind === 'refused') continue;
-      if (existing.kind === 'text') {
-        const reading = readProvenance(existing.text);
-        if (!('provenance' in reading) || reading.provenance.runId !== (record.runId ?? '')) continue;
-      }
-      const temporary = path.join(folder, `.${stem}.${randomBytes(6).toString('hex')}.part`);
-      await fs.writeFile(temporary, text, { flag: 'wx' });
-      await fs.rename(temporary, candidate);
-      return candidate;
+      const reading = readProvenance(existing.text);
+      if ('provenance' in reading && reading.provenance.runId === (record.runId ?? '')) return candidate;
     }
     throw new FloraUsageError(l10nText('No free name for the provenance of {0} in {1}.', record.techniqueName, folder));
   }
@@ -200,12 +241,4 @@ function localFileOf(localPath: string): string | undefined {
   const [head, ...rest] = localPath.split('/');
   const named = folders.length > 1 ? folders.find((folder) => folder.name === head) : undefined;
   return named ? path.join(named.uri.fsPath, ...rest) : path.join(first.uri.fsPath, localPath);
-}
-
-async function isRegularFile(file: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(file)).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -22,6 +22,8 @@ export class Thumbnails {
     private readonly connection: Pick<FloraConnection, 'fetchOutput'>,
     private readonly log: Log,
     private readonly scratchFolder: string = path.join(os.tmpdir(), 'flora-thumbnails'),
+    /** Told of every failed fetch (a 404 or 410 says the output is gone). */
+    private readonly onFailure: (url: string, error: unknown) => void = () => undefined,
   ) {}
 
   /** A data: URI of the saved file when it is an image small enough, else undefined. */
@@ -46,6 +48,7 @@ export class Thumbnails {
           await fs.rm(saved.file, { force: true });
         }
       } catch (error) {
+        this.onFailure(url, error);
         this.log.info(`No thumbnail for an output URL: ${error instanceof Error ? error.message : String(error)}`);
         // A failure is not cached: the next hover tries again.
         this.cache.delete(`url:${url}`);

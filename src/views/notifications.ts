@@ -7,9 +7,10 @@ import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
 import { Disposable } from '../common/lifecycle';
 import { notifyError, notifyInformation, notifyWarning } from '../common/notify';
+import { messageOf } from '../core/errors';
 import { isLive, type RunRecord, type SavedOutput } from '../core/runs';
 import type { Log } from '../services/log';
-import type { OutputSaver } from '../services/outputSaver';
+import { MAX_OUTPUTS_SAVED_UNASKED, type OutputSaver } from '../services/outputSaver';
 import type { Settings } from '../services/settings';
 import { describeError, runErrorText } from '../services/userText';
 import type { RunController } from '../services/runController';
@@ -17,16 +18,22 @@ import type { RunsStore } from '../services/runsStore';
 import type { WindowCoordinator } from '../services/windowCoordinator';
 import { showError } from './remedies';
 
-/** flora.saveOutputs = always saves a run with at most this many outputs; a larger one is offered instead. */
-export const MAX_OUTPUTS_SAVED_UNASKED = 100;
-
 /** How far back a reloaded window looks for finished runs whose notification was never seen. */
 const RENOTIFY_WINDOW_MS = 10 * 60_000;
 
 /** How the notices are shown: VS Code's notifications; tests that simulate windows record them instead. */
+/** What happened to a completed run's outputs before it was announced. */
+export interface FinishedOutcome {
+  /** The files flora.saveOutputs = always saved. */
+  saved?: readonly SavedOutput[];
+  /** Whether to offer Save to Workspace. */
+  offerSave?: boolean;
+  /** Why saving them (always) failed, in the user's language. */
+  saveFailure?: string;
+}
+
 export interface RunNoticePresenter {
-  /** `saved`: the files flora.saveOutputs = always saved; `offerSave`: whether to offer Save to Workspace. */
-  finished(record: RunRecord, outcome?: { saved?: readonly SavedOutput[]; offerSave?: boolean }): Promise<void>;
+  finished(record: RunRecord, outcome?: FinishedOutcome): Promise<void>;
   stopped(record: RunRecord): Promise<void>;
 }
 
@@ -95,6 +102,7 @@ export class RunNotifications extends Disposable {
     const saving = this.options.saving;
     const mode = saving?.settings.current.saveOutputs ?? 'never';
     let saved: readonly SavedOutput[] | undefined;
+    let saveFailure: string | undefined;
     const count = record.outputs?.length ?? 0;
     if (saving && mode === 'always' && count > MAX_OUTPUTS_SAVED_UNASKED) {
       // A reply can list thousands of outputs: that many downloads are the user's decision, not a setting's.
@@ -105,16 +113,15 @@ export class RunNotifications extends Disposable {
         if (folder !== undefined) saved = await saving.saver.save(record, folder);
         else saving.log.warn(`Not saving the outputs of ${record.runId ?? record.localId}: no workspace folder to save them in.`);
       } catch (error) {
-        // The run and its URLs are kept whatever happened; the notification still offers the save.
-        saving.log.warn(
-          `Saving the outputs of ${record.runId ?? record.localId} failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        // The run and its URLs are kept whatever happened; the notification says why and offers the save again.
+        saveFailure = describeError(error);
+        saving.log.warn(`Saving the outputs of ${record.runId ?? record.localId} failed: ${messageOf(error)}`);
       }
     }
     // The runs of a batch are announced together, by the batch's summary, not one notification each.
     if (record.batch) return;
     const offerSave = mode !== 'never' && saved === undefined && !record.savedOutputs?.length;
-    await this.presenter.finished(this.options.runs.get(record.localId) ?? record, { saved, offerSave });
+    await this.presenter.finished(this.options.runs.get(record.localId) ?? record, { saved, offerSave, saveFailure });
     await this.options.runs.update(record.localId, { acknowledged: true }, { durable: true });
   }
 
@@ -132,19 +139,17 @@ export class RunNotifications extends Disposable {
   }
 }
 
-async function notifyFinished(record: RunRecord, outcome: { saved?: readonly SavedOutput[]; offerSave?: boolean } = {}): Promise<void> {
+async function notifyFinished(record: RunRecord, outcome: FinishedOutcome = {}): Promise<void> {
   const argument = uiArgument({ kind: 'run', localId: record.localId });
   if (record.status === 'completed') {
     const openPreview = vscode.l10n.t('Open Preview');
     const insert = outcome.saved?.length ? vscode.l10n.t('Insert') : vscode.l10n.t('Insert URL');
     const save = vscode.l10n.t('Save to Workspace');
-    const message =
-      record.chargedCost !== undefined
-        ? vscode.l10n.t('FLORA: {0} completed ({1} credits).', record.techniqueName, record.chargedCost)
-        : vscode.l10n.t('FLORA: {0} completed.', record.techniqueName);
-    const [first] = outcome.saved ?? [];
-    const text = first ? vscode.l10n.t('{0} Saved to {1}.', message, vscode.workspace.asRelativePath(first.file)) : message;
-    const choice = await notifyInformation(text, openPreview, insert, ...(outcome.offerSave ? [save] : []));
+    const text = completedText(record, outcome);
+    const offer = outcome.offerSave ? [save] : [];
+    const choice = outcome.saveFailure
+      ? await notifyWarning(text, save, openPreview, insert)
+      : await notifyInformation(text, openPreview, insert, ...offer);
     if (choice === openPreview) await vscode.commands.executeCommand(CommandId.openPreview, argument);
     if (choice === insert) await vscode.commands.executeCommand(CommandId.insertOutputUrl, argument);
     if (choice === save) await vscode.commands.executeCommand(CommandId.saveOutputsToWorkspace, argument);
@@ -156,6 +161,27 @@ async function notifyFinished(record: RunRecord, outcome: { saved?: readonly Sav
   const choice = await notifyError(vscode.l10n.t('FLORA: {0} failed — {1}', record.techniqueName, reason), runAgain, showLog);
   if (choice === runAgain) await vscode.commands.executeCommand(CommandId.runAgain, argument);
   if (choice === showLog) await vscode.commands.executeCommand(CommandId.showLog);
+}
+
+/** One sentence per case, so that each translates as a whole. */
+function completedText(record: RunRecord, outcome: FinishedOutcome): string {
+  const name = record.techniqueName;
+  const cost = record.chargedCost;
+  const [first] = outcome.saved ?? [];
+  if (outcome.saveFailure !== undefined) {
+    return cost !== undefined
+      ? vscode.l10n.t('FLORA: {0} completed ({1} credits), but saving its outputs failed: {2}', name, cost, outcome.saveFailure)
+      : vscode.l10n.t('FLORA: {0} completed, but saving its outputs failed: {1}', name, outcome.saveFailure);
+  }
+  if (first) {
+    const where = vscode.workspace.asRelativePath(first.file);
+    return cost !== undefined
+      ? vscode.l10n.t('FLORA: {0} completed ({1} credits) and was saved to {2}.', name, cost, where)
+      : vscode.l10n.t('FLORA: {0} completed and was saved to {1}.', name, where);
+  }
+  return cost !== undefined
+    ? vscode.l10n.t('FLORA: {0} completed ({1} credits).', name, cost)
+    : vscode.l10n.t('FLORA: {0} completed.', name);
 }
 
 /** A run the extension stopped following has not finished: it is announced with the way to resume it. */

@@ -7,7 +7,7 @@ import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
-import { isLive, outputKind, type RunRecord, type SavedOutput } from '../core/runs';
+import { isLive, outputKind, type RunRecord, type SavedOutput, latestSavedOutput } from '../core/runs';
 import type { RunOutput } from '../core/runReplies';
 import { runErrorText } from '../services/userText';
 import type { ConnectionState, RunsStore } from '../services/runsStore';
@@ -257,16 +257,9 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
   return item;
 }
 
-/**
- * Where an output was last saved, as the record says (the newest entry for that output). The file may have
- * been moved since; opening it says so.
- */
+/** Where an output was last saved, as the record says; opening a moved file says so. */
 export function savedOutputOf(record: RunRecord, index: number): SavedOutput | undefined {
-  let latest: SavedOutput | undefined;
-  for (const entry of record.savedOutputs ?? []) {
-    if (entry.index === index && (latest === undefined || entry.at >= latest.at)) latest = entry;
-  }
-  return latest;
+  return latestSavedOutput(record, index);
 }
 
 /** The saved file as the user knows it: relative to the workspace when inside it, made inert for a label. */

@@ -154,7 +154,7 @@ describe('outputs that last', function () {
       );
       assert.match(savedName, /^studio-shot-/);
       const alwaysNotice = await waitFor('the completion notice', () =>
-        messages.shown.find((message) => message.text.includes('Saved to')),
+        messages.shown.find((message) => message.text.includes('was saved to')),
       );
       assert.ok(!alwaysNotice.actions.includes('Save to Workspace'), 'nothing left to offer');
 
@@ -262,6 +262,8 @@ describe('outputs that last', function () {
     const url = record.outputs?.[0]?.url;
     assert.ok(url);
     const root = workspaceFolder();
+    // Only this test's files hold URLs: the documents earlier tests left go first.
+    fs.rmSync(path.join(root, 'docs'), { recursive: true, force: true });
     // The workspace is its own repository, so git answers for its .gitignore (and not an enclosing one).
     execFileSync('git', ['init', '-q', root]);
     fs.writeFileSync(path.join(root, '.gitignore'), 'ignored/\n');
@@ -285,10 +287,10 @@ describe('outputs that last', function () {
         'flora.saveOutputUrlsInWorkspace',
         { confirm: false },
       );
-      assert.ok(result.urls >= 1, JSON.stringify(result));
+      assert.deepStrictEqual([result.urls, result.files, result.replaced], [1, 1, 2], JSON.stringify(result));
       assert.deepStrictEqual(result.failed, []);
       const downloads = sandbox.requests.filter((request) => request.path.startsWith('/media/')).length - downloadsBefore;
-      assert.ok(downloads <= result.urls, `each URL downloaded at most once (${downloads} downloads for ${result.urls} URLs)`);
+      assert.strictEqual(downloads, 1, 'the URL downloaded once, for its two places');
       const page = vscode.workspace.textDocuments.find((document) => document.uri.fsPath === path.join(root, 'pages/a.md'));
       assert.ok(page, 'the edited file is open as a document');
       assert.doesNotMatch(page.getText(), /http:\/\//, page.getText());
@@ -296,6 +298,11 @@ describe('outputs that last', function () {
         page.getText(),
         /^!\[x\]\(\.\.\/flora-outputs\/studio-shot-[^)]+\.png\)\nand again \.\.\/flora-outputs\/studio-shot-[^ ]+\.png\.\n$/,
       );
+      // The edit changes open documents (left unsaved): none of these may be among them.
+      for (const relative of ['ignored/b.md', 'excluded/c.md', 'pages/linked.md']) {
+        const opened = vscode.workspace.textDocuments.find((document) => document.uri.fsPath === path.join(root, relative));
+        assert.strictEqual(opened, undefined, `${relative} was not opened for the edit`);
+      }
       assert.strictEqual(fs.readFileSync(path.join(root, 'ignored/b.md'), 'utf8'), files['ignored/b.md'], 'git-ignored file untouched');
       assert.strictEqual(fs.readFileSync(path.join(root, 'excluded/c.md'), 'utf8'), files['excluded/c.md'], 'excluded file untouched');
       assert.strictEqual(fs.readFileSync(outside, 'utf8'), `![x](${url})\n`, 'the file outside, behind a link, untouched');
@@ -337,13 +344,13 @@ describe('outputs that last', function () {
     assert.ok(!text.includes('<img src=x'), 'no raw HTML');
     assert.ok(!text.includes('https://evil.example'), 'no bare link from the prompt');
     assert.ok(!/(^|[^\\])\$\(alert\)/.test(text), 'no icon syntax from the prompt');
-    for (const hover of hovers) {
-      for (const content of hover.contents) {
-        if (typeof content !== 'string' && 'isTrusted' in content && typeof content.isTrusted === 'object') {
-          assert.ok(content.isTrusted.enabledCommands.every((command) => OUR_COMMANDS.has(command)));
-        }
-      }
-    }
+    const ours = hovers
+      .flatMap((hover) => hover.contents)
+      .find((content): content is vscode.MarkdownString => typeof content !== 'string' && content.value.includes('command:flora.'));
+    assert.ok(ours, 'our hover');
+    const trust = ours.isTrusted;
+    assert.ok(typeof trust === 'object', `only listed commands are trusted, not all: ${JSON.stringify(trust)}`);
+    assert.ok(trust.enabledCommands.every((command) => OUR_COMMANDS.has(command)));
     // The same on the path of the saved file.
     await vscode.commands.executeCommand('flora.saveOutputsToWorkspace', record.runId);
     await vscode.commands.executeCommand('flora.saveOutputUrlsInFile', { uri: editor.document.uri.toString() });
@@ -360,6 +367,52 @@ describe('outputs that last', function () {
     assert.match(pathHover, /data:image\/png;base64,/);
     assert.match(pathHover, /Saved as flora-outputs\/icon-pack-/);
     assert.match(pathHover, /command:flora\.openSavedOutput/);
+  });
+
+  it('asks to save an untitled document first rather than write a path relative to nowhere', async () => {
+    const record = await run('studio-shot', { product_image: IMAGE_URL });
+    const url = record.outputs?.[0]?.url;
+    assert.ok(url);
+    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: `![x](${url})\n` });
+    await vscode.window.showTextDocument(document);
+    const refused = await Promise.resolve(
+      vscode.commands.executeCommand('flora.saveOutputUrlsInFile', { uri: document.uri.toString() }),
+    ).then(
+      () => 'replaced',
+      (error: unknown) => String(error),
+    );
+    assert.match(refused, /Save the document first/);
+    assert.strictEqual(document.getText(), `![x](${url})\n`);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('offers both forms of a saved output in the insert picker, the path first unless the setting says otherwise', async () => {
+    const record = await run('studio-shot', { product_image: IMAGE_URL });
+    await vscode.commands.executeCommand('flora.saveOutputsToWorkspace', record.runId);
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const original = window.showQuickPick;
+    const offered: string[][] = [];
+    window.showQuickPick = (items: Array<vscode.QuickPickItem & { output?: { form?: string } }>) => {
+      const mine = items.filter((item) => item.label.includes('Studio Shot') && item.output?.form !== undefined);
+      offered.push(mine.slice(0, 2).map((item) => item.output?.form ?? ''));
+      return Promise.resolve(mine[0]);
+    };
+    try {
+      const editor = await openWorkspaceFile('docs/picked.md', '');
+      await vscode.commands.executeCommand('flora.insertOutputUrl');
+      assert.match(editor.document.getText(), /^!\[Studio Shot\]\(\.\.\/flora-outputs\/studio-shot-/);
+      await setting('insertPathWhenSaved', false);
+      await vscode.commands.executeCommand('undo');
+      await vscode.commands.executeCommand('flora.insertOutputUrl');
+      assert.match(editor.document.getText(), /^!\[Studio Shot\]\(http:\/\/127\.0\.0\.1:/);
+      assert.deepStrictEqual(offered, [
+        ['path', 'url'],
+        ['url', 'path'],
+      ]);
+    } finally {
+      window.showQuickPick = original;
+      await setting('insertPathWhenSaved', undefined);
+    }
   });
 
   it("trusts a cloned repository's provenance file only so far: shown as such, its URL never fetched, nothing else opened", async () => {

@@ -1,40 +1,24 @@
-// FLORA output URLs in the user's documents: an Information diagnostic on each ("not permanent"), a Warning
-// once it answers 404 or 410, quick fixes that save and replace them, and a hover (on a URL or on the path of
-// a saved output) with a thumbnail, the run's technique, inputs, cost and age, and command links. The hover
-// enables only the extension's own commands; every string in it that came from FLORA is escaped.
-import { promises as fs } from 'node:fs';
+// The hover on a FLORA output URL or on the path of a saved output: the run's technique, the extension's own
+// command links, inputs, cost and age, and a thumbnail. Only the extension's commands are enabled in it; every
+// string in it that came from FLORA (or from a provenance file in the repository) is escaped, and a URL only a
+// provenance file names is never fetched.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
 import { tooltipText } from '../common/inert';
-import { Disposable } from '../common/lifecycle';
-import { findOutputUrls, hrefOfWrittenUrl, isFloraOutputHost, outputUrlAt, pathTokenAt } from '../core/outputLinks';
-import {
-  MAX_PROVENANCE_BYTES,
-  PROVENANCE_SUFFIX,
-  provenanceCandidates,
-  readProvenance,
-  withoutSignature,
-  type Provenance,
-} from '../core/provenance';
-import { readRegularFile } from '../core/regularFile';
+import { hrefOfWrittenUrl, isFloraOutputHost, outputUrlAt, pathTokenAt } from '../core/outputLinks';
+import { findProvenanceListing, withoutSignature, type Provenance } from '../core/provenance';
+import { isRegularFileAt } from '../core/regularFile';
 import { outputKind, type RunRecord } from '../core/runs';
 import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
-import type { RunsStore } from '../services/runsStore';
 import type { Thumbnails } from '../services/thumbnails';
+import { isScanned } from './outputDocuments';
 
-export const DIAGNOSTIC_SOURCE = 'FLORA';
-export const DiagnosticCode = { notPermanent: 'output-url-not-permanent', gone: 'output-url-gone' } as const;
-
-/** Re-scanning waits this long after the last keystroke. */
-const SCAN_DELAY_MS = 300;
-/** Documents larger than this are not scanned as one types (the workspace command still finds their URLs). */
-const MAX_SCANNED_LENGTH = 8 * 1024 * 1024;
 const THUMBNAIL_WIDTH = 200;
 
 /** The commands a hover may run: only these become links; any other `command:` stays text. */
-const HOVER_COMMANDS = [
+export const HOVER_COMMANDS = [
   CommandId.openPreview,
   CommandId.saveOutputsToWorkspace,
   CommandId.saveOutputUrl,
@@ -43,139 +27,10 @@ const HOVER_COMMANDS = [
   CommandId.openSavedOutput,
 ];
 
-export interface OutputLinksOptions {
-  runs: RunsStore;
+export interface OutputHoverOptions {
   index: OutputIndex;
   saver: OutputSaver;
   thumbnails: Thumbnails;
-}
-
-const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
-
-function isScanned(document: vscode.TextDocument): boolean {
-  if (document.uri.scheme !== 'file' && document.uri.scheme !== 'untitled') return false;
-  // Provenance files keep the original URLs on purpose.
-  return !document.uri.path.endsWith(PROVENANCE_SUFFIX);
-}
-
-export class OutputLinks extends Disposable {
-  private readonly diagnostics = this.register(vscode.languages.createDiagnosticCollection('flora'));
-  private readonly pending = new Map<string, NodeJS.Timeout>();
-
-  constructor(private readonly options: OutputLinksOptions) {
-    super();
-    this.register(vscode.workspace.onDidOpenTextDocument((document) => this.scan(document)));
-    this.register(vscode.workspace.onDidChangeTextDocument((event) => this.scheduleScan(event.document)));
-    this.register(
-      vscode.workspace.onDidCloseTextDocument((document) => {
-        this.cancelScan(document);
-        this.diagnostics.delete(document.uri);
-      }),
-    );
-    // The history changed (a run finished, a file was saved) or a URL was found gone: what is known changed.
-    this.register(options.runs.onDidChange(() => this.scheduleAll()));
-    this.register(options.saver.onDidFindGoneUrl(() => this.scheduleAll()));
-    this.register(
-      vscode.languages.registerCodeActionsProvider(SELECTOR, new OutputUrlFixes(options), {
-        providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
-      }),
-    );
-    this.register(vscode.languages.registerHoverProvider(SELECTOR, new OutputHover(options)));
-    this.register({
-      dispose: () => {
-        for (const timer of this.pending.values()) clearTimeout(timer);
-      },
-    });
-    // Documents open at start-up are scanned after activation, not during it.
-    this.scheduleAll();
-  }
-
-  private scheduleScan(document: vscode.TextDocument): void {
-    this.cancelScan(document);
-    const key = document.uri.toString();
-    this.pending.set(
-      key,
-      setTimeout(() => {
-        this.pending.delete(key);
-        this.scan(document);
-      }, SCAN_DELAY_MS),
-    );
-  }
-
-  private scheduleAll(): void {
-    for (const document of vscode.workspace.textDocuments) this.scheduleScan(document);
-  }
-
-  private cancelScan(document: vscode.TextDocument): void {
-    const key = document.uri.toString();
-    const timer = this.pending.get(key);
-    if (timer) clearTimeout(timer);
-    this.pending.delete(key);
-  }
-
-  private scan(document: vscode.TextDocument): void {
-    if (this.isDisposed || document.isClosed || !isScanned(document)) return;
-    const text = document.getText();
-    if (text.length > MAX_SCANNED_LENGTH) {
-      this.diagnostics.delete(document.uri);
-      return;
-    }
-    const { index, saver } = this.options;
-    // What is written (Markdown escapes, &amp;) is not always the URL: lookups use the URL it stands for.
-    const href = (written: string) => hrefOfWrittenUrl(written, document.languageId);
-    const found = findOutputUrls(text, (url) => index.isOutputUrl(href(url)));
-    this.diagnostics.set(
-      document.uri,
-      found.map((url) => {
-        const range = new vscode.Range(document.positionAt(url.start), document.positionAt(url.end));
-        const gone = saver.isGone(href(url.url));
-        const diagnostic = new vscode.Diagnostic(
-          range,
-          gone
-            ? vscode.l10n.t('FLORA output URL — it no longer answers (404 or 410)')
-            : vscode.l10n.t('FLORA output URL — not permanent: save it to the workspace'),
-          gone ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
-        );
-        diagnostic.source = DIAGNOSTIC_SOURCE;
-        diagnostic.code = gone ? DiagnosticCode.gone : DiagnosticCode.notPermanent;
-        return diagnostic;
-      }),
-    );
-  }
-}
-
-class OutputUrlFixes implements vscode.CodeActionProvider {
-  constructor(private readonly options: OutputLinksOptions) {}
-
-  provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    const actions: vscode.CodeAction[] = [];
-    const ours = context.diagnostics.filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE);
-    for (const diagnostic of ours) {
-      const url = document.getText(diagnostic.range);
-      if (diagnostic.code === DiagnosticCode.gone) {
-        const known = this.options.index.byUrl(hrefOfWrittenUrl(url, document.languageId));
-        if (!known) continue;
-        const again = new vscode.CodeAction(vscode.l10n.t('Run Again with the Same Inputs'), vscode.CodeActionKind.QuickFix);
-        again.command = { command: CommandId.runAgain, title: again.title, arguments: [{ localId: known.record.localId }] };
-        again.diagnostics = [diagnostic];
-        again.isPreferred = true;
-        actions.push(again);
-        continue;
-      }
-      const save = new vscode.CodeAction(vscode.l10n.t('Save to Workspace and Replace'), vscode.CodeActionKind.QuickFix);
-      save.command = { command: CommandId.saveOutputUrl, title: save.title, arguments: [{ uri: document.uri.toString(), url }] };
-      save.diagnostics = [diagnostic];
-      save.isPreferred = true;
-      actions.push(save);
-    }
-    if (ours.some((diagnostic) => diagnostic.code === DiagnosticCode.notPermanent)) {
-      const all = new vscode.CodeAction(vscode.l10n.t('Save All in File and Replace'), vscode.CodeActionKind.QuickFix);
-      all.command = { command: CommandId.saveOutputUrlsInFile, title: all.title, arguments: [{ uri: document.uri.toString() }] };
-      all.diagnostics = ours.filter((diagnostic) => diagnostic.code === DiagnosticCode.notPermanent);
-      actions.push(all);
-    }
-    return actions;
-  }
 }
 
 /** What a hover knows of an output: from the history, or only from the provenance file beside a saved file. */
@@ -188,8 +43,8 @@ interface HoverSubject {
   savedFile?: string;
 }
 
-class OutputHover implements vscode.HoverProvider {
-  constructor(private readonly options: OutputLinksOptions) {}
+export class OutputHover implements vscode.HoverProvider {
+  constructor(private readonly options: OutputHoverOptions) {}
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     if (!isScanned(document)) return undefined;
@@ -205,7 +60,10 @@ class OutputHover implements vscode.HoverProvider {
       const known = index.byUrl(url);
       const output = known?.record.outputs?.[known.index];
       subject = { url, type: output?.type ?? typeFromPath(url), record: known?.record, index: known?.index };
-      if (known) subject.savedFile = await this.options.saver.savedFile(known.record, known.index);
+      // Only a save into this document's output folder: a file in another project's folder is not this one's.
+      const folder =
+        known && document.uri.scheme === 'file' ? await this.options.saver.folderFor(document.uri).catch(() => undefined) : undefined;
+      if (known && folder !== undefined) subject.savedFile = await this.options.saver.savedFile(known.record, known.index, folder);
       range = new vscode.Range(position.line, found.start, position.line, found.end);
     } else if (document.uri.scheme === 'file') {
       const token = pathTokenAt(text, position.character);
@@ -224,15 +82,8 @@ class OutputHover implements vscode.HoverProvider {
     const output = known?.record.outputs?.[known.index];
     if (known && output) return { url: output.url, type: output.type, record: known.record, index: known.index, savedFile: file };
     if (!mayRead) return undefined;
-    for (const candidate of provenanceCandidates(file)) {
-      const read = await readRegularFile(candidate, MAX_PROVENANCE_BYTES);
-      if (read.kind !== 'text') continue;
-      const reading = readProvenance(read.text);
-      if (!('provenance' in reading)) continue;
-      const entry = reading.provenance.outputs.find((saved) => saved.file === path.basename(file));
-      if (entry) return { url: entry.url, type: entry.type, provenance: reading.provenance, savedFile: file };
-    }
-    return undefined;
+    const listing = await findProvenanceListing(file);
+    return listing ? { url: listing.output.url, type: listing.output.type, provenance: listing.provenance, savedFile: file } : undefined;
   }
 
   private async render(subject: HoverSubject, document: vscode.Uri): Promise<vscode.MarkdownString> {
@@ -243,7 +94,7 @@ class OutputHover implements vscode.HoverProvider {
     const fetchable = subject.record !== undefined || isFloraOutputHost(subject.url);
     const thumbnail =
       kind === 'image'
-        ? subject.savedFile && (await exists(subject.savedFile))
+        ? subject.savedFile && (await isRegularFileAt(subject.savedFile))
           ? await this.options.thumbnails.forFile(subject.savedFile)
           : fetchable
             ? await this.options.thumbnails.forUrl(subject.url)
@@ -360,12 +211,4 @@ function relativeAge(time: number): string {
     if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
   }
   return format.format(seconds, 'second');
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(file)).isFile();
-  } catch {
-    return false;
-  }
 }
