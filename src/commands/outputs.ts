@@ -1,5 +1,4 @@
 // Commands on runs and their outputs: preview, insert into code, copy, download, clear history.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
@@ -7,7 +6,6 @@ import { ContextKey } from '../common/contextKeys';
 import { FloraUsageError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
 import { formatSavedPathForLanguage, relativeOutputPath } from '../core/outputPaths';
-import { timeStamp } from '../core/provenance';
 import { safeOutputUrl } from '../core/outputUrl';
 import { isFinished, latestSavedOutput, type RunRecord } from '../core/runs';
 import type { FloraConnection } from '../services/floraConnection';
@@ -242,12 +240,7 @@ export async function downloadOutput(context: OutputCommandContext, argument?: u
       if (!saved) throw new ExtensionError(l10nText('The output was not saved.'));
       file = saved.file;
     } else {
-      const stem = `flora-${timeStamp(Date.now())}-${path.posix.basename(new URL(output.url).pathname).replace(/\.[^.]*$/, '')}`;
-      const saved = await context.connection.fetchOutput(output.url, { folder, stem }, signal);
-      context.log.info(
-        `Saved output ${output.url} (from ${saved.url}, ${saved.contentType || 'no content type'}) to ${saved.file} (${saved.bytes} bytes).`,
-      );
-      file = saved.file;
+      file = await context.saver.saveUrl(output.url, folder, signal);
     }
     const target = vscode.Uri.file(file);
     announceSaved([target]);

@@ -17,7 +17,6 @@ import {
   readProvenance,
   runFileStem,
   serializeProvenance,
-  timeStamp,
 } from '../core/provenance';
 import { isRegularFileAt, readRegularFile } from '../core/regularFile';
 import type { RunRecord, SavedOutput } from '../core/runs';
@@ -116,12 +115,13 @@ export class OutputSaver extends Disposable {
 
   /**
    * Saves an output URL the history does not know (one on FLORA's hosts, found in a document) as a file of
-   * its own, `flora-<yyyymmdd-hhmmss>-<its name>`; returns the file. A 404 or 410 is remembered.
+   * its own, `flora-<its name>` (`-2`, `-3` … when taken: never over a file); returns the file. A 404 or
+   * 410 is remembered.
    */
   async saveUrl(url: string, folder: string, signal: AbortSignal): Promise<string> {
     const name = path.posix.basename(new URL(url).pathname).replace(/\.[^.]*$/, '');
     try {
-      const saved = await this.options.connection.fetchOutput(url, { folder, stem: `flora-${timeStamp(this.now())}-${name}` }, signal);
+      const saved = await this.options.connection.fetchOutput(url, { folder, stem: `flora-${name}` }, signal);
       this.options.log.info(`Saved ${url} to ${saved.file} (${saved.bytes} bytes).`);
       return saved.file;
     } catch (error) {
