@@ -12,7 +12,7 @@ import { UPLOAD_SECRET } from './services/uploads';
 import { RunNotifications } from './views/notifications';
 import { OutputDiagnostics } from './views/outputDiagnostics';
 import { PreviewPanels } from './views/previewPanel';
-import { RunsTree } from './views/runsTree';
+import { RunsTree, watchRunsViewDescription } from './views/runsTree';
 import { RunsStatusBar } from './views/statusBar';
 import { createTechniquesView } from './views/techniquesTree';
 import { watchWalkthrough } from './views/walkthrough';
@@ -47,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     saving: { saver: services.saver, settings: services.settings, log },
   });
   const runsTree = new RunsTree(runs);
+  const runsView = vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree });
   const previews = new PreviewPanels(context.extensionUri, runs, connection, log, services.settings);
 
   let lastTextEditor = vscode.window.activeTextEditor;
@@ -56,7 +57,8 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     createTechniquesView(catalog, keys, 'catalogue'),
     createTechniquesView(catalog, keys, 'added'),
     runsTree,
-    vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree }),
+    runsView,
+    watchRunsViewDescription(runsView, runs),
     previews,
     new RunsStatusBar(runs),
     new OutputDiagnostics({ index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),

@@ -7,9 +7,9 @@ import { labelText } from '../common/inert';
 import { FloraCancelledError, FloraInputError, FloraUsageError, isAuthError } from '../core/errors';
 import { message, type Message } from '../core/messages';
 import { checkInputValue, describeType } from '../core/inputs';
-import type { PublicRunRecord, RunRecord } from '../core/runs';
+import { lastTextValue, type PublicRunRecord, type RunRecord } from '../core/runs';
 import { isInputType } from '../core/model';
-import { truncate } from '../core/text';
+import { oneLine, truncate } from '../core/text';
 import type { TechniqueDetails, TechniqueInput } from '../core/schemas';
 import type { FloraConnection } from '../services/floraConnection';
 import type { KeyStore } from '../services/keyStore';
@@ -53,6 +53,8 @@ export interface PromptOptions {
   fixed?: Readonly<Record<string, string>>;
   /** Files to offer first in the image and video prompts. */
   files?: readonly vscode.Uri[];
+  /** The technique's slug: a text prompt offers what this technique was given last time. */
+  slug?: string;
 }
 
 export function isRunRequest(value: unknown): value is RunRequest {
@@ -74,7 +76,7 @@ export async function runTechnique(context: RunCommandContext, argument?: unknow
   if (!slug) return undefined;
   const technique = await loadTechnique(context, slug);
   if (!technique) return undefined;
-  const values = await promptForInputs(context, technique);
+  const values = await promptForInputs(context, technique, { slug });
   if (!values) return undefined;
   return confirmAndStart(context, technique, slug, values);
 }
@@ -173,7 +175,7 @@ export async function promptForInputs(
     .map((input) => ({
       id: input.id,
       name: input.name ?? input.id,
-      show: (frame: StepFrame) => promptInput(context, input, frame, options.files),
+      show: (frame: StepFrame) => promptInput(context, input, frame, options),
     }));
   const values = steps.length > 0 ? await runSteps(technique.name, steps) : {};
   return values && { ...fixed, ...values };
@@ -187,16 +189,24 @@ async function promptInput(
   context: RunCommandContext,
   input: TechniqueInput,
   frame: StepFrame,
-  files?: readonly vscode.Uri[],
+  prompting: PromptOptions,
 ): Promise<StepResult> {
+  const files = prompting.files;
   if (!isInputType(input.type)) {
     throw new FloraInputError([{ inputId: input.id, text: message('inputUnsupportedType', input.type) }]);
   }
   const problemText = (problem: Message | undefined) => problem && localize(problem);
   if (input.type === 'text') {
+    // The box starts empty but not blank: what it wants, or what this technique was given last time.
+    const last = prompting.slug === undefined ? undefined : lastTextValue(context.runs.all(), prompting.slug, input.id);
+    const name = labelText(input.name ?? input.id);
     return showInputStep({
       frame,
-      prompt: vscode.l10n.t('Enter {0} ({1})', labelText(input.name ?? input.id), localize(describeType(input.type))),
+      prompt: vscode.l10n.t('Enter {0} ({1})', name, localize(describeType(input.type))),
+      placeholder:
+        last !== undefined
+          ? vscode.l10n.t('Last time: {0}', labelText(truncate(oneLine(last), 80)))
+          : vscode.l10n.t('Type the {0} for this run', name),
       validate: (value) => problemText(checkInputValue(input, value)),
     });
   }

@@ -81,7 +81,7 @@ export async function runTechniqueWithFile(
   const { slug, technique } = picked;
   const input = await pickInput(technique, type);
   if (!input) return undefined;
-  const values = await promptForInputs(context, technique, { fixed: { [input.id]: firstFile.toString() }, files });
+  const values = await promptForInputs(context, technique, { fixed: { [input.id]: firstFile.toString() }, files, slug });
   if (!values) return undefined;
   if (context.settings.current.confirmBeforeRun && !(await confirmBatch(context, technique, input, values, files))) return undefined;
   if (files.length === 1) {

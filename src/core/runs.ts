@@ -132,6 +132,33 @@ export function latestSavedOutput(record: RunRecord, index: number, folder?: str
   return undefined;
 }
 
+/**
+ * Credits FLORA charged for runs that completed on the local calendar day of `now` (ms): every run in the
+ * history, whichever window started it. A run without a completion time counts by its last update.
+ */
+export function creditsChargedToday(records: readonly RunRecord[], now: number): number {
+  const start = new Date(now);
+  start.setHours(0, 0, 0, 0);
+  const end = new Date(start);
+  end.setDate(end.getDate() + 1);
+  let total = 0;
+  for (const record of records) {
+    const at = record.completedAt ?? record.updatedAt;
+    if (record.chargedCost !== undefined && at >= start.getTime() && at < end.getTime()) total += record.chargedCost;
+  }
+  return total;
+}
+
+/** The value a text input was given in the newest run of the technique that had it, for the prompt to offer. */
+export function lastTextValue(records: readonly RunRecord[], slug: string, inputId: string): string | undefined {
+  let newest: RunRecord | undefined;
+  for (const record of records) {
+    if (record.slug !== slug || (newest && newest.startedLocallyAt >= record.startedLocallyAt)) continue;
+    if (record.inputs.some((input) => input.id === inputId && input.type === 'text' && input.value.trim().length > 0)) newest = record;
+  }
+  return newest?.inputs.find((input) => input.id === inputId)?.value;
+}
+
 /** Whether the run is being followed: unfinished and not stopped. */
 export function isLive(record: RunRecord): boolean {
   if (record.stopped) return false;

@@ -7,7 +7,7 @@ import { CommandId } from '../common/commandIds';
 import { uiArgument } from '../common/invocation';
 import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
-import { isLive, outputKind, type RunRecord, type SavedOutput, latestSavedOutput } from '../core/runs';
+import { creditsChargedToday, isLive, latestSavedOutput, outputKind, type RunRecord, type SavedOutput } from '../core/runs';
 import type { RunOutput } from '../core/runReplies';
 import { runErrorText } from '../services/userText';
 import type { ConnectionState, RunsStore } from '../services/runsStore';
@@ -375,4 +375,23 @@ export function formatAge(milliseconds: number): string {
   const hours = Math.round(minutes / 60);
   if (hours < 48) return vscode.l10n.t('{0} h ago', hours);
   return vscode.l10n.t('{0} days ago', Math.round(hours / 24));
+}
+
+/** The Runs view's description: the credits charged today, across every window (undefined when none). */
+export function runsViewDescription(records: readonly RunRecord[], now: number): string | undefined {
+  const credits = creditsChargedToday(records, now);
+  if (credits === 0) return undefined;
+  return credits === 1 ? vscode.l10n.t('1 credit today') : vscode.l10n.t('{0} credits today', credits);
+}
+
+/** Keeps the Runs view's description (today's credits) current as runs finish, here or in another window. */
+export function watchRunsViewDescription(view: vscode.TreeView<unknown>, runs: RunsStore, now: () => number = Date.now): vscode.Disposable {
+  const update = () => {
+    view.description = runsViewDescription(runs.all(), now());
+  };
+  update();
+  return runs.onDidChange((record) => {
+    // Progress ticks do not change what was charged.
+    if (record === undefined || record.chargedCost !== undefined) update();
+  });
 }

@@ -187,7 +187,7 @@ export function advanceUntil<T>(time: ManualTime, what: string, probe: () => T |
  */
 export function answeringInputBox(
   answer: (title: string) => string | undefined,
-  shown: Array<{ title: string; password: boolean }> = [],
+  shown: Array<{ title: string; password: boolean; placeholder?: string }> = [],
 ): vscode.InputBox {
   const accept = new vscode.EventEmitter<void>();
   const hide = new vscode.EventEmitter<void>();
@@ -207,7 +207,7 @@ export function answeringInputBox(
     show: () => {
       setTimeout(() => {
         const title = box.title ?? '';
-        shown.push({ title, password: box.password });
+        shown.push({ title, password: box.password, placeholder: box.placeholder });
         const value = answer(title);
         if (value === undefined) return hide.fire();
         box.value = value;

@@ -2,7 +2,17 @@
 import * as assert from 'node:assert/strict';
 
 import fc from 'fast-check';
-import { isLive, isLoadableUrl, outputKind, pruneHistory, toPublicRecord, type RunRecord, type RunState } from '../../../src/core/runs';
+import {
+  creditsChargedToday,
+  isLive,
+  isLoadableUrl,
+  lastTextValue,
+  outputKind,
+  pruneHistory,
+  toPublicRecord,
+  type RunRecord,
+  type RunState,
+} from '../../../src/core/runs';
 import { runRecord } from '../../common/records';
 
 function record(localId: string, status: RunState, startedLocallyAt: number): RunRecord {
@@ -146,5 +156,34 @@ describe('core/runs', () => {
         { seed: 20261201, numRuns: 2_000 },
       );
     });
+  });
+});
+
+describe('core/runs: what the everyday UI reads from the history', () => {
+  it('sums the credits charged by runs completed on the local day, and nothing else', () => {
+    const noon = new Date(2026, 11, 1, 12, 0, 0).getTime();
+    const midnight = new Date(2026, 11, 1, 0, 0, 0).getTime();
+    const records = [
+      runRecord({ chargedCost: 5, completedAt: midnight }),
+      runRecord({ chargedCost: 7, completedAt: noon }),
+      runRecord({ chargedCost: 11, completedAt: midnight - 1 }),
+      runRecord({ chargedCost: 13, completedAt: midnight + 24 * 3_600_000 }),
+      runRecord({ completedAt: noon }),
+      runRecord({ chargedCost: 2, completedAt: undefined, updatedAt: noon }),
+    ];
+    assert.equal(creditsChargedToday(records, noon), 14);
+    assert.equal(creditsChargedToday([], noon), 0);
+  });
+
+  it("offers the newest run's value of a text input, for that technique and input only", () => {
+    const records = [
+      runRecord({ slug: 'icon-pack', startedLocallyAt: 1, inputs: [{ id: 'prompt', type: 'text', value: 'old' }] }),
+      runRecord({ slug: 'icon-pack', startedLocallyAt: 3, inputs: [{ id: 'prompt', type: 'text', value: 'newest' }] }),
+      runRecord({ slug: 'icon-pack', startedLocallyAt: 4, inputs: [{ id: 'prompt', type: 'text', value: '  ' }] }),
+      runRecord({ slug: 'sigil', startedLocallyAt: 9, inputs: [{ id: 'prompt', type: 'text', value: 'other technique' }] }),
+    ];
+    assert.equal(lastTextValue(records, 'icon-pack', 'prompt'), 'newest');
+    assert.equal(lastTextValue(records, 'icon-pack', 'style'), undefined);
+    assert.equal(lastTextValue(records, 'wireframe', 'prompt'), undefined);
   });
 });
