@@ -11,7 +11,7 @@ import type { RunRecord } from '../core/runs';
 import type { RunController } from '../services/runController';
 import { l10nText, runErrorText } from '../services/userText';
 import type { RunsStore } from '../services/runsStore';
-import { describeRun } from '../views/runsTree';
+import { describeRun } from '../views/runLabels';
 import { resolveRun } from './outputs';
 
 export interface ResumeCommandContext {

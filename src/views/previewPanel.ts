@@ -16,7 +16,7 @@ import type { Log } from '../services/log';
 import { runErrorText } from '../services/userText';
 import type { ConnectionState, RunsStore } from '../services/runsStore';
 import type { FloraSettings, Settings } from '../services/settings';
-import { savedOutputOf, savedPathText, statusLabel } from './runsTree';
+import { savedOutputOf, savedPathText, statusLabel } from './runLabels';
 
 export interface PreviewOutput {
   index: number;

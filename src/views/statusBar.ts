@@ -6,7 +6,7 @@ import { labelText, tooltipText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import type { RunsStore } from '../services/runsStore';
 import type { RunRecord } from '../core/runs';
-import { batchRuns, batchTitle, countBatch, describeBatch, statusLabel } from './runsTree';
+import { batchRuns, batchTitle, countBatch, describeBatch, statusLabel } from './runLabels';
 
 export class RunsStatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('flora.runs', vscode.StatusBarAlignment.Left, 50));

@@ -2,7 +2,7 @@
 // time, and the Runs view's description says how many credits today's runs were charged, across windows.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { runsViewDescription } from '../../../src/views/runsTree';
+import { runsViewDescription } from '../../../src/views/runLabels';
 import { runRecord } from '../../common/records';
 import type { Sandbox } from '../../sandbox/server';
 import { answeringInputBox, floraApi, sandboxForExtension } from './helpers';
