@@ -40,7 +40,7 @@ export function registerAllCommands({ services, log, previews, lastTextEditor }:
     writeUserSetting: (name: string, value: string) => settings.updateUserSetting(name, value),
   };
   const outputContext = { connection, settings, runs, previews, log, lastTextEditor, saver };
-  const saveContext = { runs, saver, index: outputs, connection, log };
+  const saveContext = { runs, saver, index: outputs, log };
   const techniqueContext = { catalog };
   const keyContext = { keys, connection, log };
   const handlers: Record<CommandId, CommandHandler> = {

@@ -10,7 +10,6 @@ import { findOutputUrls, hrefOfWrittenUrl } from '../core/outputLinks';
 import { relativeOutputPath, wantsExplicitlyRelative } from '../core/outputPaths';
 import { isFinished, type RunRecord } from '../core/runs';
 import { pathReference, urlReplacements } from '../core/urlReplacement';
-import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
 import type { OutputIndex } from '../services/outputIndex';
 import type { OutputSaver } from '../services/outputSaver';
@@ -25,7 +24,6 @@ export interface SaveCommandContext {
   runs: RunsStore;
   saver: OutputSaver;
   index: OutputIndex;
-  connection: Pick<FloraConnection, 'fetchOutput'>;
   log: Log;
 }
 

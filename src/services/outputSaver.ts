@@ -83,15 +83,6 @@ export class OutputSaver extends Disposable {
     return undefined;
   }
 
-  /** Every saved output of the run whose file is still there, newest save first. */
-  async savedFiles(record: RunRecord): Promise<SavedOutput[]> {
-    const present: SavedOutput[] = [];
-    for (const entry of [...(record.savedOutputs ?? [])].reverse()) {
-      if (await isRegularFileAt(entry.file)) present.push(entry);
-    }
-    return present;
-  }
-
   /**
    * Saves a completed run's outputs into `folder` (from folderFor, or one the user picked) and returns them,
    * in output order. An output already saved there, whose file is still there, is not downloaded again.
