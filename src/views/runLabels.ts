@@ -2,6 +2,7 @@
 // run's status and age, where its outputs were saved, and today's charged credits. Apart from the tree so
 // that each view takes the words without the tree.
 import * as vscode from 'vscode';
+import { formatAge } from '../common/age';
 import { labelText } from '../common/inert';
 import { creditsChargedToday, isLive, latestSavedOutput, type outputKind, type RunRecord, type SavedOutput } from '../core/runs';
 import type { ConnectionState, RunsStore } from '../services/runsStore';
@@ -117,16 +118,6 @@ export function statusLabel(record: RunRecord, connection?: ConnectionState): st
     case 'failed':
       return vscode.l10n.t('failed');
   }
-}
-
-export function formatAge(milliseconds: number): string {
-  const seconds = Math.max(0, Math.round(milliseconds / 1000));
-  if (seconds < 60) return vscode.l10n.t('just now');
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return vscode.l10n.t('{0} min ago', minutes);
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return vscode.l10n.t('{0} h ago', hours);
-  return vscode.l10n.t('{0} days ago', Math.round(hours / 24));
 }
 
 /** The Runs view's description: the credits charged today, across every window (undefined when none). */
