@@ -87,8 +87,7 @@ describe('the FLORA journey in the browser', function () {
   let session: EditorSession;
 
   before(async () => {
-    // Screenshots are this run's alone, so a stale failure shot never passes for a current one.
-    fs.rmSync(path.join(artifactsDirectory, 'screenshots'), { recursive: true, force: true });
+    // The tier's setup (test/e2e/setup.ts) emptied test-results/screenshots before the first file.
     // Long enough to watch the status bar item, short enough for CI.
     sandbox = await startSandbox({ runDurationMs: 9_000 });
     session = await openEditorSession({
