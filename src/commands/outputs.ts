@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
 import { ContextKey } from '../common/contextKeys';
+import { isUiCall } from '../common/invocation';
 import { FloraUsageError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
 import { formatSavedPathForLanguage, relativeOutputPath } from '../core/outputPaths';
@@ -162,10 +163,8 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
     resolveOutput(context.runs, argument) ??
     (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Insert Output'), { pathFirst, folder }) : undefined);
   if (!output) return undefined;
-  const remembered = context.lastTextEditor();
-  if (!remembered) {
-    throw new FloraUsageError(l10nText('Open a file to insert the output URL into, then try again.'));
-  }
+  const remembered = await insertTarget(context, argument, output);
+  if (!remembered) return undefined;
   const document = remembered.document;
   const wantsPath = output.form === 'path' || (output.form === undefined && pathFirst);
   const savedFile =
@@ -203,12 +202,78 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   return text;
 }
 
+interface TargetItem extends vscode.QuickPickItem {
+  choice: 'reopen' | 'same' | 'other' | 'copy';
+}
+
+/** Whether a document is in one of the editor tabs (its TextDocument outlives its editor for a while). */
+function isInATab(document: vscode.TextDocument): boolean {
+  return vscode.window.tabGroups.all.some((group) =>
+    group.tabs.some((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === document.uri.toString()),
+  );
+}
+
+/**
+ * The editor Insert writes into: the one the user last worked in while it is in a tab. With none, a person
+ * is asked right where they are looking (a picker, not a notification they may not see): the file last
+ * worked in, a new file of its language, of another language, or the URL copied instead. A script keeps
+ * the behaviour it had: the last editor's document, or the refusal.
+ */
+async function insertTarget(
+  context: OutputCommandContext,
+  argument: unknown,
+  output: OutputReference,
+): Promise<vscode.TextEditor | undefined> {
+  const remembered = context.lastTextEditor();
+  const open = remembered && !remembered.document.isClosed ? remembered : undefined;
+  if (open && (isInATab(open.document) || !isUiCall([argument]))) return open;
+  if (!isUiCall([argument])) throw new FloraUsageError(l10nText('Open a file to insert the output URL into, then try again.'));
+  // A closed document still knows its language: the one the user worked in last.
+  const language = remembered?.document.languageId ?? 'markdown';
+  const last = open && !open.document.isUntitled ? open.document : undefined;
+  const items: TargetItem[] = [
+    ...(last
+      ? [
+          {
+            label: vscode.l10n.t('$(go-to-file) Insert into {0}', labelText(vscode.workspace.asRelativePath(last.uri))),
+            choice: 'reopen' as const,
+          },
+        ]
+      : []),
+    { label: vscode.l10n.t('$(new-file) New {0} File', language), choice: 'same' },
+    { label: vscode.l10n.t('$(list-selection) New File of Another Language…'), choice: 'other' },
+    { label: vscode.l10n.t('$(copy) Copy the Output Instead'), choice: 'copy' },
+  ];
+  const picked = await vscode.window.showQuickPick<TargetItem>(items, {
+    title: vscode.l10n.t('FLORA: Insert Output'),
+    placeHolder: vscode.l10n.t('No editor is open to insert into: where should the output go?'),
+  });
+  if (!picked) return undefined;
+  if (picked.choice === 'copy') {
+    await copyOutput(context, output);
+    return undefined;
+  }
+  if (picked.choice === 'reopen' && last) return vscode.window.showTextDocument(last);
+  const chosen =
+    picked.choice === 'same'
+      ? language
+      : await vscode.window.showQuickPick(await vscode.languages.getLanguages(), {
+          title: vscode.l10n.t('FLORA: Insert Output'),
+          placeHolder: vscode.l10n.t('The language of the new file'),
+        });
+  if (!chosen) return undefined;
+  return vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: chosen }));
+}
+
 export async function copyOutputUrl(context: OutputCommandContext, argument?: unknown): Promise<string | undefined> {
   const output =
     resolveOutput(context.runs, argument) ??
     (argument === undefined ? await pickOutput(context.runs, vscode.l10n.t('FLORA: Copy Output URL')) : undefined);
-  if (!output) return undefined;
-  // The same checked, normalised URL Insert writes; a refused one throws and the clipboard keeps what it had.
+  return output && copyOutput(context, output);
+}
+
+/** The same checked, normalised URL Insert writes; a refused one throws and the clipboard keeps what it had. */
+async function copyOutput(context: OutputCommandContext, output: OutputReference): Promise<string> {
   const url = safeOutputUrl(output.url, context.connection.extraOrigins());
   await vscode.env.clipboard.writeText(url);
   vscode.window.setStatusBarMessage(vscode.l10n.t('Copied the output URL'), 3000);

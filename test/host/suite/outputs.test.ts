@@ -415,6 +415,43 @@ describe('outputs that last', function () {
     }
   });
 
+  it('offers the file last worked in, or a new file of its language, when no editor is open', async () => {
+    const record = await run('studio-shot', { product_image: IMAGE_URL });
+    // The user worked in a TSX file, then closed every editor.
+    await openWorkspaceFile('docs/last.tsx', '');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const original = window.showQuickPick;
+    const asked: string[] = [];
+    const targets: string[] = [];
+    window.showQuickPick = (
+      items: Array<vscode.QuickPickItem & { output?: { url: string }; choice?: string }>,
+      options?: vscode.QuickPickOptions,
+    ) => {
+      asked.push(options?.placeHolder ?? '');
+      if (items.some((item) => item.choice)) targets.push(...items.map((item) => item.label));
+      const output = items.find((item) => item.output?.url === record.outputs?.[0]?.url && item.label.includes('Studio Shot'));
+      return Promise.resolve(output ?? items.find((item) => item.choice === 'same'));
+    };
+    try {
+      await vscode.commands.executeCommand('flora.insertOutputUrl');
+      const editor = await waitFor('a new editor', () => vscode.window.activeTextEditor);
+      assert.strictEqual(editor.document.isUntitled, true);
+      assert.strictEqual(editor.document.languageId, 'typescriptreact');
+      assert.match(editor.document.getText(), /^<img src="http:\/\/127\.0\.0\.1:\d+\/.+" alt="Studio Shot" \/>$/);
+      assert.match(asked[1] ?? '', /No editor is open/);
+      assert.deepStrictEqual(targets, [
+        '$(go-to-file) Insert into docs/last.tsx',
+        '$(new-file) New typescriptreact File',
+        '$(list-selection) New File of Another Language…',
+        '$(copy) Copy the Output Instead',
+      ]);
+    } finally {
+      window.showQuickPick = original;
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   it("trusts a cloned repository's provenance file only so far: shown as such, its URL never fetched, nothing else opened", async () => {
     const root = workspaceFolder();
     const name = 'logo-20261201-000000-abcdefgh.png';
