@@ -1,11 +1,14 @@
 // The links and files a picker suggests for an image or video input, in the order a user is most likely to
 // want them: the value given before (after Back), the files the command was given (the Explorer's), a link
 // or a file path in the editor's selection or under its cursor, the file open in the editor, Choose a
-// File…, a link on the clipboard, files used before, the sandbox's samples, and outputs of earlier runs of
-// the same type. Local files are offered only when they exist.
+// File…, a link on the clipboard, files used before, links typed for inputs of the same type before, the
+// sandbox's samples, and outputs of earlier runs of the same type (named by technique and age). Local files
+// are offered only when they exist.
 import * as vscode from 'vscode';
 import { Uploads } from '../services/uploads';
+import { formatAge } from '../common/age';
 import { labelText } from '../common/inert';
+import { usedLinks } from '../core/inputHistory';
 import type { RunRecord } from '../core/runs';
 import type { SandboxSample } from '../services/floraConnection';
 import {
@@ -20,7 +23,7 @@ import {
 import type { Suggestion } from './multiStepInput';
 
 const URL_PATTERN = /https?:\/\/[^\s"'`<>()[\]{}]+/g;
-/** Earlier outputs stop being added once the list is this long: a picker of hundreds helps nobody. */
+/** Links used before and earlier outputs stop being added once the list is this long: a picker of hundreds helps nobody. */
 const MAX_CANDIDATES = 15;
 /** How long the clipboard may take before it is left out: the picker opens without it. */
 const CLIPBOARD_TIMEOUT_MS = 500;
@@ -42,9 +45,11 @@ export interface MediaCandidateSources {
   samples?: () => Promise<readonly SandboxSample[]>;
   /** Whether to offer the active editor's file, paths in the document and Choose a File… (default true). */
   localFiles?: boolean;
+  /** The clock the ages of links used before and earlier outputs are told by (default Date.now). */
+  now?: () => number;
 }
 
-/** At most this many files used before are offered. */
+/** At most this many files used before are offered, and at most this many links used before. */
 const MAX_RECENT = 5;
 
 /** Each link once, labelled with where it was found. */
@@ -94,6 +99,7 @@ export async function mediaCandidates(sources: MediaCandidateSources): Promise<S
   const clipboard = await readClipboard();
   const fromClipboard = clipboard.match(URL_PATTERN)?.[0];
   if (fromClipboard) add(vscode.l10n.t('$(clippy) From the clipboard'), fromClipboard, vscode.l10n.t('clipboard'));
+  const now = (sources.now ?? Date.now)();
   if (media) {
     let offered = 0;
     for (const uri of sources.recent ?? []) {
@@ -102,18 +108,42 @@ export async function mediaCandidates(sources: MediaCandidateSources): Promise<S
       addFile('$(history)', uri);
       offered++;
     }
+    // Links the user typed or pasted for this type of input before (never a local file's upload URL or an
+    // earlier output, offered as what they are below), named by the run they went to: a person remembers
+    // "the one I gave Studio Shot an hour ago", not the URL.
+    for (const used of usedLinks(records, type, MAX_RECENT)) {
+      if (candidates.length >= MAX_CANDIDATES) break;
+      if (!isWebLink(used.value)) continue;
+      add(
+        vscode.l10n.t('$(history) Used before'),
+        used.value,
+        vscode.l10n.t({
+          message: '{0} · {1}',
+          args: [labelText(used.techniqueName), formatAge(now - used.at)],
+          comment: 'where a link used before went: the technique · how long ago, e.g. "Studio Shot · 5 min ago"',
+        }),
+      );
+    }
     for (const sample of await samplesLoading) {
       if (sample.type === media)
         add(vscode.l10n.t('$(beaker) Sandbox sample: {0}', labelText(sample.name)), sample.url, vscode.l10n.t('sandbox'));
     }
   }
   for (const record of records) {
-    for (const output of record.outputs ?? []) {
+    // A run's outputs of this type, numbered when there are several (Character Lock gives six images).
+    const outputs = (record.outputs ?? []).filter((output) => output.type === type);
+    const age = formatAge(now - (record.completedAt ?? record.updatedAt));
+    for (const [index, output] of outputs.entries()) {
       // An output's URL is the server's word: only a web link is offered, never something that reads as a
-      // local path (`file:///…/passport.jpg`), which the run would upload.
-      if (output.type === type && candidates.length < MAX_CANDIDATES && isWebLink(output.url)) {
-        add(vscode.l10n.t('$(sparkle) Output of {0}', labelText(record.techniqueName)), output.url, record.runId ?? '');
-      }
+      // local path (`file:///…/passport.jpg`), which the run would upload. The runId means nothing to a
+      // person: the technique and the age say which run it was.
+      if (candidates.length >= MAX_CANDIDATES || !isWebLink(output.url)) continue;
+      add(
+        vscode.l10n.t('$(sparkle) Output of {0}', labelText(record.techniqueName)),
+        output.url,
+        // How long ago the run finished · which of its outputs, e.g. "5 min ago · 2 of 6".
+        outputs.length > 1 ? vscode.l10n.t('{0} · {1} of {2}', age, index + 1, outputs.length) : age,
+      );
     }
   }
   return candidates;

@@ -1,5 +1,8 @@
 // The technique picker of FLORA: Run Technique…: recently used techniques first, then the documented ones
-// and those the user added, each with its slug and description.
+// and those the user added, each with its slug and description, and its cost when FLORA has told it (the
+// details already fetched, e.g. for the Techniques view). FLORA's list of techniques carries no costs and
+// opening a picker is no reason to ask for 38 techniques' details, so an unknown cost is left out, never
+// guessed (the confirmation before a run names it, unless flora.confirmBeforeRun is off).
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import type { TechniqueCatalog } from '../services/techniqueCatalog';
@@ -14,10 +17,19 @@ export async function pickTechnique(catalog: TechniqueCatalog): Promise<string |
   const bySlug = new Map<string, TechniquePickItem>();
   // Names and descriptions of added techniques come from FLORA (and slugs from settings): labels, made inert.
   for (const entry of catalog.all()) {
+    const runCost = catalog.cached(entry.slug)?.runCost;
     bySlug.set(entry.slug, {
       slug: entry.slug,
       label: labelText(entry.name),
-      description: labelText(entry.slug),
+      description:
+        runCost === undefined
+          ? labelText(entry.slug)
+          : vscode.l10n.t({
+              message: '{0} · {1}',
+              // The Techniques view's words for the cost, so both say it alike.
+              args: [labelText(entry.slug), vscode.l10n.t('Cost: {0} credits per run', runCost)],
+              comment: 'technique slug · its cost, e.g. "studio-shot · Cost: 5 credits per run"',
+            }),
       detail: labelText(entry.description ?? vscode.l10n.t('Added by you')),
     });
   }
