@@ -1,13 +1,16 @@
-// FLORA: Run Technique… and Run Again — pick a technique, answer one prompt per input, confirm the cost,
-// start the run. Also the automation entry point: `{ slug, inputs, confirm? }` runs without prompting.
+// FLORA: Run Technique… and Run Again — pick a technique, answer one prompt per input, confirm the cost
+// (the last step: Back returns to the inputs), start the run. Run Again confirms at once, with "Edit
+// Inputs…". Also the automation entry point: `{ slug, inputs, confirm? }` runs without prompting (but its
+// confirmation, when asked for).
 // The prompts are src/ui's (multiStepInput, mediaCandidates, localFiles, techniquePick); key recovery is at
 // the end. An image or video input also takes a local file (its file: URI): the run uploads it.
 import * as vscode from 'vscode';
+import { formatAge } from '../common/age';
 import { labelText } from '../common/inert';
 import { FloraCancelledError, FloraInputError, FloraUsageError, isAuthError } from '../core/errors';
 import { message, type Message } from '../core/messages';
 import { checkInputValue, describeType } from '../core/inputs';
-import { lastTextValue, type PublicRunRecord, type RunRecord } from '../core/runs';
+import { recentTextValues, type PublicRunRecord, type RunRecord } from '../core/runs';
 import { isInputType } from '../core/model';
 import { oneLine, truncate } from '../core/text';
 import type { TechniqueDetails, TechniqueInput } from '../core/schemas';
@@ -22,7 +25,17 @@ import type { TechniqueCatalog } from '../services/techniqueCatalog';
 import { Uploads } from '../services/uploads';
 import { isExistingFileSync, localFileLabel, mediaTypeOf, typedFile } from '../ui/localFiles';
 import { mediaCandidates } from '../ui/mediaCandidates';
-import { runSteps, showInputStep, showPickStep, type StepFrame, type StepResult } from '../ui/multiStepInput';
+import {
+  BACK,
+  runSteps,
+  showChoiceStep,
+  showInputStep,
+  showPickStep,
+  type ChoiceItem,
+  type ReviewResult,
+  type StepFrame,
+  type StepResult,
+} from '../ui/multiStepInput';
 import { pickTechnique } from '../ui/techniquePick';
 import { showError } from '../views/remedies';
 import { isTechniqueNode, techniqueSlugOf } from '../views/techniquesTree';
@@ -53,8 +66,17 @@ export interface PromptOptions {
   fixed?: Readonly<Record<string, string>>;
   /** Files to offer first in the image and video prompts. */
   files?: readonly vscode.Uri[];
-  /** The technique's slug: a text prompt offers what this technique was given last time. */
+  /** The technique's slug: a text prompt offers what this technique's input was given lately. */
   slug?: string;
+  /** Input id → the value its step starts from (Run Again's Edit Inputs…). */
+  initial?: Readonly<Record<string, string>>;
+  /** The input whose step comes first (the one picked in a confirmation to change it). */
+  startAt?: string;
+  /**
+   * The confirmation, the step after the last input, given every value (the fixed ones too) and whether
+   * it has a step to go Back to.
+   */
+  review?: (values: Readonly<Record<string, string>>, canGoBack: boolean) => Promise<ReviewResult>;
 }
 
 export function isRunRequest(value: unknown): value is RunRequest {
@@ -76,17 +98,38 @@ export async function runTechnique(context: RunCommandContext, argument?: unknow
   if (!slug) return undefined;
   const technique = await loadTechnique(context, slug);
   if (!technique) return undefined;
-  const values = await promptForInputs(context, technique, { slug });
+  const values = await promptForInputs(context, technique, { slug, review: reviewOf(context, technique) });
   if (!values) return undefined;
-  return confirmAndStart(context, technique, slug, values);
+  return start(context, slug, values);
 }
 
-/** Runs a finished run again with the same inputs (a new run, charged again). */
+/** The confirmation as the last step of the inputs, when the settings ask for one; each input's line leads to its step. */
+function reviewOf(context: RunCommandContext, technique: TechniqueDetails): PromptOptions['review'] {
+  if (!context.settings.current.confirmBeforeRun) return undefined;
+  return (values, canGoBack) => confirmRun(technique, values, { canGoBack, editable: true });
+}
+
+/**
+ * Runs a finished run again with the same inputs (a new run, charged again). The confirmation offers "Edit
+ * Inputs…" (and each input's line): the input steps open with the run's values, then the confirmation
+ * again. With flora.confirmBeforeRun off it starts at once, as every run does then: the user asked for no
+ * stop before a run, and Run Technique is the way to change inputs.
+ */
 export async function runAgain(context: RunCommandContext, record: RunRecord): Promise<PublicRunRecord | undefined> {
   const technique = await loadTechnique(context, record.slug);
   if (!technique) return undefined;
   const values = Object.fromEntries(await Promise.all(record.inputs.map(async (input) => [input.id, await againValue(input)] as const)));
-  return confirmAndStart(context, technique, record.slug, values);
+  if (!context.settings.current.confirmBeforeRun) return start(context, record.slug, values);
+  const choice = await confirmRun(technique, values, { canGoBack: false, editable: true, editInputs: true });
+  if (choice === undefined || choice === BACK) return undefined;
+  if (choice === 'run') return start(context, record.slug, values);
+  const edited = await promptForInputs(context, technique, {
+    slug: record.slug,
+    initial: values,
+    startAt: choice.edit,
+    review: reviewOf(context, technique),
+  });
+  return edited && start(context, record.slug, edited);
 }
 
 /**
@@ -115,20 +158,16 @@ async function runRequest(context: RunCommandContext, request: RunRequest): Prom
   }
   if (request.confirm) {
     const technique = await context.catalog.get(request.slug);
-    if (!(await confirmRun(technique, request.inputs))) throw new FloraCancelledError(message('runNotConfirmed'));
+    // The script's values are shown, not offered for change: the contract is that it prompts for nothing else.
+    const choice = await confirmRun(technique, request.inputs, { canGoBack: false, editable: false });
+    if (choice !== 'run') throw new FloraCancelledError(message('runNotConfirmed'));
   }
   const record = await context.controller.startRun(request.slug, request.inputs);
   return context.runs.publicRecord(record);
 }
 
-/** Confirms the cost when the settings ask for it, records the run and creates it. */
-async function confirmAndStart(
-  context: RunCommandContext,
-  technique: TechniqueDetails,
-  slug: string,
-  values: Record<string, string>,
-): Promise<PublicRunRecord | undefined> {
-  if (context.settings.current.confirmBeforeRun && !(await confirmRun(technique, values))) return undefined;
+/** Records the run and creates it (its cost was confirmed, or the settings ask for no confirmation). */
+async function start(context: RunCommandContext, slug: string, values: Record<string, string>): Promise<PublicRunRecord | undefined> {
   const record = await context.controller.prepareRun(slug, values);
   return context.runs.publicRecord(await createWithKeyRecovery(context, record));
 }
@@ -161,8 +200,8 @@ export async function loadTechnique(context: RunCommandContext, slug: string): P
 }
 
 /**
- * One step per input not given in `options.fixed`, in order, with Back; undefined when the user pressed
- * Escape. The result holds the fixed values too.
+ * One step per input not given in `options.fixed`, in order, with Back, then `options.review` (the
+ * confirmation); undefined when the user pressed Escape or cancelled. The result holds the fixed values too.
  */
 export async function promptForInputs(
   context: RunCommandContext,
@@ -177,13 +216,19 @@ export async function promptForInputs(
       name: input.name ?? input.id,
       show: (frame: StepFrame) => promptInput(context, input, frame, options),
     }));
-  const values = steps.length > 0 ? await runSteps(technique.name, steps) : {};
+  const review = options.review;
+  const values = await runSteps(technique.name, steps, {
+    initial: options.initial,
+    startAt: options.startAt,
+    review: review && ((prompted, canGoBack) => review({ ...fixed, ...prompted }, canGoBack)),
+  });
   return values && { ...fixed, ...values };
 }
 
 /**
- * Text is typed into an input box; an image or video is picked from candidates (links, local files) or
- * typed (a link, or a file's path). A local file is given to the run as its file: URI.
+ * Text is typed into an input box, or, when this technique's input was given values before, typed or
+ * picked from them; an image or video is picked from candidates (links, local files) or typed (a link, or
+ * a file's path). A local file is given to the run as its file: URI.
  */
 async function promptInput(
   context: RunCommandContext,
@@ -197,17 +242,33 @@ async function promptInput(
   }
   const problemText = (problem: Message | undefined) => problem && localize(problem);
   if (input.type === 'text') {
-    // The box starts empty but not blank: what it wants, or what this technique was given last time.
-    const last = prompting.slug === undefined ? undefined : lastTextValue(context.runs.all(), prompting.slug, input.id);
+    const recent = prompting.slug === undefined ? [] : recentTextValues(context.runs.all(), prompting.slug, input.id);
     const name = labelText(input.name ?? input.id);
-    return showInputStep({
+    const validate = (value: string) => problemText(checkInputValue(input, value));
+    // The box starts empty but not blank: it says what it wants.
+    if (recent.length === 0) {
+      return showInputStep({
+        frame,
+        prompt: vscode.l10n.t('Enter {0} ({1})', name, localize(describeType(input.type))),
+        placeholder: vscode.l10n.t('Type the {0} for this run', name),
+        validate,
+      });
+    }
+    // What the input was given lately, newest first, below whatever is typed (which stays first, so Enter
+    // takes the typed text). A value is previewed on one line; the detail shows more of a long one; the
+    // value picked is the whole of it.
+    const now = Date.now();
+    return showPickStep({
       frame,
-      prompt: vscode.l10n.t('Enter {0} ({1})', name, localize(describeType(input.type))),
-      placeholder:
-        last !== undefined
-          ? vscode.l10n.t('Last time: {0}', labelText(truncate(oneLine(last), 80)))
-          : vscode.l10n.t('Type the {0} for this run', name),
-      validate: (value) => problemText(checkInputValue(input, value)),
+      placeholder: vscode.l10n.t('Type the {0} for this run, or pick one used before', name),
+      value: frame.previous,
+      suggestions: recent.map((entry) => ({
+        label: vscode.l10n.t('$(history) {0}', labelText(truncate(oneLine(entry.value), PREVIEW_LENGTH))),
+        value: entry.value,
+        source: formatAge(now - entry.at),
+      })),
+      validate,
+      detailOf: (value) => (oneLine(value).length > PREVIEW_LENGTH ? undefined : ''),
     });
   }
   const options = context.connection.mediaOptions();
@@ -270,37 +331,92 @@ export function displayValue(value: string): string {
   return uri ? vscode.l10n.t('{0} (local file)', Uploads.displayPath(uri)) : value;
 }
 
-interface ConfirmItem extends vscode.QuickPickItem {
-  run: boolean;
+/** How much of a value a one-line preview shows (a confirmation's input line, a recent text value). */
+const PREVIEW_LENGTH = 70;
+
+/** An input's line in a confirmation: "name: value", the value as a summary reads it, shortened, inert. */
+export function inputLine(input: TechniqueInput, value: string): string {
+  return vscode.l10n.t({
+    message: '{0}: {1}',
+    args: [labelText(input.name ?? input.id), labelText(truncate(oneLine(displayValue(value)), PREVIEW_LENGTH))],
+    comment: 'input name: input value',
+  });
 }
 
-async function confirmRun(technique: TechniqueDetails, values: Record<string, string>): Promise<boolean> {
-  // A list of name: value pairs, one per input; each pair is translated whole.
-  const summary = technique.inputs
-    .map((input) =>
-      vscode.l10n.t({
-        message: '{0}: {1}',
-        args: [labelText(input.name ?? input.id), labelText(truncate(displayValue(values[input.id] ?? ''), 70))],
-        comment: 'input name: input value',
-      }),
-    )
-    .join(' · ');
-  const picked = await vscode.window.showQuickPick<ConfirmItem>(
-    [
-      {
-        label: vscode.l10n.t('$(play) Run for {0} credits', technique.runCost),
-        detail: summary,
-        run: true,
-      },
-      { label: vscode.l10n.t('$(close) Cancel'), run: false },
-    ],
+/** What a confirmation shows: its Run item (with the cost), then one line per input. */
+export interface Confirmation {
+  title: string;
+  placeholder: string;
+  run: Pick<vscode.QuickPickItem, 'label' | 'description' | 'detail'>;
+  /** In order; a line with `edit` leads to that input's step when picked, one without is information. */
+  lines: ReadonlyArray<{ label: string; edit?: string }>;
+  /** Offer "Edit Inputs…", leading to this input's step (the first). */
+  editInputs?: string;
+}
+
+interface ConfirmItem extends ChoiceItem {
+  /** The item that starts the run. */
+  run: boolean;
+  edit?: string;
+}
+
+/**
+ * Shows a confirmation: a step of the input with Back when there are inputs to go back to, else a plain
+ * quick pick (nothing to go back to). Resolves 'run', { edit } (an input to change), BACK or undefined.
+ */
+export async function showConfirmation(confirmation: Confirmation, canGoBack: boolean): Promise<ReviewResult> {
+  const { title, placeholder, lines } = confirmation;
+  const editable = lines.some((line) => line.edit !== undefined);
+  const items: ConfirmItem[] = [
+    { ...confirmation.run, run: true },
+    ...(confirmation.editInputs !== undefined
+      ? [{ label: vscode.l10n.t('$(edit) Edit Inputs…'), run: false, edit: confirmation.editInputs }]
+      : []),
+    {
+      label: editable ? vscode.l10n.t('inputs: pick one to change it') : vscode.l10n.t('inputs'),
+      kind: vscode.QuickPickItemKind.Separator,
+      run: false,
+      inert: true,
+    },
+    ...lines.map((line): ConfirmItem => ({ label: line.label, run: false, edit: line.edit, inert: line.edit === undefined })),
+    { label: '', kind: vscode.QuickPickItemKind.Separator, run: false, inert: true },
+    { label: vscode.l10n.t('$(close) Cancel'), run: false },
+  ];
+  for (;;) {
+    const picked = canGoBack
+      ? await showChoiceStep({ title, placeholder, items, canGoBack })
+      : await vscode.window.showQuickPick(items, { title, placeHolder: placeholder, ignoreFocusOut: true });
+    if (picked === BACK || picked === undefined) return picked;
+    if (picked.run) return 'run';
+    if (picked.edit !== undefined) return { edit: picked.edit };
+    if (!picked.inert) return undefined;
+    // A line of information, picked in the plain quick pick (which closes on any pick): the same again.
+  }
+}
+
+/**
+ * The cost confirmation of one run: "Run for N credits", then each input on its own line (when
+ * `editable`, picking one leads to its step), and on Run Again "Edit Inputs…".
+ */
+function confirmRun(
+  technique: TechniqueDetails,
+  values: Readonly<Record<string, string>>,
+  options: { canGoBack: boolean; editable: boolean; editInputs?: boolean },
+): Promise<ReviewResult> {
+  const first = technique.inputs[0]?.id;
+  return showConfirmation(
     {
       title: vscode.l10n.t('{0}: confirm the run', labelText(technique.name)),
-      placeHolder: vscode.l10n.t('This run costs {0} credits', technique.runCost),
-      ignoreFocusOut: true,
+      placeholder: vscode.l10n.t('This run costs {0} credits', technique.runCost),
+      run: { label: vscode.l10n.t('$(play) Run for {0} credits', technique.runCost) },
+      lines: technique.inputs.map((input) => ({
+        label: inputLine(input, values[input.id] ?? ''),
+        edit: options.editable ? input.id : undefined,
+      })),
+      editInputs: options.editInputs ? first : undefined,
     },
+    options.canGoBack,
   );
-  return picked?.run === true;
 }
 
 // ---- Key recovery: set a missing key, replace a refused one, and carry on with the same work ----

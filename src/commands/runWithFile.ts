@@ -20,12 +20,14 @@ import { describeError, ExtensionError, l10nText } from '../services/userText';
 import { Uploads } from '../services/uploads';
 import { activeEditorFile, isExistingFile, localFileLabel, mediaTypeOf, type MediaType } from '../ui/localFiles';
 import { isCancellation } from './register';
+import type { ReviewResult } from '../ui/multiStepInput';
 import {
   createWithKeyRecovery,
-  displayValue,
   ensureKey,
+  inputLine,
   loadTechnique,
   promptForInputs,
+  showConfirmation,
   uploadDetail,
   type RunCommandContext,
 } from './runTechnique';
@@ -81,9 +83,12 @@ export async function runTechniqueWithFile(
   const { slug, technique } = picked;
   const input = await pickInput(technique, type);
   if (!input) return undefined;
-  const values = await promptForInputs(context, technique, { fixed: { [input.id]: firstFile.toString() }, files, slug });
+  // The confirmation is the step after the other inputs' (Back returns to them), when the settings ask for one.
+  const review = context.settings.current.confirmBeforeRun
+    ? (all: Readonly<Record<string, string>>, canGoBack: boolean) => confirmBatch(context, technique, input, all, files, canGoBack)
+    : undefined;
+  const values = await promptForInputs(context, technique, { fixed: { [input.id]: firstFile.toString() }, files, slug, review });
   if (!values) return undefined;
-  if (context.settings.current.confirmBeforeRun && !(await confirmBatch(context, technique, input, values, files))) return undefined;
   if (files.length === 1) {
     const record = await context.controller.prepareRun(slug, values);
     return [context.runs.publicRecord(await createWithKeyRecovery(context, record))];
@@ -226,61 +231,46 @@ async function pickInput(technique: TechniqueDetails, type: MediaType): Promise<
   return picked?.input;
 }
 
-interface ConfirmItem extends vscode.QuickPickItem {
-  run: boolean;
-}
-
-/** The total cost, confirmed once for the whole batch. */
-async function confirmBatch(
+/**
+ * The total cost, confirmed once for the whole batch: the Run item names the files (what the batch runs
+ * over) and where they are uploaded; each other input has its own line, which leads to its step.
+ */
+function confirmBatch(
   context: RunCommandContext,
   technique: TechniqueDetails,
   fileInput: TechniqueInput,
   values: Readonly<Record<string, string>>,
   files: readonly vscode.Uri[],
-): Promise<boolean> {
+  canGoBack: boolean,
+): Promise<ReviewResult> {
   const names = files.map((uri) => localFileLabel(uri).where);
   const shown = names.length > 3 ? vscode.l10n.t('{0} and {1} more', names.slice(0, 3).join(', '), names.length - 3) : names.join(', ');
-  const others = technique.inputs
-    .filter((input) => input.id !== fileInput.id)
-    .map((input) =>
-      vscode.l10n.t({
-        message: '{0}: {1}',
-        args: [labelText(input.name ?? input.id), labelText(displayValue(values[input.id] ?? ''))],
-        comment: 'input name: input value',
-      }),
-    );
-  const summary = [
-    vscode.l10n.t({
-      message: '{0}: {1}',
-      args: [labelText(fileInput.name ?? fileInput.id), labelText(shown)],
-      comment: 'input name: files',
-    }),
-    ...others,
-  ].join(' · ');
   const total = technique.runCost * files.length;
-  const picked = await vscode.window.showQuickPick<ConfirmItem>(
-    [
-      {
+  return showConfirmation(
+    {
+      title: vscode.l10n.t('{0}: confirm the run', labelText(technique.name)),
+      placeholder:
+        files.length > 1
+          ? vscode.l10n.t('{0} runs, one per file, cost {1} credits in all', files.length, total)
+          : vscode.l10n.t('This run costs {0} credits', total),
+      run: {
         label:
           files.length > 1
             ? vscode.l10n.t('$(play) Run {0} times for {1} credits', files.length, total)
             : vscode.l10n.t('$(play) Run for {0} credits', total),
         description: uploadDetail(context.uploads),
-        detail: summary,
-        run: true,
+        detail: vscode.l10n.t({
+          message: '{0}: {1}',
+          args: [labelText(fileInput.name ?? fileInput.id), labelText(shown)],
+          comment: 'input name: files',
+        }),
       },
-      { label: vscode.l10n.t('$(close) Cancel'), run: false },
-    ],
-    {
-      title: vscode.l10n.t('{0}: confirm the run', labelText(technique.name)),
-      placeHolder:
-        files.length > 1
-          ? vscode.l10n.t('{0} runs, one per file, cost {1} credits in all', files.length, total)
-          : vscode.l10n.t('This run costs {0} credits', total),
-      ignoreFocusOut: true,
+      lines: technique.inputs
+        .filter((input) => input.id !== fileInput.id)
+        .map((input) => ({ label: inputLine(input, values[input.id] ?? ''), edit: input.id })),
     },
+    canGoBack,
   );
-  return picked?.run === true;
 }
 
 /**

@@ -149,14 +149,35 @@ export function creditsChargedToday(records: readonly RunRecord[], now: number):
   return total;
 }
 
-/** The value a text input was given in the newest run of the technique that had it, for the prompt to offer. */
-export function lastTextValue(records: readonly RunRecord[], slug: string, inputId: string): string | undefined {
-  let newest: RunRecord | undefined;
+/** A value a text input was given, and when (the start of the newest run that gave it, local clock, ms). */
+export interface RecentTextValue {
+  value: string;
+  at: number;
+}
+
+/**
+ * The distinct values a text input of the technique was given, newest first, at most `limit`: what the
+ * prompt offers to pick from. Blank values are left out; values differing only in spacing at their ends
+ * are one value (the newest spelling is kept), since FLORA would read them alike.
+ */
+export function recentTextValues(records: readonly RunRecord[], slug: string, inputId: string, limit = 5): RecentTextValue[] {
+  const given: RecentTextValue[] = [];
   for (const record of records) {
-    if (record.slug !== slug || (newest && newest.startedLocallyAt >= record.startedLocallyAt)) continue;
-    if (record.inputs.some((input) => input.id === inputId && input.type === 'text' && input.value.trim().length > 0)) newest = record;
+    if (record.slug !== slug) continue;
+    const input = record.inputs.find((candidate) => candidate.id === inputId && candidate.type === 'text');
+    if (input && input.value.trim().length > 0) given.push({ value: input.value, at: record.startedLocallyAt });
   }
-  return newest?.inputs.find((input) => input.id === inputId)?.value;
+  given.sort((a, b) => b.at - a.at);
+  const seen = new Set<string>();
+  const recent: RecentTextValue[] = [];
+  for (const entry of given) {
+    if (recent.length >= limit) break;
+    const key = entry.value.trim();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    recent.push(entry);
+  }
+  return recent;
 }
 
 /** Whether the run is being followed: unfinished and not stopped. */

@@ -222,3 +222,157 @@ export function answeringInputBox(
   };
   return box as unknown as vscode.InputBox;
 }
+
+/** What a stand-in quick pick showed when it opened (before the test's answer acted on it). */
+export interface ShownPicker {
+  title: string;
+  placeholder: string | undefined;
+  value: string;
+  /** Whether the Back button was offered. */
+  back: boolean;
+  items: vscode.QuickPickItem[];
+}
+
+/** What the test's answer can do to a stand-in quick pick, as a user would. */
+export interface PickerUser {
+  readonly shown: ShownPicker;
+  /** The items it shows now (a picker that takes typed text rebuilds them as the user types). */
+  items(): vscode.QuickPickItem[];
+  /** Types into the field (replacing what is there). */
+  type(value: string): void;
+  /** Presses Enter: accepts the first item that is not a separator, as the real widget's active item. */
+  enter(): void;
+  /** Picks the first item whose label matches. */
+  pick(label: RegExp): void;
+  back(): void;
+  escape(): void;
+}
+
+/**
+ * A stand-in for vscode.window.createQuickPick: on show() it records what it shows in `shown` and lets
+ * `answer` play the user; a picker the answer leaves alone stays open until the code under test disposes it.
+ */
+export function answeringQuickPick(answer: (user: PickerUser) => void, shown: ShownPicker[] = []): vscode.QuickPick<vscode.QuickPickItem> {
+  const accept = new vscode.EventEmitter<void>();
+  const hide = new vscode.EventEmitter<void>();
+  const changeValue = new vscode.EventEmitter<string>();
+  const triggerButton = new vscode.EventEmitter<vscode.QuickInputButton>();
+  const picker = {
+    title: undefined as string | undefined,
+    placeholder: undefined as string | undefined,
+    value: '',
+    items: [] as readonly vscode.QuickPickItem[],
+    selectedItems: [] as readonly vscode.QuickPickItem[],
+    activeItems: [] as readonly vscode.QuickPickItem[],
+    buttons: [] as readonly vscode.QuickInputButton[],
+    ignoreFocusOut: false,
+    matchOnDescription: false,
+    onDidAccept: accept.event,
+    onDidHide: hide.event,
+    onDidChangeValue: changeValue.event,
+    onDidTriggerButton: triggerButton.event,
+    onDidChangeSelection: new vscode.EventEmitter<vscode.QuickPickItem[]>().event,
+    onDidChangeActive: new vscode.EventEmitter<vscode.QuickPickItem[]>().event,
+    show: () => {
+      setTimeout(() => {
+        const record: ShownPicker = {
+          title: picker.title ?? '',
+          placeholder: picker.placeholder,
+          value: picker.value,
+          back: picker.buttons.includes(vscode.QuickInputButtons.Back),
+          items: [...picker.items],
+        };
+        shown.push(record);
+        const choose = (item: vscode.QuickPickItem | undefined) => {
+          picker.selectedItems = item ? [item] : [];
+          accept.fire();
+        };
+        answer({
+          shown: record,
+          items: () => [...picker.items],
+          type: (value) => {
+            picker.value = value;
+            changeValue.fire(value);
+          },
+          enter: () => choose(picker.items.find((item) => item.kind !== vscode.QuickPickItemKind.Separator)),
+          pick: (label) => {
+            const item = picker.items.find((candidate) => label.test(candidate.label));
+            assert.ok(item, `no item ${String(label)} in ${picker.items.map((candidate) => candidate.label).join(' | ')}`);
+            choose(item);
+          },
+          back: () => triggerButton.fire(vscode.QuickInputButtons.Back),
+          escape: () => hide.fire(),
+        });
+      }, 0);
+    },
+    hide: () => hide.fire(),
+    dispose: () => {
+      for (const emitter of [accept, hide, changeValue, triggerButton]) emitter.dispose();
+    },
+  };
+  return picker as unknown as vscode.QuickPick<vscode.QuickPickItem>;
+}
+
+/** The inputs of the newest run of `slug` the sandbox was asked to create, by input id. */
+export function lastPostedInputs(sandbox: Sandbox, slug: string): Record<string, string> | undefined {
+  const request = sandbox.requests.filter((entry) => entry.method === 'POST' && entry.path.includes(`/techniques/${slug}/runs`)).at(-1);
+  if (!request) return undefined;
+  const body = JSON.parse(request.body) as { inputs: Array<{ id: string; value: string }> };
+  return Object.fromEntries(body.inputs.map((input) => [input.id, input.value]));
+}
+
+/** What a stand-in input box showed when it opened. */
+export interface ShownBox {
+  title: string;
+  prompt: string | undefined;
+  placeholder: string | undefined;
+  /** The value it started from. */
+  value: string;
+  validationMessage: string | undefined;
+}
+
+/**
+ * Like answeringInputBox, but `answer` sees everything the box showed (the value it started from too) and
+ * each box is recorded in `shown`: the answer is typed and Enter pressed; undefined is Escape.
+ */
+export function seeingInputBox(answer: (box: ShownBox) => string | undefined, shown: ShownBox[] = []): vscode.InputBox {
+  const accept = new vscode.EventEmitter<void>();
+  const hide = new vscode.EventEmitter<void>();
+  const changeValue = new vscode.EventEmitter<string>();
+  const box = {
+    title: undefined as string | undefined,
+    prompt: undefined as string | undefined,
+    placeholder: undefined as string | undefined,
+    password: false,
+    value: '',
+    validationMessage: undefined as string | undefined,
+    ignoreFocusOut: false,
+    buttons: [] as readonly vscode.QuickInputButton[],
+    onDidChangeValue: changeValue.event,
+    onDidTriggerButton: new vscode.EventEmitter<vscode.QuickInputButton>().event,
+    onDidAccept: accept.event,
+    onDidHide: hide.event,
+    show: () => {
+      setTimeout(() => {
+        const record: ShownBox = {
+          title: box.title ?? '',
+          prompt: box.prompt,
+          placeholder: box.placeholder,
+          value: box.value,
+          validationMessage: box.validationMessage,
+        };
+        shown.push(record);
+        const value = answer(record);
+        if (value === undefined) return hide.fire();
+        box.value = value;
+        changeValue.fire(value);
+        accept.fire();
+      }, 0);
+    },
+    hide: () => hide.fire(),
+    dispose: () => {
+      for (const emitter of [accept, hide, changeValue]) emitter.dispose();
+    },
+  };
+  return box as unknown as vscode.InputBox;
+}

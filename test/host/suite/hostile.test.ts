@@ -69,6 +69,20 @@ class ShownRecorder {
       };
       return box;
     });
+    // A text input with recent values is a picker of its own (createQuickPick): recorded as it shows.
+    const createQuickPick = window.createQuickPick as () => vscode.QuickPick<vscode.QuickPickItem>;
+    this.replace(window, 'createQuickPick', () => {
+      const picker = createQuickPick.call(vscode.window);
+      const show = picker.show.bind(picker);
+      picker.show = () => {
+        if (picker.title) this.shown.push({ where: 'quick pick title', text: picker.title });
+        if (picker.placeholder) this.shown.push({ where: 'quick pick placeholder', text: picker.placeholder });
+        for (const item of picker.items) this.recordItem(item);
+        show();
+        setTimeout(() => picker.hide(), 0);
+      };
+      return picker;
+    });
     const withProgress = window.withProgress as typeof vscode.window.withProgress;
     this.replace(window, 'withProgress', (options: vscode.ProgressOptions, task: unknown) => {
       if (options.title) this.shown.push({ where: 'progress title', text: options.title });
@@ -207,7 +221,11 @@ describe('hostile server strings are inert everywhere they are shown', () => {
     recorder.pick = (items, title) =>
       title === 'FLORA: Run Technique' ? items.find((item) => (item as { slug?: string }).slug === HOSTILE_SLUG) : undefined;
     await vscode.commands.executeCommand('flora.runTechnique');
-    await waitFor('the input box', () => recorder.shown.find((entry) => entry.where === 'input box prompt'));
+    await waitFor('the text prompt', () =>
+      recorder.shown.find(
+        (entry) => entry.where === 'input box prompt' || (entry.where === 'quick pick title' && /\(1\/1\)$/.test(entry.text)),
+      ),
+    );
     assert.ok(
       recorder.shown.some((entry) => entry.where === 'quick pick label' && entry.text.includes('Hostile')),
       'the hostile technique was offered',

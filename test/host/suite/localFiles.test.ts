@@ -262,6 +262,12 @@ describe('local files: the prompts, Configure Upload, and Run FLORA Technique wi
     const pickers: FakePicker[] = [];
     replace('createQuickPick', () => {
       const picker = new FakePicker((shown) => {
+        // The confirmation is the input's last step, a picker too: run.
+        if (shown.title?.endsWith('confirm the run')) {
+          const run = shown.items.find((item) => item.run === true);
+          if (run) shown.choose(run);
+          return;
+        }
         const choose = shown.items.find((item) => item.label.includes('Choose a File'));
         if (choose) shown.choose(choose);
       });

@@ -4,7 +4,16 @@
 // accept, typing and button events, and Escape is the workbench's own command.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { BACK, runSteps, showInputStep, showPickStep, type Step, type StepResult } from '../../../src/ui/multiStepInput';
+import {
+  BACK,
+  runSteps,
+  showChoiceStep,
+  showInputStep,
+  showPickStep,
+  type ReviewResult,
+  type Step,
+  type StepResult,
+} from '../../../src/ui/multiStepInput';
 import { waitFor } from '../../common/wait';
 
 type Widget = vscode.InputBox | vscode.QuickPick<vscode.QuickPickItem>;
@@ -171,7 +180,7 @@ describe('multi-step input (src/ui/multiStepInput.ts): Back, step titles, valida
     assert.strictEqual(step.listeners, 0);
   });
 
-  it('a picker offers the typed value first, marks refused values, and stays open saying why when one is accepted', async () => {
+  it('a picker offers the typed value first, marks refused values, and stays open when one is accepted, its title unchanged', async () => {
     const frame = { title: 'Pick (2/2)', canGoBack: true, previous: undefined };
     const result = showPickStep({
       frame,
@@ -205,7 +214,7 @@ describe('multi-step input (src/ui/multiStepInput.ts): Back, step titles, valida
     assert.ok(refused);
     picker.widget.selectedItems = [refused];
     picker.accept.fire();
-    assert.strictEqual(picker.widget.title, 'Pick (2/2) — Needs https', 'the title says why');
+    assert.strictEqual(picker.widget.title, 'Pick (2/2)', "the title does not repeat the item's reason");
     assert.ok(!picker.disposed && !(await hasSettled(result)), 'a refused value keeps the picker open');
 
     const typed = picker.widget.items[0];
@@ -242,5 +251,194 @@ describe('multi-step input (src/ui/multiStepInput.ts): Back, step titles, valida
     assert.strictEqual(await result, BACK);
     assert.ok(picker.disposed);
     assert.strictEqual(picker.listeners, 0);
+  });
+
+  describe('one validation message, in one place, for the value there now (issue 16, item 1)', () => {
+    /** Refuses http:// links naming their host, as the image prompt does. */
+    const httpsOnly = (value: string) => {
+      const host = /^http:\/\/([^/]+)/.exec(value)?.[1];
+      return host ? `FLORA only accepts https:// links (${host} is http://)` : value.startsWith('https://') ? undefined : 'Not a link';
+    };
+
+    /** Every text the picker shows: title, placeholder, and each item's label, description and detail. */
+    function texts(picker: vscode.QuickPick<vscode.QuickPickItem>): string[] {
+      return [
+        picker.title ?? '',
+        picker.placeholder ?? '',
+        ...picker.items.flatMap((item) => [item.label, item.description ?? '', item.detail ?? '']),
+      ];
+    }
+    const count = (all: readonly string[], part: string) => all.filter((text) => text.includes(part)).length;
+
+    it('the image prompt: an http:// link is refused once, the refusal goes when it is fixed or cleared, and a valid link shows none', async () => {
+      const result = showPickStep({
+        frame: { title: 'Studio Shot: Product Image (1/1)', canGoBack: false, previous: undefined },
+        placeholder: 'Paste an https:// image link',
+        suggestions: [{ label: 'Sample', value: 'https://media.flora.ai/examples/product.png', source: 'sandbox' }],
+        validate: httpsOnly,
+      });
+      const picker = await waitFor('the picker', () => pickers[0]);
+      const title = 'Studio Shot: Product Image (1/1)';
+
+      picker.type('http://old-host.example/shoe.png');
+      assert.strictEqual(count(texts(picker.widget), 'only accepts https://'), 1, 'said once');
+      assert.strictEqual(picker.widget.items[0]?.detail, '$(error) FLORA only accepts https:// links (old-host.example is http://)');
+      const typed = picker.widget.items[0];
+      assert.ok(typed);
+      picker.widget.selectedItems = [typed];
+      picker.accept.fire();
+      assert.ok(!(await hasSettled(result)), 'refused: the prompt stays open');
+      assert.strictEqual(picker.widget.title, title, 'the title carries no error');
+      assert.strictEqual(count(texts(picker.widget), 'only accepts https://'), 1, 'still said once after Enter, not in the title too');
+
+      picker.type('https://old-host.example/shoe.png');
+      assert.strictEqual(count(texts(picker.widget), '$(error)'), 0, 'fixed: no error anywhere');
+      assert.strictEqual(count(texts(picker.widget), 'only accepts'), 0);
+
+      picker.type('http://old-host.example/shoe.png');
+      picker.widget.selectedItems = [picker.widget.items[0] ?? assert.fail('typed item')];
+      picker.accept.fire();
+      picker.type('');
+      assert.strictEqual(picker.widget.title, title);
+      assert.strictEqual(count(texts(picker.widget), 'old-host.example'), 0, 'cleared: the old host is named nowhere');
+      assert.strictEqual(count(texts(picker.widget), '$(error)'), 0, 'cleared: no error');
+
+      picker.type('https://media.flora.ai/examples/other.png');
+      assert.strictEqual(count(texts(picker.widget), '$(error)'), 0, 'valid: none');
+      picker.widget.selectedItems = [picker.widget.items[0] ?? assert.fail('typed item')];
+      picker.accept.fire();
+      assert.strictEqual(await result, 'https://media.flora.ai/examples/other.png');
+    });
+
+    it('the input box: its validation message follows every keystroke, and a value it starts from is checked at once', async () => {
+      const result = showInputStep({
+        frame: { title: 'Title (1/1)', canGoBack: false, previous: 'http://old-host.example/a.png' },
+        prompt: 'Enter a link',
+        validate: httpsOnly,
+      });
+      const step = await box(1);
+      assert.strictEqual(step.widget.value, 'http://old-host.example/a.png');
+      assert.strictEqual(
+        step.widget.validationMessage,
+        'FLORA only accepts https:// links (old-host.example is http://)',
+        'the value it starts from is refused before any keystroke',
+      );
+      step.type('https://old-host.example/a.png');
+      assert.strictEqual(step.widget.validationMessage, undefined, 'fixed: gone');
+      step.type('http://other.example/a.png');
+      assert.strictEqual(
+        step.widget.validationMessage,
+        'FLORA only accepts https:// links (other.example is http://)',
+        'names the host typed now',
+      );
+      step.type('');
+      assert.strictEqual(step.widget.validationMessage, undefined, 'cleared: no stale message');
+      assert.strictEqual(step.widget.title, 'Title (1/1)', 'the title never carries it');
+      step.type('https://media.flora.ai/a.png');
+      step.accept.fire();
+      assert.strictEqual(await result, 'https://media.flora.ai/a.png');
+    });
+  });
+
+  describe('the review after the last step, initial values and the choice step (issue 16, item 6)', () => {
+    it('Back from the review returns to the last step with its value; picking an input goes to its step; the review sees every value', async () => {
+      const reviews: Array<{ values: Record<string, string>; canGoBack: boolean }> = [];
+      const answers: ReviewResult[] = [BACK, { edit: 'first' }, 'run'];
+      const result = runSteps('Heading', [textStep('first', 'First'), textStep('second', 'Second')], {
+        review: (values, canGoBack) => {
+          reviews.push({ values: { ...values }, canGoBack });
+          return Promise.resolve(answers.shift());
+        },
+      });
+      (await box(1)).type('one');
+      (await box(1)).accept.fire();
+      (await box(2)).type('two');
+      (await box(2)).accept.fire();
+      // Back: the last step again, with its value.
+      const last = await box(3);
+      assert.strictEqual(last.widget.title, 'Heading: Second (2/2)');
+      assert.strictEqual(last.widget.value, 'two');
+      last.type('deux');
+      last.accept.fire();
+      // { edit: 'first' }: that step, with its value, then on through the rest.
+      const first = await box(4);
+      assert.strictEqual(first.widget.title, 'Heading: First (1/2)');
+      assert.strictEqual(first.widget.value, 'one');
+      first.type('uno');
+      first.accept.fire();
+      const second = await box(5);
+      assert.strictEqual(second.widget.value, 'deux');
+      second.accept.fire();
+      assert.deepStrictEqual(await result, { first: 'uno', second: 'deux' });
+      assert.deepStrictEqual(reviews, [
+        { values: { first: 'one', second: 'two' }, canGoBack: true },
+        { values: { first: 'one', second: 'deux' }, canGoBack: true },
+        { values: { first: 'uno', second: 'deux' }, canGoBack: true },
+      ]);
+    });
+
+    it('starts from initial values at the step asked for; a review with no steps has no Back; cancelling the review cancels all', async () => {
+      const result = runSteps('Heading', [textStep('first', 'First'), textStep('second', 'Second')], {
+        initial: { first: 'one', second: 'two' },
+        startAt: 'second',
+        review: () => Promise.resolve(undefined),
+      });
+      const second = await box(1);
+      assert.strictEqual(second.widget.title, 'Heading: Second (2/2)');
+      assert.strictEqual(second.widget.value, 'two');
+      second.accept.fire();
+      assert.strictEqual(await result, undefined, 'the review cancelled');
+
+      let backOffered: boolean | undefined;
+      const none = await runSteps('Heading', [], {
+        review: (_values, canGoBack) => {
+          backOffered = canGoBack;
+          return Promise.resolve('run');
+        },
+      });
+      assert.deepStrictEqual(none, {});
+      assert.strictEqual(backOffered, false);
+    });
+
+    it('a picker starts from the value given as typed', async () => {
+      const result = showPickStep({
+        frame: { title: 'Pick (1/1)', canGoBack: false, previous: undefined },
+        placeholder: 'Type it',
+        suggestions: [{ label: 'Recent', value: 'recent', source: '1 h ago' }],
+        validate: () => undefined,
+        value: 'kept',
+      });
+      const picker = await waitFor('the picker', () => pickers[0]);
+      assert.strictEqual(picker.widget.value, 'kept');
+      assert.deepStrictEqual(
+        picker.widget.items.map((item) => item.label),
+        ['$(edit) Use "kept"', 'Recent'],
+      );
+      picker.widget.selectedItems = [picker.widget.items[0] ?? assert.fail('typed item')];
+      picker.accept.fire();
+      assert.strictEqual(await result, 'kept');
+    });
+
+    it('the choice step: Back, an inert line keeps it open, a choice resolves with its item', async () => {
+      const items = [{ label: 'Run', run: true }, { label: 'name: value', inert: true }, { label: 'Cancel' }];
+      const first = showChoiceStep({ title: 'Confirm', placeholder: 'Costs 5', items, canGoBack: true });
+      const picker = await waitFor('the picker', () => pickers[0]);
+      assert.deepStrictEqual(picker.widget.buttons, [vscode.QuickInputButtons.Back]);
+      assert.strictEqual(picker.widget.title, 'Confirm');
+      picker.widget.selectedItems = [picker.widget.items[1] ?? assert.fail('line')];
+      picker.accept.fire();
+      assert.ok(!(await hasSettled(first)) && !picker.disposed, 'an inert line does nothing');
+      picker.triggerButton.fire(vscode.QuickInputButtons.Back);
+      assert.strictEqual(await first, BACK);
+      assert.ok(picker.disposed);
+      assert.strictEqual(picker.listeners, 0);
+
+      const second = showChoiceStep({ title: 'Confirm', placeholder: 'Costs 5', items, canGoBack: false });
+      const again = await waitFor('the second picker', () => pickers[1]);
+      assert.deepStrictEqual(again.widget.buttons, []);
+      again.widget.selectedItems = [again.widget.items[0] ?? assert.fail('run')];
+      again.accept.fire();
+      assert.strictEqual(await second, items[0]);
+    });
   });
 });

@@ -6,13 +6,14 @@ import {
   creditsChargedToday,
   isLive,
   isLoadableUrl,
-  lastTextValue,
   outputKind,
   pruneHistory,
+  recentTextValues,
   toPublicRecord,
   type RunRecord,
   type RunState,
 } from '../../../src/core/runs';
+import type { InputType } from '../../../src/core/model';
 import { runRecord } from '../../common/records';
 
 function record(localId: string, status: RunState, startedLocallyAt: number): RunRecord {
@@ -175,15 +176,74 @@ describe('core/runs: what the everyday UI reads from the history', () => {
     assert.equal(creditsChargedToday([], noon), 0);
   });
 
-  it("offers the newest run's value of a text input, for that technique and input only", () => {
-    const records = [
-      runRecord({ slug: 'icon-pack', startedLocallyAt: 1, inputs: [{ id: 'prompt', type: 'text', value: 'old' }] }),
-      runRecord({ slug: 'icon-pack', startedLocallyAt: 3, inputs: [{ id: 'prompt', type: 'text', value: 'newest' }] }),
-      runRecord({ slug: 'icon-pack', startedLocallyAt: 4, inputs: [{ id: 'prompt', type: 'text', value: '  ' }] }),
-      runRecord({ slug: 'sigil', startedLocallyAt: 9, inputs: [{ id: 'prompt', type: 'text', value: 'other technique' }] }),
-    ];
-    assert.equal(lastTextValue(records, 'icon-pack', 'prompt'), 'newest');
-    assert.equal(lastTextValue(records, 'icon-pack', 'style'), undefined);
-    assert.equal(lastTextValue(records, 'wireframe', 'prompt'), undefined);
+  describe('recentTextValues', () => {
+    const given = (slug: string, at: number, value: string, id = 'prompt', type: InputType = 'text') =>
+      runRecord({ slug, startedLocallyAt: at, inputs: [{ id, type, value }] });
+
+    it('offers the distinct values of that input of that technique, newest first, at most five', () => {
+      const records = [
+        given('icon-pack', 1, 'first'),
+        given('icon-pack', 7, 'seventh'),
+        given('icon-pack', 3, 'third'),
+        given('icon-pack', 5, 'third'),
+        given('icon-pack', 6, '  '),
+        given('icon-pack', 8, 'eighth'),
+        given('icon-pack', 2, 'second'),
+        given('icon-pack', 4, 'fourth'),
+        given('sigil', 9, 'another technique'),
+        given('icon-pack', 10, 'another input', 'style'),
+        given('icon-pack', 11, 'https://media.flora.ai/x.png', 'prompt', 'imageUrl'),
+      ];
+      assert.deepEqual(recentTextValues(records, 'icon-pack', 'prompt'), [
+        { value: 'eighth', at: 8 },
+        { value: 'seventh', at: 7 },
+        { value: 'third', at: 5 },
+        { value: 'fourth', at: 4 },
+        { value: 'second', at: 2 },
+      ]);
+      assert.deepEqual(
+        recentTextValues(records, 'icon-pack', 'prompt', 2).map((entry) => entry.value),
+        ['eighth', 'seventh'],
+      );
+      assert.deepEqual(recentTextValues(records, 'icon-pack', 'prompt', 0), []);
+      assert.deepEqual(recentTextValues(records, 'wireframe', 'prompt'), []);
+    });
+
+    it('keeps a value in full, line breaks and all, and reads values differing only in end spaces as one (the newest spelling)', () => {
+      const long = `line one\nline two ${'x'.repeat(500)}`;
+      const records = [given('icon-pack', 1, 'calm'), given('icon-pack', 2, long), given('icon-pack', 3, ' calm ')];
+      assert.deepEqual(recentTextValues(records, 'icon-pack', 'prompt'), [
+        { value: ' calm ', at: 3 },
+        { value: long, at: 2 },
+      ]);
+    });
+
+    it('whatever the history, gives distinct non-blank values of the input, newest first, within the limit', () => {
+      const entry = fc.record({
+        slug: fc.constantFrom('a', 'b'),
+        id: fc.constantFrom('prompt', 'style'),
+        type: fc.constantFrom<InputType>('text', 'imageUrl'),
+        value: fc.constantFrom('', ' ', 'one', ' one', 'two', 'three', 'four', 'five', 'six'),
+        at: fc.integer({ min: 0, max: 50 }),
+      });
+      fc.assert(
+        fc.property(fc.array(entry, { maxLength: 30 }), fc.integer({ min: 0, max: 7 }), (entries, limit) => {
+          const records = entries.map((item) => given(item.slug, item.at, item.value, item.id, item.type));
+          const recent = recentTextValues(records, 'a', 'prompt', limit);
+          const eligible = entries.filter((item) => item.slug === 'a' && item.id === 'prompt' && item.type === 'text' && item.value.trim());
+          const distinct = new Set(eligible.map((item) => item.value.trim()));
+          assert.equal(recent.length, Math.min(limit, distinct.size));
+          assert.equal(new Set(recent.map((item) => item.value.trim())).size, recent.length, 'distinct');
+          for (let index = 1; index < recent.length; index++) {
+            assert.ok((recent[index - 1]?.at ?? 0) >= (recent[index]?.at ?? 0), 'newest first');
+          }
+          for (const item of recent) {
+            const newest = Math.max(...eligible.filter((other) => other.value.trim() === item.value.trim()).map((other) => other.at));
+            assert.equal(item.at, newest, 'each value dated by the newest run that gave it');
+          }
+        }),
+        { seed: 20261201, numRuns: 300 },
+      );
+    });
   });
 });
