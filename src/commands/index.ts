@@ -5,10 +5,12 @@ import { ViewId } from '../common/viewIds';
 import type { FloraServices } from '../services/composition';
 import type { Log } from '../services/log';
 import type { PreviewPanels } from '../views/previewPanel';
+import { runsFilterOf } from '../views/runsFilter';
 import { removeApiKey, setApiKey } from './apiKey';
+import { clearRunsFilter, filterRuns } from './filterRuns';
 import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, openPreview, resolveRun } from './outputs';
 import { registerCommand, type CommandHandler } from './register';
-import { resumeRun, stopFollowing } from './resumeRun';
+import { resumeRun, showRunsInProgress, stopFollowing } from './resumeRun';
 import { runAgain, runTechnique } from './runTechnique';
 import { runTechniqueWithFile } from './runWithFile';
 import { openOutputFolder, openSavedOutput } from './savedFiles';
@@ -75,6 +77,9 @@ export function registerAllCommands({ services, log, previews, lastTextEditor }:
     [CommandId.stopFollowing]: (argument) => stopFollowing({ controller, runs }, argument),
     [CommandId.showRuns]: () => vscode.commands.executeCommand(`${ViewId.runs}.focus`),
     [CommandId.showLog]: () => log.show(),
+    [CommandId.showRunsInProgress]: () => showRunsInProgress({ controller, runs }),
+    [CommandId.filterRuns]: (argument) => filterRuns({ runs, filter: runsFilterOf(runs) }, argument),
+    [CommandId.clearRunsFilter]: () => clearRunsFilter({ runs, filter: runsFilterOf(runs) }),
   };
   return Object.entries(handlers).map(([id, handler]) => registerCommand(id as CommandId, handler, log));
 }

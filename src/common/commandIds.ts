@@ -29,5 +29,8 @@ export const CommandId = {
   clearFinishedRuns: 'flora.clearFinishedRuns',
   showRuns: 'flora.showRuns',
   showLog: 'flora.showLog',
+  showRunsInProgress: 'flora.showRunsInProgress',
+  filterRuns: 'flora.filterRuns',
+  clearRunsFilter: 'flora.clearRunsFilter',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -27,15 +27,22 @@ export interface BatchCounts {
   missing: number;
 }
 
+/**
+ * Where a run stands for the user: followed (live), completed, failed, or no longer followed (stopped,
+ * whatever status it had then). Batch counts, the Runs filter and the badge sort runs the same way.
+ */
+export type RunStanding = 'live' | 'completed' | 'failed' | 'stopped';
+
+export function runStanding(record: RunRecord): RunStanding {
+  if (record.stopped) return 'stopped';
+  if (isLive(record)) return 'live';
+  return record.status === 'completed' ? 'completed' : 'failed';
+}
+
 export function countBatch(records: readonly RunRecord[]): BatchCounts {
   const size = Math.max(records.length, ...records.map((record) => record.batch?.size ?? 0));
   const counts: BatchCounts = { name: records[0]?.techniqueName ?? '', size, completed: 0, failed: 0, live: 0, stopped: 0, missing: 0 };
-  for (const record of records) {
-    if (record.stopped) counts.stopped++;
-    else if (isLive(record)) counts.live++;
-    else if (record.status === 'completed') counts.completed++;
-    else counts.failed++;
-  }
+  for (const record of records) counts[runStanding(record)]++;
   counts.missing = size - records.length;
   return counts;
 }

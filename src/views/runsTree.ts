@@ -1,6 +1,6 @@
 // The Runs view: every run in the store, newest first, expanding to its outputs; the runs of a batch (one
 // per file, started together) under one group, where the batch's newest run would be. It only displays
-// the store.
+// the store, narrowed by the view's filter (views/runsFilter.ts) when one is set.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
@@ -23,6 +23,7 @@ import {
   savedPathText,
   statusLabel,
 } from './runLabels';
+import { runsFilterOf, techniqueNameIn, type RunsFilter } from './runsFilter';
 
 export interface RunNode {
   kind: 'run';
@@ -67,10 +68,24 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
   private readonly changed = this.register(new vscode.EventEmitter<RunsTreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private messageText: string | undefined;
+  private readonly messageChanged = this.register(new vscode.EventEmitter<string | undefined>());
+  /** The line the view shows above its runs (the filter in use), or undefined for none. */
+  readonly onDidChangeMessage = this.messageChanged.event;
 
-  constructor(private readonly runs: RunsStore) {
+  constructor(
+    private readonly runs: RunsStore,
+    readonly filter: RunsFilter = runsFilterOf(runs),
+  ) {
     super();
     this.register(runs.onDidChange(() => this.scheduleRefresh()));
+    // A new filter shows at once; the message follows the list it describes.
+    this.register(
+      filter.onDidChange(() => {
+        this.updateMessage();
+        this.changed.fire(undefined);
+      }),
+    );
     // Ages ("2 min ago") go stale; repaint once a minute.
     const ageTimer = setInterval(() => this.scheduleRefresh(), 60_000);
     this.register({ dispose: () => clearInterval(ageTimer) });
@@ -81,8 +96,27 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
+      this.updateMessage();
       this.changed.fire(undefined);
     }, REFRESH_DELAY_MS);
+  }
+
+  get message(): string | undefined {
+    return this.messageText;
+  }
+
+  /** "Showing 3 of 40 runs: failed · Studio Shot": only while something is listed, as VS Code hides a welcome behind a message. */
+  private updateMessage(): void {
+    let text: string | undefined;
+    if (this.filter.active) {
+      const all = this.runs.all();
+      const shown = all.filter((record) => this.filter.matches(record)).length;
+      const description = this.filter.describe((slug) => techniqueNameIn(this.runs, slug)) ?? '';
+      if (shown > 0) text = vscode.l10n.t('Showing {0} of {1} runs: {2}', shown, all.length, description);
+    }
+    if (text === this.messageText) return;
+    this.messageText = text;
+    this.messageChanged.fire(text);
   }
 
   getChildren(node?: RunsTreeNode): RunsTreeNode[] {
@@ -95,16 +129,20 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
     }
     if (node.kind === 'output') return [];
     if (node.kind === 'batch')
-      return batchRuns(this.runs, node.batchId).map((record) => uiArgument({ kind: 'run', localId: record.localId }));
+      // Under a filter, a batch lists the runs that match (its group still counts them all).
+      return batchRuns(this.runs, node.batchId)
+        .filter((record) => this.filter.matches(record))
+        .map((record) => uiArgument({ kind: 'run', localId: record.localId }));
     const record = this.runs.get(node.localId);
     return (record?.outputs ?? []).map((output, index) => uiArgument({ kind: 'output', localId: node.localId, index, output }));
   }
 
-  /** The runs without a batch and one node per batch, at its newest run's place. */
+  /** The runs without a batch and one node per batch, at its newest matching run's place. */
   private topLevel(): Array<RunNode | BatchNode> {
     const entries: Array<RunNode | BatchNode> = [];
     const batches = new Set<string>();
     for (const record of this.runs.all()) {
+      if (!this.filter.matches(record)) continue;
       if (!record.batch) entries.push({ kind: 'run', localId: record.localId });
       else if (!batches.has(record.batch.id)) {
         batches.add(record.batch.id);
@@ -219,6 +257,8 @@ function outputItem(record: RunRecord, node: OutputNode): vscode.TreeItem {
 }
 
 function statusIcon(record: RunRecord, connection: ConnectionState | undefined): vscode.ThemeIcon {
+  // Not followed is not failed: FLORA may well finish it.
+  if (record.stopped) return new vscode.ThemeIcon('eye-closed', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   if (isLive(record)) {
     if (connection?.state === 'offline' || connection?.state === 'retrying')
       return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
@@ -239,6 +279,14 @@ function runTooltip(record: RunRecord, connection: ConnectionState | undefined):
   if (record.runId) line(vscode.l10n.t('Run ID: {0}', record.runId));
   const error = runErrorText(record);
   if (error) line(error);
+  // Not following a run does not cancel it: FLORA's API has no way to. Said wherever Stop Following is.
+  if (record.stopped) {
+    line(
+      vscode.l10n.t(
+        "FLORA's API has no cancel: FLORA may still finish this run and charge its credits. Its runId is kept; Resume Following shows how it ended.",
+      ),
+    );
+  }
   if (connection?.message && isLive(record)) line(connection.message);
   if (record.replyNotes && record.replyNotes.length > 0) {
     line(vscode.l10n.t('FLORA replied with fields that could not be used:'));
