@@ -52,7 +52,8 @@ export const MESSAGE_TEMPLATES = {
   /** {1}: whole hours. */
   stoppedTooLong:
     'Stopped following run {0} — it had still not finished {1} h after it began. Nothing known about it is lost: choose "Resume Following" to follow it again.',
-  stoppedByUser: 'You stopped following run {0}. Nothing known about it is lost: choose "Resume Following" to follow it again.',
+  stoppedByUser:
+    'You stopped following run {0}. Nothing known about it is lost: choose "Resume Following" to follow it again. FLORA\'s API has no cancel: FLORA may still finish the run and charge its credits.',
   /** {0}: the technique slug. */
   stoppedCreateByUser:
     'You stopped the start of the {0} run. If FLORA did create it, "Resume Following" finds the same run (same idempotency key).',
@@ -84,6 +85,8 @@ export const MESSAGE_TEMPLATES = {
   cancelled: 'Cancelled.',
   pollerStopped: 'The poller has stopped.',
   runNotConfirmed: 'The run was not confirmed.',
+  budgetDeclined:
+    "Not sent: this run ({0} credits) would take today's FLORA spending to {1} credits, past the daily budget of {2} (flora.budget.creditsPerDay), and a person did not confirm it.",
 
   // Downloading an output (core/download.ts). {0} in the URL messages: an origin, never a whole URL.
   downloadNotLoadable: 'Only https:// outputs without a user name or password can be downloaded; this one is on {0}.',

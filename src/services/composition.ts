@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import { RunJournal } from '../core/journal';
 import { FileLease } from '../core/lease';
 import type { PollerTimers } from '../core/poller';
+import { BudgetGate, type BudgetPrompt } from './budgetGate';
 import { FloraConnection } from './floraConnection';
 import { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -40,6 +41,8 @@ export interface FloraServicesOptions {
   timers?: PollerTimers;
   /** How the first upload to a target is agreed to; a modal dialog unless a test records it. */
   consent?: ConsentPrompt;
+  /** How a run past the daily budget is confirmed; a modal dialog unless a test records it. */
+  budgetPrompt?: BudgetPrompt;
 }
 
 export interface FloraServices extends vscode.Disposable {
@@ -51,6 +54,8 @@ export interface FloraServices extends vscode.Disposable {
   readonly uploads: Uploads;
   readonly coordinator: WindowCoordinator;
   readonly controller: RunController;
+  /** The daily budget every new run passes (today's standing for the status bar and the tools). */
+  readonly budget: BudgetGate;
   /** Saving outputs into the workspace, the URLs and saved files known from the history, hover thumbnails. */
   readonly saver: OutputSaver;
   readonly outputs: OutputIndex;
@@ -86,7 +91,9 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     onStartPolling: () => controller.followLiveRuns(),
     onStopPolling: () => controller.letGoOfLiveRuns(),
   });
+  const budget = new BudgetGate({ runs, settings, now: options.now, prompt: options.budgetPrompt });
   const controller = new RunController({
+    budget,
     connection,
     catalog,
     runs,
@@ -105,7 +112,7 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     saver.noteFailure(url, error),
   );
   const historyLimit = settings.onDidChange((current) => runs.setMaxHistory(current.maxHistory));
-  const models = { settings, keys, runs, connection, catalog, uploads, coordinator, controller, saver, outputs, thumbnails };
+  const models = { settings, keys, runs, connection, catalog, uploads, coordinator, controller, budget, saver, outputs, thumbnails };
   // Disposed in the reverse order of their making (the object's order): nothing is used after it is gone.
   const parts: vscode.Disposable[] = [...Object.values(models).filter((model) => 'dispose' in model), historyLimit];
   return {

@@ -22,7 +22,9 @@ import {
   type PollUpdate,
 } from '../core/poller';
 import type { RunStatusReply } from '../core/runReplies';
+import type { TechniqueDetails } from '../core/schemas';
 import { isLive, type RunBatch, type RunRecord } from '../core/runs';
+import type { BudgetGate } from './budgetGate';
 import type { FloraConnection } from './floraConnection';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -65,6 +67,8 @@ export interface RunControllerOptions {
   keys: KeyStore;
   settings: Settings;
   coordinator: WindowCoordinator;
+  /** The daily budget every new run passes before anything is uploaded or sent. */
+  budget: Pick<BudgetGate, 'admit'>;
   /** Uploads the local files named as media inputs before a run is recorded. */
   uploads: Pick<Uploads, 'resolveInputs' | 'localInputIds'>;
   log: Log;
@@ -199,6 +203,24 @@ export class RunController extends Disposable {
     const mediaOptions = this.options.connection.mediaOptions();
     const uploads = this.options.uploads;
     buildRunInputs(technique, values, mediaOptions, uploads.localInputIds(technique, values));
+    // The budget is asked before a file is uploaded or anything sent; the reservation ends once the run is
+    // on record (from then on the journal counts it) or when it never got there.
+    const release = await this.options.budget.admit({ techniqueName: technique.name, cost: technique.runCost, batchId: options.batch?.id });
+    try {
+      return await this.recordRun(slug, technique, values, options);
+    } finally {
+      release();
+    }
+  }
+
+  private async recordRun(
+    slug: string,
+    technique: TechniqueDetails,
+    values: Readonly<Record<string, unknown>>,
+    options: PrepareOptions,
+  ): Promise<RunRecord> {
+    const mediaOptions = this.options.connection.mediaOptions();
+    const uploads = this.options.uploads;
     const local = await uploads.resolveInputs(technique, values, options.signal);
     const inputs = buildRunInputs(technique, local.values, mediaOptions).map((input) =>
       local.localPaths[input.id] === undefined ? input : { ...input, localPath: local.localPaths[input.id] },

@@ -34,9 +34,13 @@ export interface FloraSettings {
   upload: UploadSettings;
   /** How many runs of a batch are in flight at once. */
   batchConcurrency: number;
+  /** Credits a day that runs may cost before a person must confirm the next one; undefined: no budget. */
+  creditsPerDay: number | undefined;
 }
 
 export const SETTINGS_SECTION = 'flora';
+/** What a day of ordinary use costs (twenty 5-credit runs); an agent in a loop is stopped at it. */
+const DEFAULT_CREDITS_PER_DAY = 100;
 
 export function readSettings(): FloraSettings {
   const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
@@ -68,6 +72,7 @@ export function readSettings(): FloraSettings {
     upload: readUpload(configuration),
     // How many runs (and charges) a batch starts at once: the user's own value, like every spending setting.
     batchConcurrency: clampInteger(configuration.inspect<unknown>('batch.concurrency')?.globalValue ?? 4, 1, 16, 4),
+    creditsPerDay: readCreditsPerDay(configuration),
   };
 }
 
@@ -107,6 +112,17 @@ function readUpload(configuration: vscode.WorkspaceConfiguration): UploadSetting
 
 function readSaveOutputs(value: unknown): FloraSettings['saveOutputs'] {
   return value === 'always' || value === 'never' ? value : 'ask';
+}
+
+/**
+ * The daily budget: the user's own value only (a repository must never raise what may be spent), 0 for
+ * none; anything unreadable keeps the default rather than turning the budget off.
+ */
+function readCreditsPerDay(configuration: vscode.WorkspaceConfiguration): number | undefined {
+  const inspection = configuration.inspect<unknown>('budget.creditsPerDay');
+  const fallback = typeof inspection?.defaultValue === 'number' ? inspection.defaultValue : DEFAULT_CREDITS_PER_DAY;
+  const value = clampInteger(inspection?.globalValue ?? fallback, 0, 10_000_000, fallback);
+  return value === 0 ? undefined : value;
 }
 
 function clampInteger(value: unknown, min: number, max: number, fallback: number): number {

@@ -8,6 +8,7 @@ import { labelText, tooltipText } from '../common/inert';
 import { uiArgument } from '../common/invocation';
 import { Disposable } from '../common/lifecycle';
 import { SYSTEM_TIMERS, type PollerTimers } from '../core/poller';
+import type { BudgetGate } from '../services/budgetGate';
 import type { RunsStore } from '../services/runsStore';
 import type { RunRecord } from '../core/runs';
 import { batchRuns, batchTitle, countBatch, describeBatch, statusLabel } from './runLabels';
@@ -18,6 +19,8 @@ export const RESULT_SHOWN_MS = 5_000;
 export interface RunsStatusBarOptions {
   /** The timers of the repaint and of the result's few seconds; tests move them by hand. */
   timers?: PollerTimers;
+  /** Today's spending against the daily budget, for the tooltip (left out when absent). */
+  budget?: Pick<BudgetGate, 'standing'>;
 }
 
 /** What the item shows once the last live run has ended, until its few seconds are up. */
@@ -34,6 +37,7 @@ export class RunsStatusBar extends Disposable {
   private updateTimer: unknown;
   private result: RunResult | undefined;
   private resultTimer: unknown;
+  private readonly budget: Pick<BudgetGate, 'standing'> | undefined;
 
   constructor(
     private readonly runs: RunsStore,
@@ -41,6 +45,7 @@ export class RunsStatusBar extends Disposable {
   ) {
     super();
     this.timers = options.timers ?? SYSTEM_TIMERS;
+    this.budget = options.budget;
     this.item.name = vscode.l10n.t('FLORA Runs');
     this.register(runs.onDidChange(() => this.scheduleUpdate()));
     this.register(runs.onDidSettle((record) => this.onSettled(record)));
@@ -67,6 +72,14 @@ export class RunsStatusBar extends Disposable {
    * was stopped has not ended: the user who stopped it knows, and a run the extension stopped is announced
    * with its Resume button (and counted on the FLORA icon's badge).
    */
+  /** "Today: 15 credits charged, 5 more pending (budget 100)": the numbers the budget decides by. */
+  private spendingLine(): string | undefined {
+    if (!this.budget) return undefined;
+    const { charged, pending, limit } = this.budget.standing();
+    if (limit === undefined) return vscode.l10n.t('Today: {0} credits charged, {1} more pending.', charged, pending);
+    return vscode.l10n.t('Today: {0} credits charged, {1} more pending, of a daily budget of {2}.', charged, pending, limit);
+  }
+
   private onSettled(record: RunRecord): void {
     if (record.stopped || this.runs.hasLive()) return;
     const result = record.batch ? batchResult(batchRuns(this.runs, record.batch.id)) : runResult(record);
@@ -155,6 +168,8 @@ export class RunsStatusBar extends Disposable {
             });
       tooltip.appendText(`• ${tooltipText(line)}\n\n`);
     }
+    const spending = this.spendingLine();
+    if (spending) tooltip.appendText(`${spending}\n\n`);
     tooltip.appendText(vscode.l10n.t('Click to stop following a run or to show the Runs view.'));
     this.item.tooltip = tooltip;
     this.item.backgroundColor = troubled ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

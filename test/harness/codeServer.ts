@@ -65,6 +65,9 @@ export const quietSettings: Readonly<Record<string, unknown>> = {
   'chat.disableAIFeatures': true,
   'git.enabled': false,
   'npm.autoDetect': 'off',
+  // The test tiers start far more runs a day than the default budget allows, and the budget's modal would
+  // wait for a person; the budget's own tests set a limit. `npm start` keeps the default.
+  'flora.budget.creditsPerDay': 0,
 };
 
 interface RunLayout {

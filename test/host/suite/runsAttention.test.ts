@@ -173,6 +173,23 @@ describe('runs that need attention: Stop Following, the badge, the result, the f
     }
   });
 
+  it("the status bar tooltip shows today's spending: charged, and what live runs may still cost", async () => {
+    const time = new ManualTime(Date.now());
+    const session = await activateOver(temporaryFolder(), secrets, log, { time, start: false });
+    const statusBar = new RunsStatusBar(session.runs, { timers: time.timers, budget: session.budget });
+    const { item } = itemOf(statusBar);
+    try {
+      await session.runs.put(runRecord({ status: 'completed', chargedCost: 7, completedAt: Date.now() }), { durable: true });
+      await session.controller.startRun('studio-shot', { product_image: IMAGE_URL });
+      statusBar.update();
+      const tooltip = item.tooltip instanceof vscode.MarkdownString ? plainText(item.tooltip) : String(item.tooltip);
+      assert.match(tooltip, /Today: 7 credits charged, 5 more pending\./);
+    } finally {
+      statusBar.dispose();
+      session.dispose();
+    }
+  });
+
   it('clicking the status bar item offers Stop Following for each live run, after Show Runs, and says it is no cancel', async () => {
     const time = new ManualTime(Date.now());
     const session = await activateOver(temporaryFolder(), secrets, log, { time });

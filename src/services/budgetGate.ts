@@ -1,0 +1,98 @@
+// The daily budget's gate: every new run passes here before anything is uploaded or sent, however it was
+// started (the palette, a script, a batch, an agent's tool). A run that would take today's spending past
+// flora.budget.creditsPerDay waits for a person to confirm it in a modal dialog, which no agent or script
+// can answer; declined, it is refused and nothing is sent. The arithmetic is core/budget.ts's, over the
+// journal every window shares.
+import * as vscode from 'vscode';
+import { confirmModal } from '../common/notify';
+import { budgetStanding, passesBudget, type BudgetStanding } from '../core/budget';
+import { FloraCancelledError } from '../core/errors';
+import { message } from '../core/messages';
+import type { RunsStore } from './runsStore';
+import type { Settings } from './settings';
+
+export interface BudgetRequest {
+  techniqueName: string;
+  /** The quoted cost (the technique's runCost). */
+  cost: number;
+  /** A batch is confirmed once: its later runs pass on that confirmation. */
+  batchId?: string;
+}
+
+/** Asks a person whether to go past the budget; true when they confirmed. */
+export type BudgetPrompt = (request: BudgetRequest, standing: BudgetStanding) => Promise<boolean>;
+
+export interface BudgetGateOptions {
+  runs: Pick<RunsStore, 'all'>;
+  settings: Pick<Settings, 'current'>;
+  now?: () => number;
+  prompt?: BudgetPrompt;
+}
+
+export class BudgetGate {
+  /** One question at a time: a second run waits for the first's answer and then sees its reservation. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Credits of runs admitted here and not recorded yet (their uploads may take a while). */
+  private readonly reserved = new Map<symbol, number>();
+  private readonly confirmedBatches = new Set<string>();
+  private readonly now: () => number;
+  private readonly prompt: BudgetPrompt;
+
+  constructor(private readonly options: BudgetGateOptions) {
+    this.now = options.now ?? Date.now;
+    this.prompt = options.prompt ?? askToPassBudget;
+  }
+
+  /** Today's standing before a run of `cost` (0: what has been spent and is pending now). */
+  standing(cost = 0): BudgetStanding {
+    return budgetStanding(this.options.runs.all(), {
+      now: this.now(),
+      cost,
+      limit: this.options.settings.current.creditsPerDay,
+      reserved: [...this.reserved.values()].reduce((sum, credits) => sum + credits, 0),
+    });
+  }
+
+  /**
+   * Admits a run, asking a person first when it would pass the budget; rejects with FloraCancelledError
+   * when they did not confirm. The returned release is called once the run is recorded (it then counts
+   * from the journal) or was never recorded.
+   */
+  admit(request: BudgetRequest): Promise<() => void> {
+    const admitted = this.turn.then(async () => {
+      const standing = this.standing(request.cost);
+      const batchConfirmed = request.batchId !== undefined && this.confirmedBatches.has(request.batchId);
+      if (passesBudget(standing) && !batchConfirmed) {
+        if (!(await this.prompt(request, standing))) {
+          throw new FloraCancelledError(
+            message('budgetDeclined', request.cost, standing.charged + standing.pending + standing.cost, standing.limit ?? 0),
+          );
+        }
+        if (request.batchId !== undefined) this.confirmedBatches.add(request.batchId);
+      }
+      const token = Symbol('reservation');
+      this.reserved.set(token, request.cost);
+      return () => void this.reserved.delete(token);
+    });
+    this.turn = admitted.catch(() => undefined);
+    return admitted;
+  }
+}
+
+/** The dialog: modal, so only a person answers it; it names the run, its cost and where the day stands. */
+function askToPassBudget(request: BudgetRequest, standing: BudgetStanding): Promise<boolean> {
+  return confirmModal(
+    vscode.l10n.t(
+      "Run {0} for {1} credits? It passes today's FLORA budget of {2} credits.",
+      request.techniqueName,
+      request.cost,
+      standing.limit ?? 0,
+    ),
+    vscode.l10n.t(
+      'Charged today: {0} credits. Runs still going may cost {1} more. The budget is flora.budget.creditsPerDay in your user settings.',
+      standing.charged,
+      standing.pending,
+    ),
+    vscode.l10n.t('Run Anyway'),
+  );
+}

@@ -1,0 +1,59 @@
+/** The daily budget's arithmetic: what today's runs cost or may still cost, and when one more run passes it. */
+import * as assert from 'node:assert/strict';
+
+import fc from 'fast-check';
+import { budgetStanding, passesBudget } from '../../../src/core/budget';
+import type { RunRecord, RunState } from '../../../src/core/runs';
+import { runRecord } from '../../common/records';
+
+const NOON = new Date(2026, 11, 2, 12, 0, 0).getTime();
+const HOUR = 60 * 60 * 1000;
+
+function run(status: RunState, at: number, runCost: number, chargedCost?: number, extra: Partial<RunRecord> = {}): RunRecord {
+  return runRecord({
+    status,
+    startedLocallyAt: at,
+    updatedAt: at,
+    runCost,
+    ...(chargedCost === undefined ? {} : { chargedCost, completedAt: at }),
+    ...extra,
+  });
+}
+
+describe('the daily budget', () => {
+  it('counts what was charged today and what runs still going may cost', () => {
+    const records = [
+      run('completed', NOON - HOUR, 5, 5),
+      run('completed', NOON - 30 * HOUR, 5, 5), // yesterday: not today's spending
+      run('running', NOON - 60_000, 10), // may still be charged
+      run('failed', NOON - 2 * HOUR, 5), // failed uncharged: nothing
+      run('running', NOON - 3 * HOUR, 7, undefined, { stopped: { at: NOON - HOUR, reason: 'byUser' } }), // FLORA may still charge it
+      run('running', NOON - 50 * HOUR, 9), // two days old and never finished: not expected any more
+    ];
+    const standing = budgetStanding(records, { now: NOON, cost: 5, limit: 30, reserved: 2 });
+    assert.deepEqual(standing, { charged: 5, pending: 19, cost: 5, limit: 30 });
+    assert.equal(passesBudget(standing), false); // 29 ≤ 30
+    assert.equal(passesBudget({ ...standing, cost: 6 }), false); // exactly 30: within it
+    assert.equal(passesBudget({ ...standing, cost: 7 }), true); // 31 > 30
+  });
+
+  it('never passes without a limit, and passes exactly when the total goes over it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ charged: fc.integer({ min: 0, max: 50 }), live: fc.boolean() }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.option(fc.integer({ min: 1, max: 500 }), { nil: undefined }),
+        (runs, cost, limit) => {
+          const records = runs.map((entry) =>
+            entry.live ? run('running', NOON - 1000, entry.charged) : run('completed', NOON - 1000, entry.charged, entry.charged),
+          );
+          const standing = budgetStanding(records, { now: NOON, cost, limit });
+          const total = runs.reduce((sum, entry) => sum + entry.charged, 0) + cost;
+          assert.equal(standing.charged + standing.pending + standing.cost, total);
+          assert.equal(passesBudget(standing), limit !== undefined && total > limit);
+        },
+      ),
+      { seed: 20261201, numRuns: 200 },
+    );
+  });
+});
