@@ -1,7 +1,8 @@
-// The run preview: a locked-down webview showing every output of a run. The HTML is a fixed shell; run
-// data reaches the page only as a typed message and is set as text by media/preview.js, never as HTML.
-// One piece although over 300 lines: the shell, its CSP and the messages both ways must agree on exactly
-// which origins and actions the page has, and they are checked together here.
+// The run preview: a locked-down webview showing every output of a run, at the size that fits the panel
+// (never larger than the output itself) and zoomable, with the technique's names for its inputs and outputs
+// and thumbnails of its image inputs (bytes the extension checked, drawn by the page: the CSP admits no
+// source for them). The HTML shell and its CSP are made in previewHtml.ts, the model the page shows in
+// previewModel.ts; this file keeps each panel's document, CSP and messages in step.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CommandId } from '../common/commandIds';
@@ -10,93 +11,57 @@ import { PREVIEW_VIEW_TYPE } from '../common/viewIds';
 import { labelText } from '../common/inert';
 import { Disposable } from '../common/lifecycle';
 import { checkOutputUrl } from '../core/outputUrl';
-import { isLoadableUrl, outputKind, type RunRecord } from '../core/runs';
+import type { RunRecord } from '../core/runs';
 import type { FloraConnection } from '../services/floraConnection';
 import type { Log } from '../services/log';
-import { runErrorText } from '../services/userText';
-import type { ConnectionState, RunsStore } from '../services/runsStore';
-import type { FloraSettings, Settings } from '../services/settings';
-import { savedOutputOf, savedPathText, statusLabel } from './runLabels';
+import type { RunsStore } from '../services/runsStore';
+import type { Settings } from '../services/settings';
+import type { TechniqueCatalog } from '../services/techniqueCatalog';
+import { previewHtml, previewOrigins } from './previewHtml';
+import { inputThumbnail, type InputThumbnail, type InputThumbnailSource } from './previewInputs';
+import {
+  isImageInput,
+  previewModel,
+  type ExtensionToPreviewMessage,
+  type PreviewModel,
+  type PreviewToExtensionMessage,
+} from './previewModel';
 
-export interface PreviewOutput {
-  index: number;
-  /** The heading: the output's id (or its number) and type. */
-  title: string;
-  outputId: string;
-  type: string;
-  kind: 'image' | 'video' | 'text' | 'other';
-  url: string;
-  /** False for URLs the page must not load or link (javascript:, data:, http: off the sandbox…). */
-  loadable: boolean;
-  /** Where the output was saved, relative to the workspace; empty when it was not saved. */
-  savedPath: string;
-  /** "Saved as flora-outputs/…", or empty. */
-  savedText: string;
-}
+export {
+  previewModel,
+  type ExtensionToPreviewMessage,
+  type PreviewInput,
+  type PreviewLabels,
+  type PreviewModel,
+  type PreviewOutput,
+  type PreviewSources,
+  type PreviewToExtensionMessage,
+} from './previewModel';
 
-export interface PreviewModel {
-  localId: string;
-  techniqueName: string;
-  slug: string;
-  runId: string;
-  status: string;
-  statusText: string;
-  progress: number;
-  /** The progress as shown, e.g. "40%" (placed as the language places percent signs). */
-  progressText: string;
-  cost: string;
-  startedAt: string;
-  completedAt: string;
-  inputs: Array<{ id: string; label: string; type: string; value: string }>;
-  outputs: PreviewOutput[];
-  /** The run's error as one line: code and message. */
-  errorText: string;
-  /** Whether the page offers Save to Workspace: the run completed, an output is not saved, flora.saveOutputs is not "never". */
-  offerSave: boolean;
-  /** The page's own words, translated here: the page has no access to vscode.l10n. */
-  labels: PreviewLabels;
-}
-
-export interface PreviewLabels {
-  technique: string;
-  runId: string;
-  started: string;
-  finished: string;
-  noOutputs: string;
-  outputsPending: string;
-  notLoadable: string;
-  imageAlt: string;
-  copyUrl: string;
-  insert: string;
-  download: string;
-  openExternal: string;
-  openSaved: string;
-  save: string;
-}
-
-export type ExtensionToPreviewMessage = { type: 'run'; run: PreviewModel } | { type: 'gone'; text: string };
-export type PreviewToExtensionMessage =
-  | { type: 'ready' }
-  | { type: 'copyUrl'; index: number }
-  | { type: 'insert'; index: number }
-  | { type: 'download'; index: number }
-  | { type: 'openExternal'; index: number }
-  | { type: 'openSaved'; index: number }
-  | { type: 'save' };
-
-/** What the model is made from besides the record. */
-export interface PreviewSources {
-  connection: Pick<FloraConnection, 'extraOrigins'>;
-  runs: { connectionOf(localId: string): ConnectionState | undefined };
-  saveOutputs: FloraSettings['saveOutputs'];
+/** What the preview uses besides the runs, when the extension passes it: names and input thumbnails. */
+export interface PreviewHelpers {
+  /** The technique's details name its inputs and outputs; fetched once when not cached yet. */
+  catalog?: Pick<TechniqueCatalog, 'cached' | 'get' | 'onDidChange'>;
+  thumbnails?: InputThumbnailSource;
 }
 
 interface PreviewState {
   localId: string;
 }
 
+interface PanelEntry {
+  panel: vscode.WebviewPanel;
+  /** The output origins the document's CSP admits: a change needs a new document. */
+  origins: string;
+  slug: string;
+  /** Each image input's thumbnail, by the input's index; undefined when there is none. */
+  thumbnails: Map<number, Promise<InputThumbnail | undefined>>;
+}
+
 export class PreviewPanels extends Disposable implements vscode.WebviewPanelSerializer<PreviewState> {
-  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; origins: string }>();
+  private readonly panels = new Map<string, PanelEntry>();
+  /** Techniques whose details were asked for since a preview of theirs was last opened: asked once, not per poll. */
+  private readonly askedDetails = new Set<string>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -105,6 +70,8 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     private readonly log: Log,
     /** flora.saveOutputs decides whether the page offers Save to Workspace; without it, as by default ("ask"). */
     private readonly settings?: Pick<Settings, 'current' | 'onDidChange'>,
+    /** Without them, inputs and outputs are labelled by their ids and inputs show no thumbnail. */
+    private readonly helpers: PreviewHelpers = {},
   ) {
     super();
     this.register(vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, this));
@@ -119,6 +86,14 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       this.register(
         settings.onDidChange(() => {
           for (const localId of this.panels.keys()) this.refresh(localId);
+        }),
+      );
+    }
+    if (helpers.catalog) {
+      // A technique's details arrived: its previews name the inputs and outputs.
+      this.register(
+        helpers.catalog.onDidChange((slug) => {
+          for (const [localId, entry] of this.panels) if (slug === undefined || entry.slug === slug) this.refresh(localId);
         }),
       );
     }
@@ -166,8 +141,10 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
   }
 
   private attach(panel: vscode.WebviewPanel, localId: string): void {
-    const entry = { panel, origins: '' };
+    const entry: PanelEntry = { panel, origins: '', slug: this.runs.get(localId)?.slug ?? '', thumbnails: new Map() };
     this.panels.set(localId, entry);
+    // Opening a preview may ask again for details an earlier attempt could not fetch.
+    this.askedDetails.delete(entry.slug);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'flora.svg');
     const subscriptions = [
       panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(localId, message)),
@@ -201,54 +178,65 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     if (!entry || !record) return;
     entry.origins = this.allowedOrigins(record);
     entry.panel.title = vscode.l10n.t('FLORA: {0}', labelText(record.techniqueName));
-    entry.panel.webview.html = this.html(entry.panel.webview, entry.origins, localId);
+    const webview = entry.panel.webview;
+    const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', file)).toString();
+    webview.html = previewHtml({
+      origins: entry.origins,
+      nonce: randomBytes(16).toString('base64'),
+      cspSource: webview.cspSource,
+      styleUri: media('preview.css'),
+      scriptUri: media('preview.js'),
+      language: vscode.env.language,
+      localId,
+      title: vscode.l10n.t('FLORA preview'),
+      loading: vscode.l10n.t('Loading…'),
+    });
   }
 
   /** The exact origins this run's loadable outputs come from: the CSP allows those and nothing else. */
   private allowedOrigins(record: RunRecord): string {
-    const extra = this.connection.extraOrigins();
-    const origins = new Set<string>();
-    for (const output of record.outputs ?? []) {
-      const origin = loadableOrigin(output.url, extra);
-      if (origin) origins.add(origin);
-    }
-    return [...origins].sort().join(' ');
-  }
-
-  private html(webview: vscode.Webview, origins: string, localId: string): string {
-    const nonce = randomBytes(16).toString('base64');
-    const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', file)).toString();
-    // Images and videos only from the exact origins of this run's loadable outputs.
-    const mediaSources = origins || "'none'";
-    const csp = [
-      "default-src 'none'",
-      `img-src ${mediaSources}`,
-      `media-src ${mediaSources}`,
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    // Only constants and extension-made values go into this HTML; run data arrives by postMessage.
-    return `<!DOCTYPE html>
-<html lang="${encodeURIComponent(vscode.env.language)}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${media('preview.css')}">
-<title>${escapeHtml(vscode.l10n.t('FLORA preview'))}</title>
-</head>
-<body data-local-id="${encodeURIComponent(localId)}">
-<main id="app" aria-live="polite"><p class="muted">${escapeHtml(vscode.l10n.t('Loading…'))}</p></main>
-<script nonce="${nonce}" src="${media('preview.js')}"></script>
-</body>
-</html>`;
+    return previewOrigins(record, this.connection.extraOrigins());
   }
 
   model(record: RunRecord): PreviewModel {
+    const catalog = this.helpers.catalog;
+    const details = catalog?.cached(record.slug);
+    if (catalog && !details && !this.askedDetails.has(record.slug)) {
+      // Asked once; the catalogue's change event refreshes the page with the names.
+      this.askedDetails.add(record.slug);
+      catalog.get(record.slug).catch((error: unknown) => {
+        this.log.info(`The preview labels ${record.slug}'s inputs by id: its details could not be fetched (${String(error)}).`);
+      });
+    }
     return previewModel(record, {
       connection: this.connection,
       runs: this.runs,
       saveOutputs: this.settings?.current.saveOutputs ?? 'ask',
+      details,
+    });
+  }
+
+  /** Sends the page a thumbnail of each image input, made once per panel (the Thumbnails cache keeps the bytes). */
+  private sendInputThumbnails(entry: PanelEntry, record: RunRecord): void {
+    const thumbnails = this.helpers.thumbnails;
+    if (!thumbnails) return;
+    record.inputs.forEach((input, index) => {
+      if (!isImageInput(input)) return;
+      let made = entry.thumbnails.get(index);
+      if (!made) {
+        made = inputThumbnail(input, thumbnails, this.connection.extraOrigins()).catch(() => undefined);
+        entry.thumbnails.set(index, made);
+      }
+      void made.then((thumbnail) => {
+        // The panel may have closed meanwhile; a page made since asks again with its own "ready".
+        if (thumbnail === undefined || this.panels.get(record.localId) !== entry) return;
+        void entry.panel.webview.postMessage({
+          type: 'inputThumbnail',
+          index,
+          mediaType: thumbnail.mediaType,
+          base64: thumbnail.base64,
+        } satisfies ExtensionToPreviewMessage);
+      });
     });
   }
 
@@ -259,6 +247,7 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
     if (!entry || !record) return;
     if (message.type === 'ready') {
       await entry.panel.webview.postMessage({ type: 'run', run: this.model(record) } satisfies ExtensionToPreviewMessage);
+      this.sendInputThumbnails(entry, record);
       return;
     }
     if (message.type === 'save') {
@@ -306,101 +295,6 @@ export class PreviewPanels extends Disposable implements vscode.WebviewPanelSeri
       this.log.error(`Preview action ${action} failed: ${String(error)}`);
     }
   }
-}
-
-/**
- * The CSP source for an output the page may load, or undefined when it may not load it. The URL rule admits
- * only plain host names, so the parser's serialised origin cannot end or widen a directive.
- */
-function loadableOrigin(url: string, extraOrigins: readonly string[]): string | undefined {
-  return isLoadableUrl(url, extraOrigins) ? new URL(url).origin : undefined;
-}
-
-/**
- * The page's model of a run: everything it shows, as text. Apart from PreviewPanels so the host tests can
- * read it: a second PreviewPanels cannot register its serializer beside the extension's.
- */
-export function previewModel(record: RunRecord, sources: PreviewSources): PreviewModel {
-  const extra = sources.connection.extraOrigins();
-  const cost = record.chargedCost ?? record.runCost;
-  return {
-    localId: record.localId,
-    techniqueName: record.techniqueName,
-    slug: record.slug,
-    runId: record.runId ?? '',
-    status: record.status,
-    statusText: statusLabel(record, sources.runs.connectionOf(record.localId)),
-    progress: record.progress,
-    progressText: vscode.l10n.t({ message: '{0}%', args: [record.progress], comment: 'progress in percent' }),
-    cost:
-      cost === undefined
-        ? ''
-        : record.chargedCost !== undefined
-          ? vscode.l10n.t('{0} credits charged', cost)
-          : vscode.l10n.t('{0} credits', cost),
-    startedAt: new Date(record.createdAt ?? record.startedLocallyAt).toLocaleString(),
-    completedAt: record.completedAt ? new Date(record.completedAt).toLocaleString() : '',
-    inputs: record.inputs.map((input) => ({
-      id: input.id,
-      label: vscode.l10n.t('Input {0}', input.id),
-      type: input.type,
-      // A local file shows where it came from; the URL it was uploaded to is what FLORA read.
-      value: input.localPath ? vscode.l10n.t('{0} (uploaded from this machine)', input.localPath) : input.value,
-    })),
-    outputs: (record.outputs ?? []).map((output, index) => {
-      const saved = savedOutputOf(record, index);
-      const savedPath = saved ? savedPathText(saved) : '';
-      return {
-        index,
-        title: vscode.l10n.t({
-          message: '{0} · {1}',
-          args: [output.outputId || vscode.l10n.t('Output {0}', index + 1), output.type],
-          comment: 'output id (or "Output 2") · output type as FLORA names it, e.g. imageUrl',
-        }),
-        outputId: output.outputId ?? '',
-        type: output.type,
-        kind: outputKind(output.type),
-        url: output.url,
-        // The page loads exactly what the CSP allows.
-        loadable: loadableOrigin(output.url, extra) !== undefined,
-        savedPath,
-        savedText: saved ? vscode.l10n.t('Saved as {0}', savedPath) : '',
-      };
-    }),
-    errorText: runErrorText(record),
-    offerSave:
-      record.status === 'completed' &&
-      sources.saveOutputs !== 'never' &&
-      (record.outputs ?? []).some((_output, index) => savedOutputOf(record, index) === undefined),
-    labels: previewLabels(),
-  };
-}
-
-/** Made once: the display language cannot change without restarting the extension host. */
-let labels: PreviewLabels | undefined;
-
-function previewLabels(): PreviewLabels {
-  return (labels ??= {
-    technique: vscode.l10n.t('Technique'),
-    runId: vscode.l10n.t('Run ID'),
-    started: vscode.l10n.t('Started'),
-    finished: vscode.l10n.t('Finished'),
-    noOutputs: vscode.l10n.t('This run produced no outputs.'),
-    outputsPending: vscode.l10n.t('Outputs appear here when the run completes.'),
-    notLoadable: vscode.l10n.t('This output URL is not shown because it is not an https:// link.'),
-    imageAlt: vscode.l10n.t('FLORA output image'),
-    copyUrl: vscode.l10n.t('Copy URL'),
-    insert: vscode.l10n.t('Insert into Editor'),
-    download: vscode.l10n.t('Download'),
-    openExternal: vscode.l10n.t('Open in Browser'),
-    openSaved: vscode.l10n.t('Open File'),
-    save: vscode.l10n.t('Save to Workspace'),
-  });
-}
-
-/** For the few translated words written into the HTML shell: a translation must not be able to add markup. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
 function isPreviewMessage(value: unknown): value is PreviewToExtensionMessage {
