@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { ViewId } from './common/viewIds';
 import { registerAllCommands } from './commands';
+import { registerTools } from './commands/tools';
 import { messageOf } from './core/errors';
 import type { PublicRunRecord } from './core/runs';
 import { createServices, type FloraServices } from './services/composition';
@@ -12,7 +13,7 @@ import { UPLOAD_SECRET } from './services/uploads';
 import { RunNotifications } from './views/notifications';
 import { OutputDiagnostics } from './views/outputDiagnostics';
 import { PreviewPanels } from './views/previewPanel';
-import { watchRunsViewDescription } from './views/runLabels';
+import { watchRunsView } from './views/runsView';
 import { RunsTree } from './views/runsTree';
 import { RunsStatusBar } from './views/statusBar';
 import { createTechniquesView } from './views/techniquesTree';
@@ -49,7 +50,10 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
   });
   const runsTree = new RunsTree(runs);
   const runsView = vscode.window.createTreeView(ViewId.runs, { treeDataProvider: runsTree });
-  const previews = new PreviewPanels(context.extensionUri, runs, connection, log, services.settings);
+  const previews = new PreviewPanels(context.extensionUri, runs, connection, log, services.settings, {
+    catalog,
+    thumbnails: services.thumbnails,
+  });
 
   let lastTextEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
@@ -59,11 +63,11 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     createTechniquesView(catalog, keys, 'added'),
     runsTree,
     runsView,
-    watchRunsViewDescription(runsView, runs),
+    watchRunsView(runsView, runsTree, runs),
     previews,
-    new RunsStatusBar(runs),
+    new RunsStatusBar(runs, { budget: services.budget }),
     new OutputDiagnostics({ index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),
-    watchWalkthrough(controller),
+    watchWalkthrough(context, services),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;
     }),
@@ -73,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       previews,
       lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
     }),
+    ...registerTools(services),
   );
 
   void startUp(context, services, notifications, log);

@@ -2,7 +2,6 @@
 import * as vscode from 'vscode';
 import { labelText } from '../common/inert';
 import { notifyInformation } from '../common/notify';
-import { ContextKey } from '../common/contextKeys';
 import { isUiCall } from '../common/invocation';
 import { FloraUsageError } from '../core/errors';
 import { formatOutputForLanguage } from '../core/insertFormat';
@@ -17,6 +16,7 @@ import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
+import { completeWalkthroughStep, WalkthroughStep } from '../views/walkthrough';
 import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './savingUi';
 
 export interface OutputCommandContext {
@@ -198,7 +198,7 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   });
   if (!applied) throw new ExtensionError(l10nText('The editor did not accept the edit.'));
   // Inserts from a notification or the preview count for the walkthrough too, not only the palette's.
-  await vscode.commands.executeCommand('setContext', ContextKey.hasInsertedOutput, true);
+  completeWalkthroughStep(WalkthroughStep.insertOutput);
   return text;
 }
 

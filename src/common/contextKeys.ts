@@ -8,4 +8,10 @@ export const ContextKey = {
   /** A run was started or an output inserted in this profile: the walkthrough checks its steps off. */
   hasStartedRun: 'flora.hasStartedRun',
   hasInsertedOutput: 'flora.hasInsertedOutput',
+  /** The Runs view lists only the runs its filter keeps (Filter Runs… / Clear Runs Filter). */
+  runsFilterActive: 'flora.runsFilterActive',
+  /** A technique was expanded in a technique view (its inputs, outputs and cost shown): "Browse techniques". */
+  hasExpandedTechnique: 'flora.hasExpandedTechnique',
+  /** Uploads were set up (a target chosen) or a local file went into a run: "Use local files". */
+  hasConfiguredUpload: 'flora.hasConfiguredUpload',
 } as const;

@@ -13,6 +13,7 @@ import type { KeyStore } from '../services/keyStore';
 import { describeError, localize, remedyOf } from '../services/userText';
 import type { TechniqueCatalog } from '../services/techniqueCatalog';
 import { remedyCommand } from './remedies';
+import { completeWalkthroughStep, WalkthroughStep } from './walkthrough';
 
 export interface TechniqueNode {
   kind: 'technique';
@@ -235,6 +236,8 @@ export function createTechniquesView(catalog: TechniqueCatalog, keys: KeyStore, 
   view.message = tree.message;
   return vscode.Disposable.from(
     tree.onDidChangeMessage((message) => (view.message = message)),
+    // Expanded by a click, the keyboard or a reveal: its inputs, outputs and cost are what the step teaches.
+    view.onDidExpandElement(({ element }) => element.kind === 'technique' && completeWalkthroughStep(WalkthroughStep.browseTechniques)),
     view,
     tree,
   );

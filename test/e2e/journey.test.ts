@@ -15,7 +15,11 @@ import { startSandbox, type Sandbox } from '../sandbox/server';
 import { SANDBOX_S3_BUCKET, SANDBOX_S3_CREDENTIALS, SANDBOX_S3_REGION } from '../sandbox/storage';
 import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG, HOSTILE_STRINGS } from '../sandbox/techniques';
 
-const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
+/**
+ * The image input: one of the sandbox's samples, so that everything the run makes the editor fetch (the
+ * preview's input thumbnail too) stays on loopback. Set once the sandbox is up.
+ */
+let IMAGE_URL = '';
 /** The animation of a run in the README: frame name and how long it shows (hundredths of a second). */
 const RUN_ANIMATION: ReadonlyArray<[string, number]> = [
   ['03-technique-details', 150],
@@ -90,6 +94,7 @@ describe('the FLORA journey in the browser', function () {
     // The tier's setup (test/e2e/setup.ts) emptied test-results/screenshots before the first file.
     // Long enough to watch the status bar item, short enough for CI.
     sandbox = await startSandbox({ runDurationMs: 9_000 });
+    IMAGE_URL = `${sandbox.url}/samples/coral.png`;
     session = await openEditorSession({
       // Configure Upload does not ask for an endpoint (a person uploads to S3 itself): the sandbox's
       // S3-protocol storage stands in for it through this one setting, as `npm start` sets it.
@@ -199,7 +204,9 @@ describe('the FLORA journey in the browser', function () {
       .first()
       .waitFor();
     await quickInput.accept();
-    await quickInput.waitForTitle(/only accepts https:\/\//);
+    // Refused, the picker stays open with the reason in one place, under the typed value; the title is the step's.
+    assert.strictEqual(await quickInput.title(), 'Studio Shot: Product Image (1/1)');
+    assert.strictEqual(await quickInput.widget.getByText(/only accepts https:\/\/ links/).count(), 1);
     await workbench.screenshot('04-input-refused');
     await quickInput.fill(IMAGE_URL);
     await quickInput.row(/Use "/).waitFor();

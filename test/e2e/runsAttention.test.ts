@@ -9,7 +9,8 @@ import type { Locator } from 'playwright-core';
 import { waitFor } from '../common/wait';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
-const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
+/** The image input: a sandbox sample, so everything the run makes the editor fetch stays on loopback. */
+let IMAGE_URL = '';
 
 /** An action's title shows after the pointer rests on it a moment, then fades in. */
 async function titleShown(): Promise<void> {
@@ -24,6 +25,7 @@ describe('runs that need attention, in the browser', function () {
   before(async () => {
     // Long enough to find the row and stop it while it runs; short enough for CI.
     sandbox = await startSandbox({ runDurationMs: 25_000 });
+    IMAGE_URL = `${sandbox.url}/samples/coral.png`;
     session = await openEditorSession({
       settings: { 'flora.baseUrl': sandbox.url, 'flora.pollIntervalSeconds': 2, 'flora.confirmBeforeRun': false },
       extensionEnvironment: { FLORA_DEV_API_KEY: sandbox.apiKey },

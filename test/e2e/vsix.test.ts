@@ -17,7 +17,11 @@ import type { QuickInput, Workbench } from '../harness/workbench';
 import { readZip } from '../harness/zip';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
-const IMAGE_URL = 'https://media.flora.ai/examples/sneaker.png';
+/**
+ * The image input: one of the sandbox's samples, so that everything the run makes the editor fetch (the
+ * preview's input thumbnail too) stays on loopback. Set once the sandbox is up.
+ */
+let IMAGE_URL = '';
 const EXTENSION_ID = 'flora-community.flora-vscode';
 
 interface Manifest {
@@ -132,6 +136,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
     await npmRun('build');
     vsixEntries = readZip(fs.readFileSync(vsixPath));
     sandbox = await startSandbox({ runDurationMs: 4_000 });
+    IMAGE_URL = `${sandbox.url}/samples/coral.png`;
     session = await openEditorSession({
       vsixPath,
       settings: { 'flora.baseUrl': sandbox.url, 'flora.pollIntervalSeconds': 2 },
@@ -273,15 +278,16 @@ describe('the packaged extension (.vsix) installed into code-server', function (
     assert.strictEqual(runs[0]?.status, 'completed');
   });
 
-  it('checks off the walkthrough steps done so far, and the browse step from its button', async () => {
+  it('checks off the walkthrough steps done so far, and the browse step once a technique is expanded', async () => {
     const { workbench, page } = session;
     await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().click();
     await walkthroughStep(page, 'Set your API key', { checked: true }).waitFor({ timeout: 30_000 });
     await walkthroughStep(page, 'Run one', { checked: true }).waitFor({ timeout: 30_000 });
-    // The Techniques view is already open, so only the step's own button can complete it.
-    const browse = walkthroughStep(page, 'Browse techniques');
-    await browse.click();
-    await browse.locator('.monaco-button', { hasText: 'Open Techniques' }).click();
+    // Browsing is expanding a technique (its inputs and cost), not opening the view.
+    await workbench.openViewContainer('FLORA');
+    await workbench.treeRow("Art Director's Critique").click();
+    await workbench.treeRow(/Cost: \d+ credits per run/).waitFor({ timeout: 30_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().click();
     await walkthroughStep(page, 'Browse techniques', { checked: true }).waitFor({ timeout: 30_000 });
     await focusSettled(page);
     await workbench.screenshot('vsix-05-walkthrough-progress');

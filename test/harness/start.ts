@@ -82,13 +82,21 @@ function editorSettings(sandbox: Sandbox): Record<string, unknown> {
     'flora.upload.endpoint': `${sandbox.url}/s3`,
     'flora.upload.s3.bucket': SANDBOX_S3_BUCKET,
     'flora.upload.s3.region': SANDBOX_S3_REGION,
+    // The test tiers' quiet defaults turn the daily budget off; a person trying the extension gets the
+    // real default (undefined: the key is left out of settings.json).
+    'flora.budget.creditsPerDay': undefined,
   };
   return startOptions.hostile ? { ...settings, 'flora.techniques': hostileSlugs } : settings;
 }
 
-/** What the extension reads in development mode only: the sandbox's API key and its storage's test keys. */
+/**
+ * What the extension reads in development mode only: the sandbox's API key and its storage's test keys,
+ * and a request to open the walkthrough on its first activation in the profile (VS Code opens it itself
+ * only after an install), so the first `npm start` shows it to a newcomer and later ones do not.
+ */
 function developmentEnvironment(sandbox: Sandbox): Record<string, string> {
   return {
+    FLORA_DEV_OPEN_WALKTHROUGH: '1',
     FLORA_DEV_API_KEY: sandbox.apiKey,
     FLORA_DEV_S3_ACCESS_KEY_ID: SANDBOX_S3_CREDENTIALS.accessKeyId,
     FLORA_DEV_S3_SECRET_ACCESS_KEY: SANDBOX_S3_CREDENTIALS.secretAccessKey,
