@@ -1,12 +1,13 @@
-// One undici dispatcher for the whole extension (keep-alive pools per origin, proxy aware). Kept apart from
-// http.ts so that loading undici waits until the first request.
+// One undici dispatcher for the whole extension (one warm connection per origin, HTTP/2 where offered, proxy
+// aware). Kept apart from http.ts so that loading undici waits until the first request.
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, DecoratorHandler, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
 import { refusedAddressKind, refusedHostLiteral } from './addresses';
 import { DownloadRefusedError } from './errors';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './http';
+import { KEEP_ALIVE_THRESHOLD_MS, UNHINTED_KEEP_ALIVE_MS, type KeepAliveHints } from './keepAlive';
 import { message } from './messages';
 import { isLoopbackHost } from './model';
 
@@ -22,7 +23,27 @@ export interface DispatcherOptions {
    * requests, nor the Authorization header they carry.
    */
   direct?: boolean;
+  /**
+   * Uploads: parts go out in parallel, to storage that may not speak HTTP/2 (S3), so connections are not
+   * bounded and stay HTTP/1.1. The API's requests are tiny and queue on one connection instead.
+   */
+  parallel?: boolean;
+  /**
+   * Certificates to trust instead of the system's: only tests and the bench set it, for their own
+   * self-signed HTTP/2 server. The product never does, so certificates are always verified.
+   */
+  ca?: ConnectionOptions['ca'];
+  /** Told every reply's Keep-Alive header, so the poller can keep the connection warm (keepAlive.ts). */
+  keepAliveHints?: KeepAliveHints;
 }
+
+/**
+ * Connections the API's dispatcher opens per origin. Polls are a few hundred bytes each: queued on one
+ * connection they wait a round trip or two at worst, while a socket per concurrent poll (12 runs started
+ * at once: 12 sockets) goes cold between polls and costs a TCP and TLS handshake each time. Over HTTP/2
+ * this one connection is the only one too.
+ */
+export const API_CONNECTIONS_PER_ORIGIN = 1;
 
 /**
  * The options of the API's dispatcher for a base URL. A loopback base URL (the local sandbox) is reached
@@ -42,20 +63,61 @@ export function dispatcherOptionsFor(baseUrl: string, proxyUrl: string | undefin
 }
 
 /**
- * One dispatcher for the whole extension: undici keeps a keep-alive pool per origin inside it, so every
- * poll of every run reuses the same few connections.
+ * One dispatcher for the whole extension: undici keeps a pool per origin inside it, bounded to
+ * API_CONNECTIONS_PER_ORIGIN connections with requests queued (no pipelining), HTTP/2 negotiated where the
+ * server offers it (ALPN; the proxies' tunnels too). Idle connections are kept as long as the server's
+ * Keep-Alive hint allows less 1 s (KEEP_ALIVE_THRESHOLD_MS), up to 2 min; without a hint 30 s.
  */
 export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
   const connectMs = options.timeouts?.connectMs ?? DEFAULT_TIMEOUTS.connectMs;
+  const ca = options.ca === undefined ? {} : { ca: options.ca };
+  const bounded = options.parallel !== true;
   const common = {
-    connect: { timeout: connectMs },
-    keepAliveTimeout: 30_000,
+    connect: { timeout: connectMs, ...ca },
+    keepAliveTimeout: UNHINTED_KEEP_ALIVE_MS,
     keepAliveMaxTimeout: 120_000,
+    // undici's default is 2 s: a server keeping 5 s would see its connection dropped after 3 s.
+    keepAliveTimeoutThreshold: KEEP_ALIVE_THRESHOLD_MS,
+    // undici 6 sends one request at a time on an HTTP/2 connection too (pipelining 1): with more in flight
+    // its HTTP/2 client fails an assertion when streams end out of order, so nothing is pipelined.
+    pipelining: 1,
+    ...(bounded ? { connections: API_CONNECTIONS_PER_ORIGIN, allowH2: true } : {}),
   };
-  if (options.direct) return new Agent(common);
-  if (options.proxyUrl) return new ProxyAgent({ ...common, uri: options.proxyUrl });
-  if (hasProxyEnvironment()) return new EnvHttpProxyAgent(common);
-  return new Agent(common);
+  // Through a proxy, the TLS inside the CONNECT tunnel is undici's request connector: it offers h2 too.
+  const requestTls = { ...ca, ...(bounded ? { allowH2: true } : {}) };
+  let dispatcher: Dispatcher;
+  if (options.direct) dispatcher = new Agent(common);
+  else if (options.proxyUrl) dispatcher = new ProxyAgent({ ...common, uri: options.proxyUrl, requestTls });
+  else if (hasProxyEnvironment()) {
+    // EnvHttpProxyAgent hands its options to the ProxyAgents it makes, requestTls included (its type omits it).
+    const environmentOptions: EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls'> = { ...common, requestTls };
+    dispatcher = new EnvHttpProxyAgent(environmentOptions);
+  } else dispatcher = new Agent(common);
+  const hints = options.keepAliveHints;
+  return hints ? dispatcher.compose(watchKeepAlive(hints)) : dispatcher;
+}
+
+/** An interceptor that tells `hints` the Keep-Alive header of every reply. */
+function watchKeepAlive(hints: KeepAliveHints): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (dispatchOptions, handler) => {
+    const origin = String(dispatchOptions.origin ?? '').replace(/\/+$/, '');
+    const watching = new (class extends DecoratorHandler {
+      onHeaders(statusCode: number, headers: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
+        hints.record(origin, headerValue(headers, 'keep-alive'));
+        return handler.onHeaders?.(statusCode, headers as Buffer[], resume, statusText) ?? true;
+      }
+    })(handler);
+    return dispatch(dispatchOptions, watching);
+  };
+}
+
+/** One header of undici's raw list (name, value, name, value…). */
+function headerValue(headers: ReadonlyArray<Buffer | string> | null, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    if (String(headers[index]).toLowerCase() === name) return String(headers[index + 1]);
+  }
+  return undefined;
 }
 
 function hasProxyEnvironment(): boolean {

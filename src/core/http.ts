@@ -75,7 +75,11 @@ function classify(codes: Set<string>): TransportFailure {
   if (codes.has('ECONNRESET') || codes.has('EPIPE') || codes.has('UND_ERR_SOCKET') || codes.has('UND_ERR_CLOSED')) {
     return 'reset';
   }
-  if ([...codes].some((code) => code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL'))) {
+  // OpenSSL's verification codes name the certificate or its signature: DEPTH_ZERO_SELF_SIGNED_CERT,
+  // UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED.
+  const tls = (code: string): boolean =>
+    code.startsWith('ERR_TLS') || code.includes('CERT') || code.includes('SIGNATURE') || code.includes('SSL');
+  if ([...codes].some(tls)) {
     return 'tls';
   }
   return 'other';

@@ -5,18 +5,21 @@
 // failureLimitMs, or a status the document does not list for unknownStatusLimitMs, or a run that has not
 // finished liveLimitMs after it began (FLORA may say "running" for ever), end in 'stopped', which the user
 // can resume. Everything about a run reaches its caller through one channel, TrackOptions.onUpdate.
-// One piece although long: every limit and the ETA strategy decide when the one timer fires next.
+// One piece although long: every limit and the ETA strategy decide when the one timer fires next. The ETA
+// strategy's estimate and plan are in progressModel.ts; keeping the connection warm is here, since it looks
+// at every run at once.
 import { FloraApiError, FloraCancelledError, FloraError, FloraProtocolError, FloraServerError, messageOf, retryAfterOf } from './errors';
 import { message, type Message } from './messages';
 import { backoffDelay } from './retry';
+import { idleBudgetFor, ASSUMED_KEEP_ALIVE_MS } from './keepAlive';
 import { clampProgress, isFinalStatus } from './model';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './pollTiming';
+import { planPoll, ProgressModel } from './progressModel';
 import type { StopReason } from './runs';
 import type { RunStatusReply } from './runReplies';
 
-/** The document's window: "Poll every 2-5 seconds". */
-export const MIN_POLL_INTERVAL_MS = 2_000;
-export const MAX_POLL_INTERVAL_MS = 5_000;
-export const DEFAULT_POLL_INTERVAL_MS = 3_000;
+export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './pollTiming';
+export { planWait } from './progressModel';
 /** Polls failing (or replies unreadable) this long in a row stop the following of a run. */
 export const DEFAULT_FAILURE_LIMIT_MS = 30 * 60_000;
 /** A status the document does not list, reported this long in a row, stops the following of a run. */
@@ -86,11 +89,16 @@ export interface PollerOptions {
    * and polls just after that, never closer than 2 s nor further apart than 5 s.
    */
   strategy?: PollStrategy;
-  /**
-   * ETA strategy: the wait while the finish is still far off (2–5 s; default 5 s). Kept below the server's
-   * keep-alive idle time, every poll of a lone run reuses one connection.
-   */
+  /** ETA strategy: the wait while the finish is still far off (2–5 s; default 5 s). */
   longWaitMs?: number;
+  /**
+   * ETA strategy: how long the connection to an origin (the pollUrl's; undefined without one) may sit idle
+   * and still be reused (keepAlive.ts; FloraConnection's idleBudgetMs). When no poll of that origin is due
+   * before then, its next poll that is not aimed at a finish is moved up to it (never closer than 2 s to
+   * that run's last request), so the connection stays warm without an extra request. Default: what a
+   * server keeping Node's 5 s allows.
+   */
+  idleBudgetMs?: (origin: string | undefined) => number;
   /** The longest wait between polls after repeated failures. */
   maxBackoffMs?: number;
   /** How many 404s in a row mean the run is gone. */
@@ -133,8 +141,12 @@ interface Entry {
   /** When FLORA began reporting a status the document does not list; undefined after a known one. */
   unknownStatusSince: number | undefined;
   lastPollAt: number | undefined;
-  /** Progress samples (time, percent) for the ETA estimate. */
-  firstSample: { at: number; progress: number } | undefined;
+  /** The ETA strategy's reading of the progress replies. */
+  model: ProgressModel;
+  /** The ETA strategy aimed dueAt at a planned moment: keeping the connection warm must not move it. */
+  aimed: boolean;
+  /** The origin polled (the pollUrl's), whose connection keepWarm looks after; undefined without a pollUrl. */
+  origin: string | undefined;
   /** When the run was created, local clock (track() follows the create reply); unknown for resumed runs. */
   createdLocallyAt: number | undefined;
   /** When the run began (TrackOptions.liveSince): it is stopped liveLimitMs later if it has not finished. */
@@ -148,6 +160,8 @@ export class Poller {
   private timerDueAt = Number.POSITIVE_INFINITY;
   private intervalMs: number;
   private disposed = false;
+  /** Per origin, when the last reply (or failure) came back: its connection has been idle since, unless a request is out. */
+  private readonly lastActivityAt = new Map<string | undefined, number>();
   private readonly now: () => number;
   private readonly timers: PollerTimers;
 
@@ -187,7 +201,9 @@ export class Poller {
       failingSince: undefined,
       unknownStatusSince: undefined,
       lastPollAt: undefined,
-      firstSample: undefined,
+      model: new ProgressModel(),
+      aimed: false,
+      origin: originOf(target.pollUrl),
       createdLocallyAt: options.immediate ? undefined : this.now(),
       liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
       onUpdate: options.onUpdate,
@@ -223,6 +239,7 @@ export class Poller {
   }
 
   private schedule(): void {
+    this.keepWarm();
     let earliest = Number.POSITIVE_INFINITY;
     for (const entry of this.entries.values()) {
       if (!entry.paused && !entry.inFlight) earliest = Math.min(earliest, entry.dueAt);
@@ -232,6 +249,34 @@ export class Poller {
     if (earliest === Number.POSITIVE_INFINITY) return;
     this.timerDueAt = earliest;
     this.timer = this.timers.setTimeout(() => this.tick(), Math.max(0, earliest - this.now()));
+  }
+
+  /**
+   * ETA strategy: when nothing would be sent before the connection goes cold, moves the earliest poll that
+   * is not aimed at a finish up to that moment (no closer than 2 s to its run's last request).
+   */
+  private keepWarm(): void {
+    if (this.options.strategy !== 'eta') return;
+    const origins = new Map<string | undefined, { earliest: number; movable: Entry | undefined; busy: boolean }>();
+    for (const entry of this.entries.values()) {
+      const group = origins.get(entry.origin) ?? { earliest: Number.POSITIVE_INFINITY, movable: undefined, busy: false };
+      origins.set(entry.origin, group);
+      // A request out keeps the connection busy, and its reply says what to do next.
+      if (entry.inFlight) group.busy = true;
+      if (entry.paused || entry.inFlight) continue;
+      group.earliest = Math.min(group.earliest, entry.dueAt);
+      if (!entry.aimed && (group.movable === undefined || entry.dueAt < group.movable.dueAt)) group.movable = entry;
+    }
+    for (const [origin, { earliest, movable, busy }] of origins) {
+      const idleSince = this.lastActivityAt.get(origin);
+      if (busy || !movable || idleSince === undefined) continue;
+      const coldAt = idleSince + (this.options.idleBudgetMs?.(origin) ?? idleBudgetFor(ASSUMED_KEEP_ALIVE_MS));
+      if (earliest <= coldAt) continue;
+      // The create counts as the run's last request: its first poll stays 2 s after it at least.
+      const lastRequestAt = movable.lastPollAt ?? movable.createdLocallyAt ?? Number.NEGATIVE_INFINITY;
+      const movedTo = Math.max(coldAt, lastRequestAt + MIN_POLL_INTERVAL_MS);
+      if (movedTo < movable.dueAt) movable.dueAt = movedTo;
+    }
   }
 
   private clearTimer(): void {
@@ -262,6 +307,7 @@ export class Poller {
       failure = error;
     }
     entry.inFlight = undefined;
+    this.lastActivityAt.set(entry.origin, this.now());
     // Untracked or aborted while the request was out: the entry is gone, nothing more to do.
     if (this.entries.get(entry.target.runId) !== entry) return;
     if (reply) this.onReply(entry, reply);
@@ -300,7 +346,9 @@ export class Poller {
     }
     entry.onUpdate({ kind: 'status', target: entry.target, reply });
     if (this.stopIfTooLong(entry)) return;
-    entry.dueAt = this.now() + this.nextDelay(entry, reply);
+    const plan = this.nextPoll(entry, reply);
+    entry.dueAt = this.now() + plan.delayMs;
+    entry.aimed = plan.aimed;
   }
 
   private onFailure(entry: Entry, error: unknown): void {
@@ -344,6 +392,8 @@ export class Poller {
     // Never closer than the document's 2 s, even when Retry-After says 0.
     const nextPollInMs = Math.max(MIN_POLL_INTERVAL_MS, backoff);
     entry.dueAt = this.now() + nextPollInMs;
+    // A backoff is not to be shortened to keep a connection warm that is failing anyway.
+    entry.aimed = true;
     entry.onUpdate({
       kind: 'retrying',
       target: entry.target,
@@ -354,44 +404,38 @@ export class Poller {
   }
 
   /**
-   * The wait before the next poll of a live run. With the ETA strategy, the progress FLORA reports (which
-   * grows with elapsed time) gives a finish time, and the waits are planned so one poll lands just after
-   * it while every wait stays inside 2–5 s.
+   * The wait before the next poll of a live run. With the ETA strategy, the progress FLORA reports gives a
+   * window for the finish (progressModel.ts), and the waits are planned so one poll lands just after it
+   * while every wait stays inside 2–5 s.
    */
-  private nextDelay(entry: Entry, reply: RunStatusReply): number {
-    if (this.options.strategy !== 'eta') return this.intervalMs;
+  private nextPoll(entry: Entry, reply: RunStatusReply): { delayMs: number; aimed: boolean } {
+    if (this.options.strategy !== 'eta') return { delayMs: this.intervalMs, aimed: false };
     const now = this.now();
-    const finishAt = this.estimateFinish(entry, reply, now);
-    if (finishAt === undefined) return this.intervalMs;
-    const longWaitMs = Math.max(this.intervalMs, Math.min(MAX_POLL_INTERVAL_MS, this.options.longWaitMs ?? MAX_POLL_INTERVAL_MS));
-    return planWait(finishAt + ETA_MARGIN_MS - now, longWaitMs);
-  }
-
-  /**
-   * When the run will finish (local clock), or undefined while progress says nothing yet. One reply is
-   * enough when it carries createdAt and startedAt: their difference (server clock, so no clock skew)
-   * placed after the moment the run was created here gives the start in local time. Otherwise the
-   * progress gained between two polls gives the rate.
-   */
-  private estimateFinish(entry: Entry, reply: RunStatusReply, now: number): number | undefined {
     const progress = clampProgress(reply.progress);
-    if (reply.status !== 'running' || progress <= 0 || progress >= 100) {
-      entry.firstSample = undefined;
-      return undefined;
+    if (reply.unknownStatus === undefined && (reply.status === 'running' || reply.status === 'pending')) {
+      // createdAt and startedAt are on the server's clock; their difference placed after the moment the run
+      // was created here gives the start in local time (a little late, never early: no clock skew).
+      const { createdAt, startedAt } = reply;
+      if (entry.createdLocallyAt !== undefined && createdAt !== undefined && startedAt !== undefined && startedAt >= createdAt) {
+        entry.model.setStart(entry.createdLocallyAt + (startedAt - createdAt));
+      }
+      entry.model.observe({ sentAt: entry.lastPollAt ?? now, at: now, progress: reply.status === 'pending' ? 0 : progress });
     }
-    const { createdAt, startedAt } = reply;
-    if (entry.createdLocallyAt !== undefined && createdAt !== undefined && startedAt !== undefined && startedAt >= createdAt) {
-      const running = now - (entry.createdLocallyAt + (startedAt - createdAt));
-      if (running > 0) return now + ((100 - progress) * running) / progress;
+    let longWaitMs = Math.max(this.intervalMs, Math.min(MAX_POLL_INTERVAL_MS, this.options.longWaitMs ?? MAX_POLL_INTERVAL_MS));
+    // Alone on its origin, no other run's poll keeps the connection warm: even the waits aimed at a finish
+    // stay within the idle budget (no shorter than 2 s).
+    if (![...this.entries.values()].some((other) => other !== entry && other.origin === entry.origin)) {
+      const budget = this.options.idleBudgetMs?.(entry.origin) ?? idleBudgetFor(ASSUMED_KEEP_ALIVE_MS);
+      longWaitMs = Math.max(MIN_POLL_INTERVAL_MS, Math.min(longWaitMs, budget));
     }
-    if (!entry.firstSample) {
-      entry.firstSample = { at: now, progress };
-      return undefined;
-    }
-    const elapsed = now - entry.firstSample.at;
-    const gained = progress - entry.firstSample.progress;
-    if (elapsed <= 0 || gained <= 0) return undefined;
-    return now + ((100 - progress) * elapsed) / gained;
+    return planPoll({
+      now,
+      window: entry.model.finishWindow(),
+      overdue: entry.model.overdue,
+      progress,
+      intervalMs: this.intervalMs,
+      longWaitMs,
+    });
   }
 
   /** Stops a run that has not finished liveLimitMs after it began; true when it did. */
@@ -427,6 +471,16 @@ export class Poller {
   }
 }
 
+/** The origin of a pollUrl, or undefined (no pollUrl, or not a URL: the client polls the base URL then). */
+function originOf(pollUrl: string | undefined): string | undefined {
+  if (pollUrl === undefined) return undefined;
+  try {
+    return new URL(pollUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whole minutes, at least 1, for the stop messages (the poller's and the create's). */
 export function minutesOf(milliseconds: number): number {
   return Math.max(1, Math.round(milliseconds / 60_000));
@@ -435,18 +489,4 @@ export function minutesOf(milliseconds: number): number {
 /** Whole hours, at least 1, for the stop message of a run followed too long. */
 export function hoursOf(milliseconds: number): number {
   return Math.max(1, Math.round(milliseconds / 3_600_000));
-}
-
-/** How long after the estimated finish the ETA strategy polls, to land after the server flips the status. */
-const ETA_MARGIN_MS = 250;
-
-/**
- * The next wait, for a poll wanted `untilTarget` ms from now: at the target when it is in reach; the long
- * wait while it is far; and when it is just beyond reach, a wait that leaves exactly the shortest allowed
- * wait for the last step, so the poll after it lands on the target instead of up to 2 s late.
- */
-export function planWait(untilTarget: number, longWaitMs = MAX_POLL_INTERVAL_MS): number {
-  if (untilTarget <= longWaitMs) return Math.max(MIN_POLL_INTERVAL_MS, Math.round(untilTarget));
-  if (untilTarget - longWaitMs >= MIN_POLL_INTERVAL_MS) return longWaitMs;
-  return Math.round(untilTarget - MIN_POLL_INTERVAL_MS);
 }

@@ -8,6 +8,7 @@ import { DOCUMENTED_TECHNIQUES } from '../core/catalog';
 import type { DownloadResult } from '../core/download';
 import { FloraApiError, isAuthError, messageOf } from '../core/errors';
 import type { MediaUrlOptions } from '../core/inputs';
+import { KeepAliveHints } from '../core/keepAlive';
 import { isLoopbackHost } from '../core/model';
 import type { KeyStore } from './keyStore';
 import type { Log } from './log';
@@ -36,6 +37,8 @@ export class FloraConnection extends Disposable {
   private currentClient: FloraClient | undefined;
   private dispatcherInstance: Dispatcher | undefined;
   private baseUrl: string;
+  /** What the API's replies say about keeping the connection (read by the poller through idleBudgetMs). */
+  private readonly keepAliveHints = new KeepAliveHints();
 
   constructor(private readonly options: FloraConnectionOptions) {
     super();
@@ -58,9 +61,17 @@ export class FloraConnection extends Disposable {
   private get dispatcher(): Dispatcher {
     if (!this.dispatcherInstance) {
       const { createDispatcher, dispatcherOptionsFor } = loadDispatcherModule();
-      this.dispatcherInstance = createDispatcher(dispatcherOptionsFor(this.baseUrl, this.options.proxyUrl));
+      this.dispatcherInstance = createDispatcher({
+        ...dispatcherOptionsFor(this.baseUrl, this.options.proxyUrl),
+        keepAliveHints: this.keepAliveHints,
+      });
     }
     return this.dispatcherInstance;
+  }
+
+  /** How long the API's connection (to `origin`, default the one last used) may stay idle and still be reused; for the poller. */
+  idleBudgetMs(origin?: string): number {
+    return this.keepAliveHints.idleBudgetMs(origin);
   }
 
   /** The next request builds a client and dispatcher for the new base URL; the old pools close once idle. */
@@ -169,7 +180,7 @@ export class FloraConnection extends Disposable {
         );
       }
     }
-    return createDispatcher(dispatcherOptionsFor(endpoint ?? 'https://s3.amazonaws.com', this.options.proxyUrl));
+    return createDispatcher({ ...dispatcherOptionsFor(endpoint ?? 'https://s3.amazonaws.com', this.options.proxyUrl), parallel: true });
   }
 
   /**

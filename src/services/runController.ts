@@ -118,6 +118,8 @@ export class RunController extends Disposable {
       failureLimitMs: this.bounds.pollFailureLimitMs,
       unknownStatusLimitMs: this.bounds.unknownStatusLimitMs,
       liveLimitMs: this.bounds.liveLimitMs,
+      // How long the server keeps an idle connection (its Keep-Alive hint): polls keep it warm.
+      idleBudgetMs: (origin) => options.connection.idleBudgetMs(origin),
       now: this.now,
       timers: this.timers,
     });

@@ -19,6 +19,8 @@ packages=()
 dpkg -s libkrb5-dev >/dev/null 2>&1 || packages+=(libkrb5-dev)
 # git: Save Output URLs in Workspace asks git which files .gitignore leaves out, and its host test checks that.
 command -v git >/dev/null 2>&1 || packages+=(git)
+# openssl: the HTTP/2 tests make a self-signed certificate for 127.0.0.1 that only they trust.
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if $with_browser && ! command -v chromium >/dev/null 2>&1; then packages+=(chromium); fi
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

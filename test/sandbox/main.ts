@@ -37,7 +37,14 @@ import {
   SANDBOX_S3_SESSION_CREDENTIALS,
   storageEndpoints,
 } from './storage';
-import { HOSTILE_FAILURE_SLUG, HOSTILE_SLUG } from './techniques';
+import {
+  HOSTILE_FAILURE_SLUG,
+  HOSTILE_SLUG,
+  isProgressProfile,
+  PROGRESS_PROFILE_DESCRIPTIONS,
+  PROGRESS_PROFILES,
+  type ProgressProfile,
+} from './techniques';
 
 const DEFAULT_PORT = 7717;
 
@@ -46,14 +53,19 @@ interface CommandLine {
   runDurationMs: number | undefined;
   credits: number | undefined;
   hostile: boolean;
+  keepAliveMs: number | undefined;
+  progress: ProgressProfile | undefined;
 }
 
 const USAGE = [
-  'Usage: node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N] [--hostile]',
+  'Usage: node out/test/sandbox/main.js [--port N] [--duration-ms N] [--credits N] [--keep-alive-ms N] [--progress P] [--hostile]',
   '',
   '  --port N          listen on 127.0.0.1:N (default 7717, or FLORA_SANDBOX_PORT; 0 picks a free port)',
   '  --duration-ms N   every run takes N ms (default: per technique, 4-15 s)',
   '  --credits N       the account starts with N credits (default 1000)',
+  "  --keep-alive-ms N idle connections are closed after N ms (default 5000, Node's own; hosted APIs keep 60000-75000)",
+  '  --progress P      how runs report progress (default linear):',
+  ...PROGRESS_PROFILES.map((profile) => `                      ${profile}: ${PROGRESS_PROFILE_DESCRIPTIONS[profile]}`),
   '  --hostile         also serve hostile techniques: snippet-breaking output URLs, redirects to a second',
   '                    loopback server, huge and mislabelled downloads, CSP-injecting origins and',
   '                    off-document replies:',
@@ -90,6 +102,8 @@ function parseCommandLine(args: readonly string[]): CommandLine {
     runDurationMs: undefined,
     credits: undefined,
     hostile: false,
+    keepAliveMs: undefined,
+    progress: undefined,
   };
   for (let index = 0; index < args.length; index += 1) {
     const argument = args[index];
@@ -115,6 +129,17 @@ function parseCommandLine(args: readonly string[]): CommandLine {
       case '--credits':
         commandLine.credits = parseCount(flag, value());
         break;
+      case '--keep-alive-ms':
+        commandLine.keepAliveMs = parseCount(flag, value());
+        break;
+      case '--progress': {
+        const profile = value();
+        if (!isProgressProfile(profile)) {
+          throw new Error(`--progress must be one of ${PROGRESS_PROFILES.join(', ')}, got "${profile}"`);
+        }
+        commandLine.progress = profile;
+        break;
+      }
       case '--hostile':
         if (inlineValue !== undefined) {
           throw new Error('--hostile takes no value');
@@ -162,6 +187,8 @@ async function main(): Promise<void> {
       runDurationMs: commandLine.runDurationMs,
       credits: commandLine.credits,
       hostile: commandLine.hostile,
+      keepAliveMs: commandLine.keepAliveMs,
+      progress: commandLine.progress,
       log: (line) => console.log(`${timestamp()} ${line}`),
     });
   } catch (error) {
@@ -178,7 +205,7 @@ async function main(): Promise<void> {
   console.log(`FLORA sandbox listening on ${sandbox.url}`);
   console.log(`API key: ${SANDBOX_API_KEY}`);
   console.log(
-    `Credits: ${sandbox.credits}; run duration: ${commandLine.runDurationMs === undefined ? 'per technique (4-15 s)' : `${commandLine.runDurationMs} ms`}`,
+    `Credits: ${sandbox.credits}; run duration: ${commandLine.runDurationMs === undefined ? 'per technique (4-15 s)' : `${commandLine.runDurationMs} ms`}; progress: ${commandLine.progress ?? 'linear'}; idle connections kept ${commandLine.keepAliveMs ?? 5_000} ms`,
   );
   console.log(`Try: curl ${sandbox.url}/api/v1/techniques/studio-shot -H "Authorization: Bearer ${SANDBOX_API_KEY}"`);
   console.log('Storage for uploads (test credentials, valid nowhere else):');

@@ -7,6 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 
 import {
@@ -38,7 +39,15 @@ import {
   type SandboxStorage,
   type StorageOptions,
 } from './storage';
-import { findTechnique, HOSTILE_STRINGS, type SandboxTechnique, type SandboxTechniqueOutput } from './techniques';
+import {
+  findTechnique,
+  HOSTILE_STRINGS,
+  PENDING_FRACTION,
+  progressOf,
+  type ProgressProfile,
+  type SandboxTechnique,
+  type SandboxTechniqueOutput,
+} from './techniques';
 
 export const SANDBOX_API_KEY = 'sk_live_sandbox_key';
 
@@ -91,6 +100,8 @@ export interface RecordedRequest {
   body: string;
   at: number;
   remotePort: number;
+  /** '1.1', or '2.0' on the HTTP/2 sandbox (SandboxOptions.tls). */
+  httpVersion: string;
 }
 
 export interface SandboxRunSnapshot {
@@ -121,6 +132,20 @@ export interface SandboxOptions {
   hostileStreamLimitBytes?: number;
   /** The storage endpoints' capacity, minimum part size and clock (storage.ts). */
   storage?: StorageOptions;
+  /**
+   * How long an idle connection is kept open, and announced in Keep-Alive: timeout=N. Default Node's own
+   * 5 s, which many servers keep; the load balancers in front of hosted APIs keep 60–75 s.
+   */
+  keepAliveMs?: number;
+  /** How runs report progress (techniques.ts, ProgressProfile); default 'linear', growing with time. */
+  progress?: ProgressProfile;
+  /** A run's duration from its create request (the bench gives runs of one sandbox different lengths); overrides runDurationMs. */
+  runDurationFor?: (create: { slug: string; idempotencyKey: string | undefined }) => number | undefined;
+  /**
+   * Serve HTTPS with this key and certificate, over HTTP/2 (HTTP/1.1 for clients that do not offer h2):
+   * the bench's HTTP/2 server. Only a client given the certificate as its CA trusts it.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface Sandbox {
@@ -155,8 +180,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 /** Bodies are a few hundred bytes in practice; anything near this is a client bug or an attack. */
 const MAX_BODY_BYTES = 1024 * 1024;
-/** Share of a run spent queued before it starts, as on the service where a run waits for a worker. */
-const PENDING_SHARE = 0.1;
 /** Share of its duration after which a run destined to fail gives up. */
 const FAILURE_SHARE = 0.6;
 
@@ -268,8 +291,11 @@ class SandboxServer implements Sandbox {
   connections = 0;
   readonly storage: StorageServer;
 
-  private readonly server: http.Server;
+  private readonly server: http.Server | http2.Http2SecureServer;
   private readonly runDurationMs: number | undefined;
+  private readonly runDurationFor: SandboxOptions['runDurationFor'];
+  private readonly progressProfile: ProgressProfile;
+  private readonly secure: boolean;
   private readonly log: ((line: string) => void) | undefined;
   private readonly runsById = new Map<string, RunRecord>();
   /** `${slug} ${key}`: the sandbox has one account, so a key is scoped to the slug alone and survives key rotation. */
@@ -289,6 +315,9 @@ class SandboxServer implements Sandbox {
     this.apiKey = options.apiKey ?? SANDBOX_API_KEY;
     this.credits = options.credits ?? 1000;
     this.runDurationMs = options.runDurationMs;
+    this.runDurationFor = options.runDurationFor;
+    this.progressProfile = options.progress ?? 'linear';
+    this.secure = options.tls !== undefined;
     this.log = options.log;
     this.hostileStreamLimitBytes = Math.max(0, options.hostileStreamLimitBytes ?? DEFAULT_STREAM_LIMIT_BYTES);
     this.storage = new StorageServer(
@@ -300,14 +329,22 @@ class SandboxServer implements Sandbox {
           { service: 'gcs' as const, bucket: SANDBOX_GCS_READONLY_BUCKET, key: `samples/${sample.fileName}`, ...sample },
         ]),
     );
-    this.server = http.createServer((request, response) => {
+    const listener = (request: http.IncomingMessage, response: http.ServerResponse): void => {
       this.handle(request, response).catch((error: unknown) => {
         this.send(response, errorReply(500, 'internal_error', `Sandbox error: ${describe(error)}`));
       });
-    });
-    // Like the load balancers in front of hosted APIs (60–75 s), not Node's 5 s default: a client polling every
-    // 5 s would otherwise reconnect for every poll.
-    this.server.keepAliveTimeout = 65_000;
+    };
+    if (options.tls === undefined) {
+      const server = http.createServer(listener);
+      // Node's default (5 s) unless told otherwise: the unfriendly case, where a client that leaves a connection
+      // idle for 5 s (one poll every 5 s) has to open a new one.
+      server.keepAliveTimeout = options.keepAliveMs ?? 5_000;
+      this.server = server;
+    } else {
+      // The compatibility API hands the same request and response shapes to the same pipeline.
+      const compatible = listener as unknown as (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void;
+      this.server = http2.createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true }, compatible);
+    }
     this.server.on('connection', (socket: Socket) => {
       this.connections += 1;
       this.sockets.add(socket);
@@ -326,7 +363,7 @@ class SandboxServer implements Sandbox {
           return;
         }
         const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        this.url = `http://${hostPart}:${address.port}`;
+        this.url = `${this.secure ? 'https' : 'http'}://${hostPart}:${address.port}`;
         resolve();
       });
     });
@@ -384,7 +421,7 @@ class SandboxServer implements Sandbox {
       this.timers.clear();
       // The callback also fires (with an error) when the server never listened; either way it is closed.
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      if (this.server instanceof http.Server) this.server.closeAllConnections();
       // Hung and delayed requests are still "active", so they are destroyed by hand.
       for (const socket of this.sockets) {
         socket.destroy();
@@ -415,6 +452,7 @@ class SandboxServer implements Sandbox {
       body: body === 'tooLarge' ? '' : body.toString('utf8'),
       at: started,
       remotePort: request.socket.remotePort ?? 0,
+      httpVersion: request.httpVersion,
     });
     const logOutcome = (outcome: string): void => {
       this.log?.(`${method} ${rawPath} -> ${outcome} (${Date.now() - started} ms)`);
@@ -661,7 +699,10 @@ class SandboxServer implements Sandbox {
       slug: technique.slug,
       technique,
       createdAt: Date.now(),
-      durationMs: Math.max(0, this.runDurationMs ?? technique.durationMs),
+      durationMs: Math.max(
+        0,
+        this.runDurationFor?.({ slug: technique.slug, idempotencyKey }) ?? this.runDurationMs ?? technique.durationMs,
+      ),
       idempotencyKey,
       inputs,
       failure:
@@ -757,10 +798,10 @@ class SandboxServer implements Sandbox {
 
   /** The run's state at `now`, derived from wall-clock time; finishing (and charging) happens here, once. */
   private viewRun(run: RunRecord, now: number): RunView {
-    const pendingMs = Math.round(run.durationMs * PENDING_SHARE);
+    const pendingMs = Math.round(run.durationMs * PENDING_FRACTION);
     const finishMs = finishOffsetMs(run);
-    const progressAt = (elapsed: number): number =>
-      Math.max(0, Math.min(99, Math.floor(((elapsed - pendingMs) / Math.max(1, run.durationMs - pendingMs)) * 100)));
+    const progressAt = (elapsed: number): ReturnType<typeof progressOf> =>
+      progressOf(this.progressProfile, Math.min(0.9999, elapsed / Math.max(1, run.durationMs)));
 
     if (!run.finished && now - run.createdAt >= finishMs) {
       run.finished = true;
@@ -774,18 +815,18 @@ class SandboxServer implements Sandbox {
       const failed = run.failure !== undefined;
       return {
         status: failed ? 'failed' : 'completed',
-        progress: failed ? progressAt(finishMs) : 100,
+        progress: failed ? progressAt(finishMs).progress : 100,
         startedAt: run.createdAt + pendingMs,
         finishedAt: run.createdAt + finishMs,
       };
     }
-    const elapsed = now - run.createdAt;
-    if (elapsed < pendingMs) {
+    const view = progressAt(now - run.createdAt);
+    if (view.status === 'pending') {
       return { status: 'pending', progress: 0, startedAt: undefined, finishedAt: undefined };
     }
     return {
       status: 'running',
-      progress: progressAt(elapsed),
+      progress: view.progress,
       startedAt: run.createdAt + pendingMs,
       finishedAt: undefined,
     };

@@ -507,3 +507,53 @@ const bySlug = new Map(SANDBOX_TECHNIQUES.map((technique) => [technique.slug, te
 export function findTechnique(slug: string): SandboxTechnique | undefined {
   return bySlug.get(slug);
 }
+
+/**
+ * How a run's progress moves (the sandbox's `progress` option, `--progress` on the command line). Real
+ * workflows rarely report progress that grows with time: they wait in a queue at 0 %, report whole stages,
+ * sit at 95–99 % while the result is stored, or start a stage over. Every profile is pending for the first
+ * PENDING_FRACTION of the run, reports `startedAt` from then on, and finishes at the end of the run.
+ */
+export type ProgressProfile = 'linear' | 'queued' | 'steps' | 'stall' | 'backwards';
+
+export const PROGRESS_PROFILES: readonly ProgressProfile[] = ['linear', 'queued', 'steps', 'stall', 'backwards'];
+
+/** What each profile does, for --help and the bench. */
+export const PROGRESS_PROFILE_DESCRIPTIONS: Readonly<Record<ProgressProfile, string>> = {
+  linear: 'grows with time from the start to 99 %',
+  queued: 'says running at 0 % for the first 40 % of the run (startedAt does not say when the work began), then grows with time',
+  steps: 'grows in steps of 25 % (0, 25, 50, 75)',
+  stall: 'grows to 95 % in the first half, then sits at 95-98 % for the second',
+  backwards: 'grows to 60 %, drops to 20 % halfway (a second stage), then grows to 99 %',
+};
+
+/** Share of a run spent pending before it starts, as on the service where a run waits for a worker. */
+export const PENDING_FRACTION = 0.1;
+
+export function isProgressProfile(value: string): value is ProgressProfile {
+  return (PROGRESS_PROFILES as readonly string[]).includes(value);
+}
+
+/**
+ * The status and progress of a run `fraction` (0 ≤ fraction < 1) of the way from its creation to its finish.
+ * Progress is a whole percent, rounded down like a server that reports how much is done.
+ */
+export function progressOf(profile: ProgressProfile, fraction: number): { status: 'pending' | 'running'; progress: number } {
+  if (fraction < PENDING_FRACTION) return { status: 'pending', progress: 0 };
+  // Time since the run started, as a share of its running time.
+  const running = Math.min(1, (fraction - PENDING_FRACTION) / (1 - PENDING_FRACTION));
+  const percent = (value: number): number => Math.max(0, Math.min(99, Math.floor(value)));
+  const between = (from: number, to: number): number => Math.max(0, Math.min(1, (running - from) / (to - from)));
+  switch (profile) {
+    case 'linear':
+      return { status: 'running', progress: percent(100 * running) };
+    case 'queued':
+      return { status: 'running', progress: percent(100 * between(0.4, 1)) };
+    case 'steps':
+      return { status: 'running', progress: Math.min(75, 25 * Math.floor(4 * running)) };
+    case 'stall':
+      return { status: 'running', progress: running < 0.5 ? percent(95 * between(0, 0.5)) : percent(95 + 4 * between(0.5, 1)) };
+    case 'backwards':
+      return { status: 'running', progress: running < 0.5 ? percent(60 * between(0, 0.5)) : percent(20 + 80 * between(0.5, 1)) };
+  }
+}

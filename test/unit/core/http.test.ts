@@ -104,6 +104,13 @@ describe('core/http', () => {
       assert.equal(failureOf(coded('DEPTH_ZERO_SELF_SIGNED_CERT_SSL')), 'tls');
     });
 
+    it("maps OpenSSL's own verification codes to tls: a self-signed or unknown-issuer certificate is not 'other'", () => {
+      assert.equal(failureOf(coded('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')), 'tls');
+      assert.equal(failureOf(coded('SELF_SIGNED_CERT_IN_CHAIN')), 'tls');
+      assert.equal(failureOf(coded('UNABLE_TO_GET_ISSUER_CERT_LOCALLY')), 'tls');
+      assert.equal(failureOf(coded('UNABLE_TO_VERIFY_LEAF_SIGNATURE')), 'tls');
+    });
+
     it('finds codes in causes and in aggregated errors (happy eyeballs)', () => {
       assert.equal(failureOf(new TypeError('fetch failed', { cause: coded('ECONNREFUSED') })), 'refused');
       assert.equal(

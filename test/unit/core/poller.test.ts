@@ -448,7 +448,7 @@ describe('core/poller', () => {
   describe('the ETA strategy, on manual time', () => {
     it('aims just after the estimated finish but keeps every gap within 2–5 s', async () => {
       // Scripted progress (the fetcher comes from outside): after 10 % at the first poll, the second poll
-      // reports 11 % (finish far off), 50 % (finish ~2.5 s off) or 95 % (finish in moments).
+      // reports 11 % (finish far off), 50 % (finish 1.6–3.3 s off) or 95 % (finish in moments).
       const secondProgress: Record<string, number> = { slow: 11, steady: 50, fast: 95 };
       const time = new ManualTime();
       const calls = new Map<string, number[]>();
@@ -457,6 +457,8 @@ describe('core/poller', () => {
         intervalMs: 2_000,
         now: time.clock,
         timers: time.timers,
+        // A server that keeps connections a minute: nothing is moved up to keep the connection warm.
+        idleBudgetMs: () => 60_000,
         fetch: time.track((target) => {
           const times = calls.get(target.runId) ?? [];
           times.push(time.now);
@@ -477,11 +479,52 @@ describe('core/poller', () => {
         const gaps = (runId: string) => gapsOf(calls.get(runId));
         for (const runId of Object.keys(secondProgress)) {
           for (const gap of gaps(runId)) assert.ok(gap >= 2_000 && gap <= 5_000, `${runId}: gap ${gap} ms`);
-          assert.equal(gaps(runId)[0], 2_000, `${runId}: the first gap is the interval`);
+          assert.equal(gaps(runId)[0], 2_000, `${runId}: the first gap is the interval (one sample says nothing)`);
         }
         assert.equal(gaps('slow')[1], 5_000); // ~178 s to go: capped at 5 s
-        assert.equal(gaps('steady')[1], 2_750); // 50 % in 2.5 s more, plus the 250 ms margin
+        // 10 % then 50 % two seconds apart, in steps of 10 % (the greatest common divisor): 30–50 % per 2 s,
+        // so 100 % comes 1.6–3.33 s later; one poll at the window's latest end (+60 ms margin) finds it.
+        assert.equal(gaps('steady')[1], 3_393);
         assert.equal(gaps('fast')[1], 2_000); // moments to go: never closer than 2 s
+      } finally {
+        poller.dispose();
+      }
+    });
+
+    it('keeps the connection warm: a lone run is polled before the server would drop the idle connection, no more often', async () => {
+      // A run whose progress grows over 60 s, on a server whose Keep-Alive hint leaves 3.75 s of idle time.
+      const time = new ManualTime();
+      const started = time.now;
+      const polls: number[] = [];
+      const poller = new Poller({
+        strategy: 'eta',
+        intervalMs: 3_000,
+        now: time.clock,
+        timers: time.timers,
+        idleBudgetMs: () => 3_750,
+        fetch: time.track((target) => {
+          polls.push(time.now);
+          const elapsed = time.now - started;
+          return Promise.resolve(
+            elapsed >= 60_000
+              ? { runId: target.runId, status: 'completed', progress: 100, outputs: [] }
+              : { runId: target.runId, status: 'running', progress: Math.floor(elapsed / 600), createdAt: 0, startedAt: 0 },
+          );
+        }),
+      });
+      try {
+        const followed = followToEnd(poller, { slug: 'studio-shot', runId: 'j57lone' });
+        await advanceUntil(time, 'the end', () => followed.ended !== undefined, 120_000);
+        const gaps = gapsOf(polls);
+        // Alone on its origin, every wait stays within the idle budget, those aimed at the finish too.
+        assert.ok(
+          gaps.every((gap) => gap <= 3_750),
+          `gaps: ${gaps.join(', ')}`,
+        );
+        for (const gap of gaps) assert.ok(gap >= 2_000 && gap <= 5_000, `gap ${gap}`);
+        // Not more often than needed: 60 s at ~3.75 s a poll.
+        assert.ok(polls.length <= 18, `${polls.length} polls`);
+        assert.equal(followed.ended?.kind, 'completed');
       } finally {
         poller.dispose();
       }
