@@ -9,6 +9,7 @@ import { artifactsDirectory, repositoryRoot } from '../harness/paths';
 /** Screenshot taken by a browser test → the README picture it becomes. */
 const README_PICTURES: Readonly<Record<string, string>> = {
   'agents-budget-dialog': '19-budget-dialog',
+  'chat-01-confirm-cost': '25-chat-confirm-cost',
   'attention-01-inline-stop-following': '20-stop-following-inline',
   'attention-03-badge-and-status-result': '21-badge-and-status-result',
   'preview-zoomed': '22-preview-zoomed',

@@ -95,7 +95,8 @@ function runLayout(runDir: string): RunLayout {
 }
 
 /**
- * Writes `<userDataDir>/User/settings.json` as quiet defaults < settings already there < `settings`.
+ * Writes `<userDataDir>/User/settings.json` as quiet defaults < settings already there < `settings`; a
+ * setting given as undefined drops the quiet default (the profile's own value, if any, stands).
  * Shared with the desktop launch of `npm start`, which needs the same isolated profile.
  */
 export function writeUserSettings(userDataDir: string, settings: Record<string, unknown> = {}): string {
@@ -110,7 +111,13 @@ export function writeUserSettings(userDataDir: string, settings: Record<string, 
       throw new Error(`Cannot parse ${settingsFile} as JSON (${String(error)}); fix or delete it.`);
     }
   }
-  fs.writeFileSync(settingsFile, `${JSON.stringify({ ...quietSettings, ...existing, ...settings }, null, 2)}\n`);
+  const merged: Record<string, unknown> = { ...quietSettings, ...existing };
+  for (const [key, value] of Object.entries(settings)) {
+    // undefined: not a quiet default here; the profile's own value (or VS Code's default) stands.
+    if (value !== undefined) merged[key] = value;
+    else if (!(key in existing)) delete merged[key];
+  }
+  fs.writeFileSync(settingsFile, `${JSON.stringify(merged, null, 2)}\n`);
   return settingsFile;
 }
 
@@ -344,4 +351,35 @@ export async function installVsix(vsixPath: string, runDir: string): Promise<str
       },
     );
   });
+}
+
+/**
+ * Installs an unpacked extension folder (its package.json names publisher, name and version) into the
+ * profile in `runDir` as `--install-extension` would a .vsix: a copy under the extensions folder, listed in
+ * its extensions.json, which the server reads instead of scanning the folder. No packaging step, so a
+ * test-only fixture in plain JavaScript loads as it is. Returns the extension's id.
+ */
+export function installExtensionFolder(folder: string, runDir: string): string {
+  const layout = prepareRunDirectory(runDir);
+  const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as {
+    publisher: string;
+    name: string;
+    version: string;
+  };
+  const id = `${manifest.publisher}.${manifest.name}`.toLowerCase();
+  const relativeLocation = `${id}-${manifest.version}`;
+  const location = path.join(layout.extensionsDir, relativeLocation);
+  fs.cpSync(folder, location, { recursive: true });
+  const listFile = path.join(layout.extensionsDir, 'extensions.json');
+  const listed = fs.existsSync(listFile) ? (JSON.parse(fs.readFileSync(listFile, 'utf8')) as Array<{ identifier: { id: string } }>) : [];
+  const others = listed.filter((entry) => entry.identifier.id.toLowerCase() !== id);
+  const entry = {
+    identifier: { id },
+    version: manifest.version,
+    location: { $mid: 1, scheme: 'file', path: location },
+    relativeLocation,
+    metadata: { installedTimestamp: Date.now(), source: 'vsix', pinned: true },
+  };
+  fs.writeFileSync(listFile, JSON.stringify([...others, entry]));
+  return id;
 }

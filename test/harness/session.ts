@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Page } from 'playwright-core';
 import { Browser, launchBrowser, workbenchUrl } from './browser';
 import { onProcessExit, removeDirectory } from './cleanup';
-import { CodeServer, installVsix, startCodeServer } from './codeServer';
+import { CodeServer, installExtensionFolder, installVsix, startCodeServer } from './codeServer';
 import { extensionDevelopmentPath, makeRunDirectory } from './paths';
 import { Workbench, WorkbenchOptions } from './workbench';
 import { copyFixtureWorkspace } from './workspace';
@@ -27,6 +27,12 @@ export interface EditorSessionOptions {
   extensionDevelopmentPath?: string;
   /** A display language other than English (see CodeServerOptions.language). */
   language?: string;
+  /**
+   * Unpacked extension folders installed into the fresh profile beside the extension under test, e.g. the
+   * test-only scripted chat model (test/fixtures/scripted-model). Not development paths: the web workbench
+   * reads its URL payload into a Map, so a second extensionDevelopmentPath entry replaces the first.
+   */
+  extraExtensions?: readonly string[];
 }
 
 export interface EditorSession {
@@ -54,6 +60,7 @@ export async function openEditorSession(options: EditorSessionOptions = {}): Pro
     const workspace = copyFixtureWorkspace(path.join(runDirectory, 'workspace'));
     const serverRunDirectory = path.join(runDirectory, 'code-server');
     if (options.vsixPath !== undefined) await installVsix(options.vsixPath, serverRunDirectory);
+    for (const folder of options.extraExtensions ?? []) installExtensionFolder(folder, serverRunDirectory);
     server = await startCodeServer({
       workspace,
       runDir: serverRunDirectory,
