@@ -76,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       log,
       previews,
       lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
+      runsFilter: runsTree.filter,
     }),
     ...registerTools(services),
   );

@@ -5,7 +5,7 @@ import { ViewId } from '../common/viewIds';
 import type { FloraServices } from '../services/composition';
 import type { Log } from '../services/log';
 import type { PreviewPanels } from '../views/previewPanel';
-import { runsFilterOf } from '../views/runsFilter';
+import type { RunsFilter } from '../views/runsFilter';
 import { removeApiKey, setApiKey } from './apiKey';
 import { clearRunsFilter, filterRuns } from './filterRuns';
 import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, openPreview, resolveRun } from './outputs';
@@ -31,9 +31,11 @@ export interface CommandServices {
   log: Log;
   previews: PreviewPanels;
   lastTextEditor: () => vscode.TextEditor | undefined;
+  /** The Runs view's filter, which Filter Runs… and Clear Runs Filter set. */
+  runsFilter: RunsFilter;
 }
 
-export function registerAllCommands({ services, log, previews, lastTextEditor }: CommandServices): vscode.Disposable[] {
+export function registerAllCommands({ services, log, previews, lastTextEditor, runsFilter }: CommandServices): vscode.Disposable[] {
   const { keys, runs, connection, catalog, controller, settings, uploads, saver, outputs } = services;
   const runContext = { controller, catalog, connection, settings, runs, keys, uploads, log, lastTextEditor };
   const uploadContext = {
@@ -78,8 +80,8 @@ export function registerAllCommands({ services, log, previews, lastTextEditor }:
     [CommandId.showRuns]: () => vscode.commands.executeCommand(`${ViewId.runs}.focus`),
     [CommandId.showLog]: () => log.show(),
     [CommandId.showRunsInProgress]: () => showRunsInProgress({ controller, runs }),
-    [CommandId.filterRuns]: (argument) => filterRuns({ runs, filter: runsFilterOf(runs) }, argument),
-    [CommandId.clearRunsFilter]: () => clearRunsFilter({ runs, filter: runsFilterOf(runs) }),
+    [CommandId.filterRuns]: (argument) => filterRuns({ runs, filter: runsFilter }, argument),
+    [CommandId.clearRunsFilter]: () => clearRunsFilter({ runs, filter: runsFilter }),
   };
   return Object.entries(handlers).map(([id, handler]) => registerCommand(id as CommandId, handler, log));
 }

@@ -230,17 +230,18 @@ async function insertTarget(
   if (!isUiCall([argument])) throw new FloraUsageError(l10nText('Open a file to insert the output URL into, then try again.'));
   // A closed document still knows its language: the one the user worked in last.
   const language = remembered?.document.languageId ?? 'markdown';
-  const last = open && !open.document.isUntitled ? open.document : undefined;
+  // By its URI: the document itself may be gone from memory by now (VS Code disposes closed ones).
+  const last = remembered && !remembered.document.isUntitled ? remembered.document.uri : undefined;
   const items: TargetItem[] = [
     ...(last
       ? [
           {
-            label: vscode.l10n.t('$(go-to-file) Insert into {0}', labelText(vscode.workspace.asRelativePath(last.uri))),
+            label: vscode.l10n.t('$(go-to-file) Insert into {0}', labelText(vscode.workspace.asRelativePath(last))),
             choice: 'reopen' as const,
           },
         ]
       : []),
-    { label: vscode.l10n.t('$(new-file) New {0} File', language), choice: 'same' },
+    { label: vscode.l10n.t('$(new-file) New File ({0})', language), choice: 'same' },
     { label: vscode.l10n.t('$(list-selection) New File of Another Language…'), choice: 'other' },
     { label: vscode.l10n.t('$(copy) Copy the Output Instead'), choice: 'copy' },
   ];
@@ -253,7 +254,7 @@ async function insertTarget(
     await copyOutput(context, output);
     return undefined;
   }
-  if (picked.choice === 'reopen' && last) return vscode.window.showTextDocument(last);
+  if (picked.choice === 'reopen' && last) return vscode.window.showTextDocument(await vscode.workspace.openTextDocument(last));
   const chosen =
     picked.choice === 'same'
       ? language

@@ -31,7 +31,16 @@ export function budgetStanding(
     const recent = options.now - record.startedLocallyAt < PENDING_WINDOW_MS;
     if (recent && !isFinished(record) && record.chargedCost === undefined) pending += record.runCost ?? 0;
   }
-  return { charged: creditsChargedToday(records, options.now), pending, cost: options.cost, limit: options.limit };
+  // A completed run whose reply carried no readable charge is counted at its quoted cost: it was paid for.
+  const start = new Date(options.now);
+  start.setHours(0, 0, 0, 0);
+  let unreported = 0;
+  for (const record of records) {
+    const at = record.completedAt ?? record.updatedAt;
+    if (record.status === 'completed' && record.chargedCost === undefined && at >= start.getTime() && at <= options.now)
+      unreported += record.runCost ?? 0;
+  }
+  return { charged: creditsChargedToday(records, options.now) + unreported, pending, cost: options.cost, limit: options.limit };
 }
 
 /** Whether sending the run would take today's spending past the limit (never, without a limit). */

@@ -85,8 +85,9 @@ export const MESSAGE_TEMPLATES = {
   cancelled: 'Cancelled.',
   pollerStopped: 'The poller has stopped.',
   runNotConfirmed: 'The run was not confirmed.',
+  costChanged: 'Not sent: {0} now costs {1} credits, more than the {2} confirmed. Confirm the run again with its new cost.',
   budgetDeclined:
-    "Not sent: this run ({0} credits) would take today's FLORA spending to {1} credits, past the daily budget of {2} (flora.budget.creditsPerDay), and a person did not confirm it.",
+    "Not sent: {0} credits more would take today's FLORA spending to {1} credits, past the daily budget of {2} (flora.budget.creditsPerDay), and a person did not confirm it.",
 
   // Downloading an output (core/download.ts). {0} in the URL messages: an origin, never a whole URL.
   downloadNotLoadable: 'Only https:// outputs without a user name or password can be downloaded; this one is on {0}.',

@@ -211,9 +211,14 @@ export function toPublicRecord(record: RunRecord, connection?: RunConnection): P
  * Keeps at most `limit` records, newest first. Live runs are never dropped, whatever the limit: they are
  * runs the user is paying for; nor are stopped ones, which wait for the user to resume them.
  */
-export function pruneHistory(records: readonly RunRecord[], limit: number): RunRecord[] {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function pruneHistory(records: readonly RunRecord[], limit: number, now?: number): RunRecord[] {
   const sorted = [...records].sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
-  const kept = (record: RunRecord) => isLive(record) || record.stopped !== undefined;
+  // Runs charged in the last day stay too, with `now`: the daily budget counts them from the history.
+  const chargedLately = (record: RunRecord) =>
+    now !== undefined && record.chargedCost !== undefined && now - (record.completedAt ?? record.updatedAt) < DAY_MS;
+  const kept = (record: RunRecord) => isLive(record) || record.stopped !== undefined || chargedLately(record);
   const finishedAllowed = Math.max(0, limit - sorted.filter(kept).length);
   let finishedKept = 0;
   return sorted.filter((record) => {

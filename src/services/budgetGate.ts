@@ -15,8 +15,11 @@ export interface BudgetRequest {
   techniqueName: string;
   /** The quoted cost (the technique's runCost). */
   cost: number;
-  /** A batch is confirmed once: its later runs pass on that confirmation. */
-  batchId?: string;
+  /**
+   * The batch the run is part of: confirmed (or declined) once for the runs of it still to come, which
+   * the question names with their total cost.
+   */
+  batch?: { id: string; remaining: number };
 }
 
 /** Asks a person whether to go past the budget; true when they confirmed. */
@@ -34,7 +37,8 @@ export class BudgetGate {
   private turn: Promise<unknown> = Promise.resolve();
   /** Credits of runs admitted here and not recorded yet (their uploads may take a while). */
   private readonly reserved = new Map<symbol, number>();
-  private readonly confirmedBatches = new Set<string>();
+  /** Batches a person answered for; a batch's answer holds for its later runs (a few ids a session). */
+  private readonly answeredBatches = new Map<string, boolean>();
   private readonly now: () => number;
   private readonly prompt: BudgetPrompt;
 
@@ -58,17 +62,22 @@ export class BudgetGate {
    * when they did not confirm. The returned release is called once the run is recorded (it then counts
    * from the journal) or was never recorded.
    */
-  admit(request: BudgetRequest): Promise<() => void> {
+  admit(request: BudgetRequest, signal?: AbortSignal): Promise<() => void> {
     const admitted = this.turn.then(async () => {
-      const standing = this.standing(request.cost);
-      const batchConfirmed = request.batchId !== undefined && this.confirmedBatches.has(request.batchId);
-      if (passesBudget(standing) && !batchConfirmed) {
-        if (!(await this.prompt(request, standing))) {
+      // Cancelled while another run's question was open: this one never asks.
+      if (signal?.aborted) throw new FloraCancelledError();
+      // A batch is judged by what its remaining runs cost together, so one answer covers them all.
+      const runs = request.batch?.remaining ?? 1;
+      const standing = this.standing(request.cost * runs);
+      const answered = request.batch && this.answeredBatches.get(request.batch.id);
+      if (passesBudget(standing) && answered !== true) {
+        const agreed = answered === undefined && (await this.prompt(request, standing));
+        if (request.batch) this.answeredBatches.set(request.batch.id, agreed);
+        if (!agreed) {
           throw new FloraCancelledError(
-            message('budgetDeclined', request.cost, standing.charged + standing.pending + standing.cost, standing.limit ?? 0),
+            message('budgetDeclined', standing.cost, standing.charged + standing.pending + standing.cost, standing.limit ?? 0),
           );
         }
-        if (request.batchId !== undefined) this.confirmedBatches.add(request.batchId);
       }
       const token = Symbol('reservation');
       this.reserved.set(token, request.cost);
@@ -81,13 +90,22 @@ export class BudgetGate {
 
 /** The dialog: modal, so only a person answers it; it names the run, its cost and where the day stands. */
 function askToPassBudget(request: BudgetRequest, standing: BudgetStanding): Promise<boolean> {
+  const remaining = request.batch?.remaining ?? 1;
   return confirmModal(
-    vscode.l10n.t(
-      "Run {0} for {1} credits? It passes today's FLORA budget of {2} credits.",
-      request.techniqueName,
-      request.cost,
-      standing.limit ?? 0,
-    ),
+    remaining > 1
+      ? vscode.l10n.t(
+          "Run the remaining {0} runs of {1} for {2} credits? They pass today's FLORA budget of {3} credits.",
+          remaining,
+          request.techniqueName,
+          standing.cost,
+          standing.limit ?? 0,
+        )
+      : vscode.l10n.t(
+          "Run {0} for {1} credits? It passes today's FLORA budget of {2} credits.",
+          request.techniqueName,
+          standing.cost,
+          standing.limit ?? 0,
+        ),
     vscode.l10n.t(
       'Charged today: {0} credits. Runs still going may cost {1} more. The budget is flora.budget.creditsPerDay in your user settings.',
       standing.charged,

@@ -58,6 +58,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** The batch the run is part of (the Explorer's Run with These Files). */
   batch?: RunBatch;
+  /** The cost a person confirmed (a tool's confirmation): a technique that now costs more is not run. */
+  maxCost?: number;
 }
 
 export interface RunControllerOptions {
@@ -201,13 +203,20 @@ export class RunController extends Disposable {
    */
   async prepareRun(slug: string, values: Readonly<Record<string, unknown>>, options: PrepareOptions = {}): Promise<RunRecord> {
     const technique = await this.options.catalog.get(slug, { signal: options.signal });
+    if (options.maxCost !== undefined && technique.runCost > options.maxCost) {
+      throw new FloraCancelledError(message('costChanged', technique.name, technique.runCost, options.maxCost));
+    }
     // The other inputs are checked first, so a typo in a prompt is not found only after an upload.
     const mediaOptions = this.options.connection.mediaOptions();
     const uploads = this.options.uploads;
     buildRunInputs(technique, values, mediaOptions, uploads.localInputIds(technique, values));
     // The budget is asked before a file is uploaded or anything sent; the reservation ends once the run is
     // on record (from then on the journal counts it) or when it never got there.
-    const release = await this.options.budget.admit({ techniqueName: technique.name, cost: technique.runCost, batchId: options.batch?.id });
+    const batch = options.batch && { id: options.batch.id, remaining: Math.max(1, options.batch.size - options.batch.index) };
+    const release = await this.options.budget.admit(
+      { techniqueName: technique.name, cost: technique.runCost, ...(batch ? { batch } : {}) },
+      options.signal,
+    );
     try {
       return await this.recordRun(slug, technique, values, options);
     } finally {

@@ -175,7 +175,7 @@ export class RunsStore extends Disposable {
   }
 
   private async prune(): Promise<void> {
-    const kept = new Set(pruneHistory([...this.records.values()], this.maxHistory).map((record) => record.localId));
+    const kept = new Set(pruneHistory([...this.records.values()], this.maxHistory, Date.now()).map((record) => record.localId));
     const dropped = [...this.records.keys()].filter((localId) => !kept.has(localId));
     if (dropped.length === 0) return;
     for (const localId of dropped) {

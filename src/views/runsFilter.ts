@@ -126,20 +126,6 @@ export class RunsFilter extends Disposable {
   }
 }
 
-/**
- * The Runs view's filter of a runs store: the one the tree lists by and the one Filter Runs… sets, without a
- * second wire through activate(). One per store, so a test's store has its own.
- */
-export function runsFilterOf(runs: RunsStore): RunsFilter {
-  let filter = filters.get(runs);
-  if (!filter) {
-    filter = new RunsFilter();
-    filters.set(runs, filter);
-  }
-  return filter;
-}
-const filters = new WeakMap<RunsStore, RunsFilter>();
-
 /** The technique's name as the newest run of it says, or the slug when no run has it any more. */
 export function techniqueNameIn(runs: RunsStore, slug: string): string {
   return runs.all().find((record) => record.slug === slug)?.techniqueName ?? slug;

@@ -23,7 +23,7 @@ import {
   savedPathText,
   statusLabel,
 } from './runLabels';
-import { runsFilterOf, techniqueNameIn, type RunsFilter } from './runsFilter';
+import { RunsFilter, techniqueNameIn } from './runsFilter';
 
 export interface RunNode {
   kind: 'run';
@@ -73,15 +73,20 @@ export class RunsTree extends Disposable implements vscode.TreeDataProvider<Runs
   /** The line the view shows above its runs (the filter in use), or undefined for none. */
   readonly onDidChangeMessage = this.messageChanged.event;
 
+  /** What the view lists by; Filter Runs… sets it (activate() hands it to the commands). */
+  readonly filter: RunsFilter;
+
+  /** `filter`: a test's own; by default the tree makes (and disposes) one. */
   constructor(
     private readonly runs: RunsStore,
-    readonly filter: RunsFilter = runsFilterOf(runs),
+    filter?: RunsFilter,
   ) {
     super();
+    this.filter = filter ?? this.register(new RunsFilter());
     this.register(runs.onDidChange(() => this.scheduleRefresh()));
     // A new filter shows at once; the message follows the list it describes.
     this.register(
-      filter.onDidChange(() => {
+      this.filter.onDidChange(() => {
         this.updateMessage();
         this.changed.fire(undefined);
       }),

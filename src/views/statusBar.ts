@@ -67,12 +67,7 @@ export class RunsStatusBar extends Disposable {
     }, 100);
   }
 
-  /**
-   * The last live run ended (here or in another window): the item says how for a few seconds. A run that
-   * was stopped has not ended: the user who stopped it knows, and a run the extension stopped is announced
-   * with its Resume button (and counted on the FLORA icon's badge).
-   */
-  /** "Today: 15 credits charged, 5 more pending (budget 100)": the numbers the budget decides by. */
+  /** "Today: 15 credits charged, 5 more pending, of a daily budget of 100.": the numbers the budget decides by. */
   private spendingLine(): string | undefined {
     if (!this.budget) return undefined;
     const { charged, pending, limit } = this.budget.standing();
@@ -80,6 +75,11 @@ export class RunsStatusBar extends Disposable {
     return vscode.l10n.t('Today: {0} credits charged, {1} more pending, of a daily budget of {2}.', charged, pending, limit);
   }
 
+  /**
+   * The last live run ended (here or in another window): the item says how for a few seconds. A run that
+   * was stopped has not ended: the user who stopped it knows, and a run the extension stopped is announced
+   * with its Resume button (and counted on the FLORA icon's badge).
+   */
   private onSettled(record: RunRecord): void {
     if (record.stopped || this.runs.hasLive()) return;
     const result = record.batch ? batchResult(batchRuns(this.runs, record.batch.id)) : runResult(record);

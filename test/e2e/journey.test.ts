@@ -230,7 +230,7 @@ describe('the FLORA journey in the browser', function () {
     assert.strictEqual(sandbox.runs().filter((run) => run.slug === 'studio-shot').length, 1, 'the run "runs a technique" started');
     await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
     const preview = workbench.webview();
-    await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
+    await preview.getByRole('heading', { name: 'Studio Shot', level: 1 }).waitFor({ timeout: 30_000 });
     const loaded = await workbench.webviewImage('img.media');
     assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
     await workbench.screenshot('07-preview');
@@ -662,7 +662,7 @@ describe('the FLORA journey in the browser', function () {
       .first()
       .click();
     const preview = workbench.webview();
-    await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
+    await preview.getByRole('heading', { name: 'Studio Shot', level: 1 }).waitFor({ timeout: 30_000 });
     await workbench.webviewImage('img.media');
     // The pointer away from the rows, so the picture shows no hover actions.
     await page.mouse.move(700, 600);

@@ -269,7 +269,7 @@ describe('the packaged extension (.vsix) installed into code-server', function (
     await quickInput.pickItem(/Run for 5 credits/);
     await workbench.clickNotificationButton(/Studio Shot completed/, 'Open Preview');
     const preview = workbench.webview();
-    await preview.getByRole('heading', { name: 'Studio Shot' }).waitFor({ timeout: 30_000 });
+    await preview.getByRole('heading', { name: 'Studio Shot', level: 1 }).waitFor({ timeout: 30_000 });
     const loaded = await workbench.webviewImage('img.media');
     assert.ok(loaded.complete && loaded.width > 0, `image did not load: ${JSON.stringify(loaded)}`);
     await workbench.screenshot('vsix-04-preview');

@@ -13,13 +13,13 @@ export const ToolName = {
 } as const;
 
 export function registerTools(services: FloraServices): vscode.Disposable[] {
-  const { catalog, controller, runs, keys, settings, saver, thumbnails, budget } = services;
+  const { catalog, controller, runs, keys, settings, saver, thumbnails, budget, uploads } = services;
   return [
     vscode.lm.registerTool(ToolName.listTechniques, listTechniquesTool(catalog)),
     vscode.lm.registerTool(ToolName.describeTechnique, describeTechniqueTool(catalog)),
     vscode.lm.registerTool(
       ToolName.runTechnique,
-      runTechniqueTool({ catalog, controller, runs, keys, settings, saver, thumbnails, budget }),
+      runTechniqueTool({ catalog, controller, runs, keys, settings, saver, thumbnails, budget, uploads }),
     ),
     vscode.lm.registerTool(ToolName.getRun, getRunTool(runs)),
   ];

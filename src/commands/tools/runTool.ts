@@ -6,8 +6,9 @@
 // never), so the model can wire in files rather than URLs that expire.
 import * as vscode from 'vscode';
 import { tooltipText } from '../../common/inert';
-import { FloraCancelledError } from '../../core/errors';
-import { truncate } from '../../core/text';
+import { FloraCancelledError, FloraError } from '../../core/errors';
+import { isMessage } from '../../core/messages';
+import { oneLine, truncate } from '../../core/text';
 import type { RunRecord } from '../../core/runs';
 import type { BudgetGate } from '../../services/budgetGate';
 import type { KeyStore } from '../../services/keyStore';
@@ -17,8 +18,11 @@ import type { RunsStore } from '../../services/runsStore';
 import type { Settings } from '../../services/settings';
 import type { TechniqueCatalog } from '../../services/techniqueCatalog';
 import type { Thumbnails } from '../../services/thumbnails';
+import { Uploads } from '../../services/uploads';
+import { thumbnailBytes } from '../../views/previewInputs';
 import { abortOn } from './catalogTools';
 import { outputsOf } from './runResult';
+import { invocationKey, toolFileProblem } from './toolInputs';
 import { failureResult, toolResult, type ResultPart } from './toolResults';
 
 export interface RunInput {
@@ -35,9 +39,21 @@ export interface RunToolContext {
   saver: OutputSaver;
   thumbnails: Thumbnails;
   budget: Pick<BudgetGate, 'standing'>;
+  uploads: Pick<Uploads, 'targetLabel'>;
 }
 
+/**
+ * After a person declined a run past the budget, the tool refuses without asking again for this long, or
+ * until the budget setting changes (the person raised it: the next call asks again).
+ */
+const DECLINED_QUIET_MS = 10 * 60 * 1000;
+/** How much of a value the confirmation shows before saying how long it is. */
+const SHOWN_VALUE_LENGTH = 200;
+
 export function runTechniqueTool(context: RunToolContext): vscode.LanguageModelTool<RunInput> {
+  // The cost each confirmation showed, by its exact inputs: invoke never spends more than the person saw.
+  const shownCosts = new Map<string, number | undefined>();
+  let declined: { at: number; limit: number | undefined } | undefined;
   return {
     prepareInvocation: async (options, token) => {
       const slug = String(options.input?.slug ?? '').trim();
@@ -57,17 +73,18 @@ export function runTechniqueTool(context: RunToolContext): vscode.LanguageModelT
       );
       body.appendMarkdown('\n\n');
       for (const [id, value] of Object.entries(inputs)) {
-        const label = details?.inputs.find((input) => input.id === id)?.name ?? id;
+        const label = oneLine(details?.inputs.find((input) => input.id === id)?.name ?? id);
         body.appendMarkdown('- ');
         body.appendText(
           vscode.l10n.t({
             message: '{0}: {1}',
-            args: [tooltipText(label), tooltipText(truncate(value, 200))],
+            args: [tooltipText(label), tooltipText(shownValue(value, context.uploads))],
             comment: 'input name: value',
           }),
         );
         body.appendMarkdown('\n');
       }
+      shownCosts.set(invocationKey(slug, inputs), details?.runCost);
       const standing = context.budget.standing(details?.runCost ?? 0);
       if (standing.limit !== undefined) {
         body.appendMarkdown('\n');
@@ -98,17 +115,53 @@ export function runTechniqueTool(context: RunToolContext): vscode.LanguageModelT
           'Give "inputs" as an object of input id to a string value (a URL, text, or a workspace file path). flora_describe_technique lists the ids.',
         );
       }
+      const key = invocationKey(slug, inputs);
+      const shownCost = shownCosts.get(key);
+      shownCosts.delete(key);
+      if (shownCost === undefined) {
+        return toolResult(
+          'Nothing was sent: the cost of this run was not shown to the person (FLORA could not be asked just then). Call the tool again.',
+        );
+      }
+      const limit = context.settings.current.creditsPerDay;
+      if (declined && declined.limit === limit && Date.now() - declined.at < DECLINED_QUIET_MS) {
+        return toolResult(
+          "Nothing was sent: the person declined a run past today's FLORA budget a few minutes ago. Do not call flora_run_technique again; tell the person, who can raise flora.budget.creditsPerDay.",
+        );
+      }
+      for (const [inputId, value] of Object.entries(inputs)) {
+        const problem = await toolFileProblem(value);
+        if (problem)
+          return toolResult('Nothing was sent: an input names a file the tool may not use.', { problems: [{ inputId, problem }] });
+      }
       if (!(await context.keys.has())) {
         return toolResult('No FLORA API key is set. Nothing was run. Ask the person to run the command "FLORA: Set API Key".');
       }
+      // Cancelled before the run is recorded (the details, an upload, the budget's question), nothing is sent.
+      const signal = abortOn(token);
       let record: RunRecord;
       try {
-        record = await context.controller.prepareRun(slug, inputs);
-        record = await context.controller.create(record.localId);
+        record = await context.controller.prepareRun(slug, inputs, { signal, maxCost: shownCost });
       } catch (error) {
+        if (error instanceof FloraCancelledError && isMessage(error.text) && error.text.id === 'budgetDeclined')
+          declined = { at: Date.now(), limit };
         return failureResult(error, slug);
       }
-      const signal = abortOn(token);
+      try {
+        // Recorded: sent whole, whatever the token says now (a half-sent create would leave the run unknown).
+        record = await context.controller.create(record.localId);
+      } catch (error) {
+        const current = context.runs.get(record.localId) ?? record;
+        // Not refused, only not through yet: the extension re-sends it with the same idempotency key. Saying
+        // "failed" here would have the model start a second, charged run.
+        if (error instanceof FloraCancelledError || (error instanceof FloraError && error.retryable)) {
+          return toolResult(
+            'The run is recorded, but FLORA has not confirmed it yet; the extension keeps sending it with the same idempotency key, so it is created at most once. Do not call flora_run_technique again for it: tell the person it is in the Runs view, and call flora_get_run later.',
+            context.runs.publicRecord(current),
+          );
+        }
+        return failureResult(error, slug);
+      }
       try {
         record = await context.controller.waitForRun(record.localId, signal);
       } catch (error) {
@@ -155,11 +208,24 @@ async function imagePart(context: RunToolContext, outputs: ReturnType<typeof out
     .LanguageModelDataPart;
   const image = outputs.find((output) => output.type === 'imageUrl');
   if (!DataPart || !image) return [];
-  const uri = await context.thumbnails.forUrl(image.url).catch(() => undefined);
-  const match = uri ? /^data:(image\/[a-z+.-]+);base64,(.*)$/s.exec(uri) : null;
-  if (!match?.[1] || !match[2]) return [];
-  // A LanguageModelDataPart: the host that has the class takes it in a result; 1.95's types do not name it.
-  return [DataPart.image(Buffer.from(match[2], 'base64'), match[1]) as ResultPart];
+  // Checked as the preview checks its thumbnails: one of four image types, by the bytes' own signature.
+  const thumbnail = thumbnailBytes(await context.thumbnails.forUrl(image.url).catch(() => undefined));
+  if (!thumbnail) return [];
+  return [DataPart.image(Buffer.from(thumbnail.base64, 'base64'), thumbnail.mediaType) as ResultPart];
+}
+
+/** A value as the confirmation shows it: on one line, a local file named as one, a long value cut and measured. */
+function shownValue(value: string, uploads: Pick<Uploads, 'targetLabel'>): string {
+  if (Uploads.isLocalValue(value)) {
+    const uri = Uploads.toUri(value);
+    const target = uploads.targetLabel();
+    const file = uri ? Uploads.displayPath(uri) : oneLine(value);
+    return target
+      ? vscode.l10n.t('{0} (a file on this machine, uploaded to {1})', file, target)
+      : vscode.l10n.t('{0} (a file on this machine)', file);
+  }
+  const line = oneLine(value);
+  return line.length > SHOWN_VALUE_LENGTH ? vscode.l10n.t('{0} ({1} characters)', truncate(line, SHOWN_VALUE_LENGTH), value.length) : line;
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

@@ -442,7 +442,7 @@ describe('outputs that last', function () {
       assert.match(asked[1] ?? '', /No editor is open/);
       assert.deepStrictEqual(targets, [
         '$(go-to-file) Insert into docs/last.tsx',
-        '$(new-file) New typescriptreact File',
+        '$(new-file) New File (typescriptreact)',
         '$(list-selection) New File of Another Language…',
         '$(copy) Copy the Output Instead',
       ]);

@@ -5,7 +5,8 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { runTechniqueTool, type RunInput } from '../../../src/commands/tools/runTool';
-import { BudgetGate } from '../../../src/services/budgetGate';
+import type { BudgetStanding } from '../../../src/core/budget';
+import { BudgetGate, type BudgetRequest } from '../../../src/services/budgetGate';
 import { Log } from '../../../src/services/log';
 import type { Settings } from '../../../src/services/settings';
 import type { Sandbox } from '../../sandbox/server';
@@ -155,8 +156,19 @@ describe('language-model tools', function () {
     } finally {
       modals.dispose();
     }
+    // Declined, the tool does not ask again (an agent retrying would flood the person with dialogs)…
+    const quiet = answeringModals(() => 'Run Anyway');
+    try {
+      const again = textOf(await invoke('flora_run_technique', { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }));
+      assert.match(again, /^Nothing was sent: the person declined a run past today's FLORA budget/);
+      assert.strictEqual(quiet.asked.length, 0);
+    } finally {
+      quiet.dispose();
+    }
+    // …until the person changes the budget: then it asks, and confirmed, the run goes.
     const agreeing = answeringModals(() => 'Run Anyway');
     try {
+      await setting('budget.creditsPerDay', 2);
       const posts = postsTo(sandbox, 'studio-shot');
       const confirmed = dataOf(await invoke('flora_run_technique', { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }));
       assert.strictEqual(confirmed.status, 'completed');
@@ -213,7 +225,26 @@ describe('the run tool’s confirmation', () => {
       assert.ok(typeof body !== 'string' && body.isTrusted !== true);
       assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts);
 
-      // Invoked and then cancelled, the tool stops waiting and says the run goes on (with its runId).
+      // Invoked for inputs whose cost was never shown, the tool refuses and sends nothing.
+      const unshown = await tool.invoke(
+        { input: { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }, toolInvocationToken: undefined },
+        token,
+      );
+      assert.ok(unshown);
+      assert.match(textOf(unshown), /^Nothing was sent: the cost of this run was not shown/);
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts);
+
+      // A file outside the workspace is refused for a tool call, before anything is read or sent.
+      const outside = { slug: 'studio-shot', inputs: { product_image: path.join(os.tmpdir(), 'passport.png') } };
+      fs.writeFileSync(outside.inputs.product_image, 'not really');
+      await tool.prepareInvocation?.({ input: outside }, token);
+      const refused = await tool.invoke({ input: outside, toolInvocationToken: undefined }, token);
+      assert.ok(refused);
+      assert.match(textOf(refused), /Only files inside the workspace/);
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts);
+
+      // Confirmed, invoked and then cancelled, the tool stops waiting and says the run goes on (with its runId).
+      await tool.prepareInvocation?.({ input: { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } } }, token);
       const cancelling = new vscode.CancellationTokenSource();
       const invoked = tool.invoke(
         { input: { slug: 'studio-shot', inputs: { product_image: IMAGE_URL } }, toolInvocationToken: undefined },
@@ -263,19 +294,40 @@ describe('the daily budget gate', () => {
     assert.strictEqual(gate.standing().pending, 5, 'the released run no longer counts; the admitted second still does');
   });
 
-  it('asks once for a batch, and not at all without a budget', async () => {
-    let asked = 0;
-    const prompt = async () => {
-      asked++;
-      return true;
+  it('asks once for a batch, naming what its remaining runs cost together; declined, the rest are refused unasked', async () => {
+    const asked: Array<{ cost: number; remaining: number | undefined }> = [];
+    let agree = true;
+    const prompt = async (request: BudgetRequest, standing: BudgetStanding) => {
+      asked.push({ cost: standing.cost, remaining: request.batch?.remaining });
+      return agree;
     };
     const batch = new BudgetGate({ runs: noRuns, settings: settings(1), prompt });
-    for (let index = 0; index < 3; index++) await batch.admit({ techniqueName: 'Studio Shot', cost: 5, batchId: 'b1' });
-    assert.strictEqual(asked, 1);
-    await batch.admit({ techniqueName: 'Studio Shot', cost: 5, batchId: 'b2' });
-    assert.strictEqual(asked, 2, 'another batch is asked again');
-    const unlimited = new BudgetGate({ runs: noRuns, settings: settings(undefined), prompt });
+    for (let index = 0; index < 3; index++)
+      await batch.admit({ techniqueName: 'Studio Shot', cost: 5, batch: { id: 'b1', remaining: 3 - index } });
+    assert.deepStrictEqual(asked, [{ cost: 15, remaining: 3 }], 'one question, for all three runs');
+    agree = false;
+    await assert.rejects(
+      batch.admit({ techniqueName: 'Studio Shot', cost: 5, batch: { id: 'b2', remaining: 4 } }),
+      /15 credits|20 credits/,
+    );
+    for (let index = 1; index < 4; index++) {
+      await assert.rejects(
+        batch.admit({ techniqueName: 'Studio Shot', cost: 5, batch: { id: 'b2', remaining: 4 - index } }),
+        /daily budget/,
+      );
+    }
+    assert.strictEqual(asked.length, 2, 'a declined batch is not asked again for each of its files');
+    const cancelled = new AbortController();
+    cancelled.abort();
+    await assert.rejects(batch.admit({ techniqueName: 'Studio Shot', cost: 5 }, cancelled.signal), /Cancelled/);
+    assert.strictEqual(asked.length, 2, 'a cancelled run asks nothing');
+    let unlimitedAsked = 0;
+    const count = async () => {
+      unlimitedAsked++;
+      return true;
+    };
+    const unlimited = new BudgetGate({ runs: noRuns, settings: settings(undefined), prompt: count });
     for (let index = 0; index < 10; index++) await unlimited.admit({ techniqueName: 'Studio Shot', cost: 500 });
-    assert.strictEqual(asked, 2);
+    assert.strictEqual(unlimitedAsked, 0, 'no budget, no question');
   });
 });

@@ -37,6 +37,11 @@ describe('the daily budget', () => {
     assert.equal(passesBudget({ ...standing, cost: 7 }), true); // 31 > 30
   });
 
+  it('counts a completed run whose charge was not readable at its quoted cost', () => {
+    const standing = budgetStanding([run('completed', NOON - HOUR, 5)], { now: NOON, cost: 0, limit: 10 });
+    assert.equal(standing.charged, 5);
+  });
+
   it('never passes without a limit, and passes exactly when the total goes over it', () => {
     fc.assert(
       fc.property(

@@ -45,6 +45,15 @@ describe('core/runs', () => {
       assert.deepEqual(ids(pruneHistory(history, 5)), ['done-newest', 'pending-new', 'done-new', 'creating', 'live-old']);
     });
 
+    it('keeps runs charged in the last day, which the daily budget counts, whatever the limit', () => {
+      const now = 10 * 24 * 3_600_000;
+      const charged = (localId: string, at: number) =>
+        runRecord({ localId, status: 'completed', startedLocallyAt: at, updatedAt: at, completedAt: at, chargedCost: 5 });
+      const older = [charged('charged-yesterday', now - 25 * 3_600_000), charged('charged-today', now - 3_600_000)];
+      assert.deepEqual(ids(pruneHistory(older, 0, now)), ['charged-today']);
+      assert.deepEqual(ids(pruneHistory(older, 0)), [], 'without a clock, the limit alone decides');
+    });
+
     it('keeps live runs even when they alone exceed the limit', () => {
       assert.deepEqual(ids(pruneHistory(history, 0)), ['pending-new', 'creating', 'live-old']);
       assert.deepEqual(ids(pruneHistory(history, 2)), ['pending-new', 'creating', 'live-old']);
