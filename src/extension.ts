@@ -55,19 +55,20 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
     thumbnails: services.thumbnails,
   });
 
+  const walkthrough = watchWalkthrough(context, services);
   let lastTextEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
     services,
     notifications,
-    createTechniquesView(catalog, keys, 'catalogue'),
-    createTechniquesView(catalog, keys, 'added'),
+    createTechniquesView(catalog, keys, 'catalogue', walkthrough.progress.report),
+    createTechniquesView(catalog, keys, 'added', walkthrough.progress.report),
     runsTree,
     runsView,
     watchRunsView(runsView, runsTree, runs),
     previews,
     new RunsStatusBar(runs, { budget: services.budget }),
     new OutputDiagnostics({ index: services.outputs, saver: services.saver, thumbnails: services.thumbnails }),
-    watchWalkthrough(context, services),
+    walkthrough.subscription,
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       if (editor) lastTextEditor = editor;
     }),
@@ -77,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): FloraApi {
       previews,
       lastTextEditor: () => vscode.window.activeTextEditor ?? lastTextEditor ?? vscode.window.visibleTextEditors[0],
       runsFilter: runsTree.filter,
+      reportStep: walkthrough.progress.report,
     }),
     ...registerTools(services),
   );

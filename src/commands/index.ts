@@ -6,6 +6,7 @@ import type { FloraServices } from '../services/composition';
 import type { Log } from '../services/log';
 import type { PreviewPanels } from '../views/previewPanel';
 import type { RunsFilter } from '../views/runsFilter';
+import type { StepReporter } from '../views/walkthrough';
 import { removeApiKey, setApiKey } from './apiKey';
 import { clearRunsFilter, filterRuns } from './filterRuns';
 import { clearFinishedRuns, copyOutputUrl, downloadOutput, insertOutputUrl, openPreview, resolveRun } from './outputs';
@@ -33,9 +34,18 @@ export interface CommandServices {
   lastTextEditor: () => vscode.TextEditor | undefined;
   /** The Runs view's filter, which Filter Runs… and Clear Runs Filter set. */
   runsFilter: RunsFilter;
+  /** Tells the walkthrough a step's thing happened (an output inserted). */
+  reportStep: StepReporter;
 }
 
-export function registerAllCommands({ services, log, previews, lastTextEditor, runsFilter }: CommandServices): vscode.Disposable[] {
+export function registerAllCommands({
+  services,
+  log,
+  previews,
+  lastTextEditor,
+  runsFilter,
+  reportStep,
+}: CommandServices): vscode.Disposable[] {
   const { keys, runs, connection, catalog, controller, settings, uploads, saver, outputs } = services;
   const runContext = { controller, catalog, connection, settings, runs, keys, uploads, log, lastTextEditor };
   const uploadContext = {
@@ -43,7 +53,7 @@ export function registerAllCommands({ services, log, previews, lastTextEditor, r
     current: () => settings.current.upload,
     writeUserSetting: (name: string, value: string) => settings.updateUserSetting(name, value),
   };
-  const outputContext = { connection, settings, runs, previews, log, lastTextEditor, saver };
+  const outputContext = { connection, settings, runs, previews, log, lastTextEditor, saver, reportStep };
   const saveContext = { runs, saver, index: outputs, log };
   const techniqueContext = { catalog };
   const keyContext = { keys, connection, log };

@@ -16,7 +16,7 @@ import type { RunsStore } from '../services/runsStore';
 import type { Settings } from '../services/settings';
 import type { PreviewPanels } from '../views/previewPanel';
 import { isOutputNode, isRunNode } from '../views/runsTree';
-import { completeWalkthroughStep, WalkthroughStep } from '../views/walkthrough';
+import { WalkthroughStep, type StepReporter } from '../views/walkthrough';
 import { announceSaved, chooseFolder, realDocumentPath, withSaveProgress } from './savingUi';
 
 export interface OutputCommandContext {
@@ -27,6 +27,8 @@ export interface OutputCommandContext {
   log: Log;
   lastTextEditor: () => vscode.TextEditor | undefined;
   saver: OutputSaver;
+  /** Tells the walkthrough an output was inserted. */
+  reportStep?: StepReporter;
 }
 
 export interface OutputReference {
@@ -198,7 +200,7 @@ export async function insertOutputUrl(context: OutputCommandContext, argument?: 
   });
   if (!applied) throw new ExtensionError(l10nText('The editor did not accept the edit.'));
   // Inserts from a notification or the preview count for the walkthrough too, not only the palette's.
-  completeWalkthroughStep(WalkthroughStep.insertOutput);
+  context.reportStep?.(WalkthroughStep.insertOutput);
   return text;
 }
 

@@ -21,16 +21,8 @@ import { Uploads } from '../services/uploads';
 import { activeEditorFile, isExistingFile, localFileLabel, mediaTypeOf, type MediaType } from '../ui/localFiles';
 import { isCancellation } from './register';
 import type { ReviewResult } from '../ui/multiStepInput';
-import {
-  createWithKeyRecovery,
-  ensureKey,
-  inputLine,
-  loadTechnique,
-  promptForInputs,
-  showConfirmation,
-  uploadDetail,
-  type RunCommandContext,
-} from './runTechnique';
+import { createWithKeyRecovery, ensureKey, loadTechnique, promptForInputs, uploadDetail, type RunCommandContext } from './runTechnique';
+import { inputLine, showConfirmation } from '../ui/runConfirmation';
 
 /** Failures that concern one file only: the batch goes on without it. Any other stops the batch. */
 const FILE_FAILURES = new Set(['notFound', 'unsupportedType', 'tooLarge', 'unreadable']);

@@ -13,7 +13,7 @@ import type { KeyStore } from '../services/keyStore';
 import { describeError, localize, remedyOf } from '../services/userText';
 import type { TechniqueCatalog } from '../services/techniqueCatalog';
 import { remedyCommand } from './remedies';
-import { completeWalkthroughStep, WalkthroughStep } from './walkthrough';
+import { WalkthroughStep, type StepReporter } from './walkthrough';
 
 export interface TechniqueNode {
   kind: 'technique';
@@ -227,7 +227,12 @@ export class TechniquesTree extends Disposable implements vscode.TreeDataProvide
 }
 
 /** A technique view: the tree over the catalogue and the view that shows it, with the tree's message. */
-export function createTechniquesView(catalog: TechniqueCatalog, keys: KeyStore, scope: TechniqueScope): vscode.Disposable {
+export function createTechniquesView(
+  catalog: TechniqueCatalog,
+  keys: KeyStore,
+  scope: TechniqueScope,
+  reportStep: StepReporter = () => undefined,
+): vscode.Disposable {
   const tree = new TechniquesTree(catalog, keys, scope);
   const view = vscode.window.createTreeView(scope === 'added' ? ViewId.addedTechniques : ViewId.techniques, {
     treeDataProvider: tree,
@@ -237,7 +242,7 @@ export function createTechniquesView(catalog: TechniqueCatalog, keys: KeyStore, 
   return vscode.Disposable.from(
     tree.onDidChangeMessage((message) => (view.message = message)),
     // Expanded by a click, the keyboard or a reveal: its inputs, outputs and cost are what the step teaches.
-    view.onDidExpandElement(({ element }) => element.kind === 'technique' && completeWalkthroughStep(WalkthroughStep.browseTechniques)),
+    view.onDidExpandElement(({ element }) => element.kind === 'technique' && reportStep(WalkthroughStep.browseTechniques)),
     view,
     tree,
   );

@@ -50,8 +50,8 @@ const OPEN_WALKTHROUGH = 'workbench.action.openWalkthrough';
 /** globalState: whether the walkthrough was opened for this profile, and the steps VS Code was told are done. */
 const MEMENTO_KEY = 'flora.walkthrough';
 
-/** What completeWalkthroughStep reports, from code that has no WalkthroughProgress at hand. */
-const stepDone = new vscode.EventEmitter<WalkthroughStep>();
+/** How code that does what a step teaches (the technique views, Insert) reports it; activate() wires it. */
+export type StepReporter = (step: WalkthroughStep) => void;
 
 interface Remembered {
   opened?: boolean;
@@ -78,8 +78,10 @@ export class WalkthroughProgress extends Disposable {
   constructor(private readonly options: WalkthroughProgressOptions) {
     super();
     this.executeCommand = options.executeCommand ?? ((command, ...args) => vscode.commands.executeCommand(command, ...args));
-    this.register(stepDone.event((step) => void this.complete(step)));
   }
+
+  /** complete() for the code that only reports (it cannot wait, nor fail: a walkthrough step is no error). */
+  readonly report: StepReporter = (step) => void this.complete(step).catch(() => undefined);
 
   /** The id VS Code gives a step: `<publisher>.<name>#getStarted#<step>`. */
   stepId(step: WalkthroughStep): string {
@@ -136,14 +138,6 @@ export class WalkthroughProgress extends Disposable {
   }
 }
 
-/**
- * The step's thing happened (called by the code that does it: the technique views, Insert). The window's
- * WalkthroughProgress hears it; with none (a test building a view alone) nothing happens.
- */
-export function completeWalkthroughStep(step: WalkthroughStep): void {
-  stepDone.fire(step);
-}
-
 export interface WalkthroughSources {
   keys: Pick<KeyStore, 'has' | 'onDidChange'>;
   controller: Pick<RunController, 'onDidPrepareRun'>;
@@ -158,8 +152,8 @@ export interface WalkthroughSources {
 export const OPEN_WALKTHROUGH_VARIABLE = 'FLORA_DEV_OPEN_WALKTHROUGH';
 
 /**
- * Connects the walkthrough to what its steps teach. The technique views and Insert report theirs through
- * completeWalkthroughStep.
+ * Connects the walkthrough to what its steps teach; the technique views and Insert report theirs through
+ * the returned progress's `report`, which activate() hands them.
  *
  * Who opens it the first time: for an install from the Extensions view VS Code does, once, unless the user
  * turned `workbench.welcomePage.walkthroughs.openOnInstall` off. It never does for an extension in
@@ -168,7 +162,10 @@ export const OPEN_WALKTHROUGH_VARIABLE = 'FLORA_DEV_OPEN_WALKTHROUGH';
  * is a machine setting, which a remote extension host such as code-server's reads from the remote's
  * settings, not the user's.)
  */
-export function watchWalkthrough(context: vscode.ExtensionContext, sources: WalkthroughSources): vscode.Disposable {
+export function watchWalkthrough(
+  context: vscode.ExtensionContext,
+  sources: WalkthroughSources,
+): { progress: WalkthroughProgress; subscription: vscode.Disposable } {
   const progress = new WalkthroughProgress({ extensionId: context.extension.id, memento: context.globalState });
   let uploadTarget = sources.uploads.targetLabel();
   const subscriptions = [
@@ -196,5 +193,5 @@ export function watchWalkthrough(context: vscode.ExtensionContext, sources: Walk
   if (context.extensionMode !== vscode.ExtensionMode.Production && process.env[OPEN_WALKTHROUGH_VARIABLE] === '1') {
     void progress.openOnce().catch(() => undefined);
   }
-  return vscode.Disposable.from(...subscriptions);
+  return { progress, subscription: vscode.Disposable.from(...subscriptions) };
 }
