@@ -8,6 +8,7 @@
 import * as assert from 'assert';
 import type { FrameLocator } from 'playwright-core';
 import { openEditorSession, type EditorSession } from '../harness/session';
+import { fadedIn, setApiKeyAsPerson } from '../harness/workbench';
 import { waitFor } from '../common/wait';
 import { IMAGE_SIZE } from '../sandbox/media';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -90,11 +91,6 @@ async function focusWorkbench(session: EditorSession): Promise<void> {
   await session.workbench.sideBar.locator('.composite.title').first().click();
 }
 
-/** Fades and layout after a resize settle within a frame or two; pictures wait a little for them. */
-async function settled(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 400));
-}
-
 describe('the run preview in the browser', function () {
   this.timeout(300_000);
   let sandbox: Sandbox;
@@ -107,14 +103,8 @@ describe('the run preview in the browser', function () {
       viewport: { width: 1400, height: 900 },
     });
     // The key as a person sets it.
-    const { workbench } = session;
-    await workbench.openViewContainer('FLORA');
-    await workbench.runCommand('FLORA: Set API Key');
-    const quickInput = workbench.quickInput();
-    await quickInput.waitForTitle('FLORA: Set API Key');
-    await quickInput.fill(sandbox.apiKey);
-    await quickInput.accept();
-    await quickInput.waitForClosed();
+    await session.workbench.openViewContainer('FLORA');
+    await setApiKeyAsPerson(session.workbench, sandbox.apiKey);
   });
 
   afterEach(async function () {
@@ -233,11 +223,11 @@ describe('the run preview in the browser', function () {
     assert.match(csp, /; script-src 'nonce-[A-Za-z0-9+/=]+'$/);
     assert.ok(!csp.includes('data:') && !csp.includes('blob:'), csp);
     await inputRow.scrollIntoViewIfNeeded();
-    await settled();
+    await fadedIn();
     await workbench.screenshot('preview-thumbnail');
     // The picture shows the image's state and hint under it.
     await preview.locator('.zoom-state').first().scrollIntoViewIfNeeded();
-    await settled();
+    await fadedIn();
     await workbench.screenshot('preview-wide');
 
     // A click on an image that already fits zooms in (twice its size), inside its frame; another fits it again.
@@ -273,7 +263,7 @@ describe('the run preview in the browser', function () {
     assert.strictEqual(narrow.pageOverflows, false);
     assert.match(narrow.caption, /^512 × 512 · Fitted to the panel · Click to show at actual size$/);
     assert.strictEqual(narrow.label, 'Show Studio Shot at actual size');
-    await settled();
+    await fadedIn();
     await workbench.screenshot('preview-narrow');
 
     await preview.locator('button.zoom').first().click();
@@ -284,7 +274,7 @@ describe('the run preview in the browser', function () {
     assert.strictEqual(zoomed.pageOverflows, false, 'the page itself does not');
     assert.match(zoomed.caption, /^512 × 512 · Actual size · Click to fit to the panel$/);
     await preview.locator('.zoom-state').first().scrollIntoViewIfNeeded();
-    await settled();
+    await fadedIn();
     await workbench.screenshot('preview-zoomed');
 
     // From the keyboard: Enter on the focused image fits it again.
@@ -315,7 +305,7 @@ describe('the run preview in the browser', function () {
     assert.ok(video.ready >= 1 && video.width > 0, `the video loads: ${JSON.stringify(video)}`);
     assert.ok(video.drawn <= video.width + 0.5, `not drawn larger than it is: ${JSON.stringify(video)}`);
     assert.ok(video.src.startsWith(`${sandbox.url}/media/`));
-    await settled();
+    await fadedIn();
     await session.workbench.screenshot('preview-video');
   });
 });

@@ -4,16 +4,12 @@
 // input with its value kept. Screenshots of each state land in test-results/screenshots/prompts-*.png.
 import * as assert from 'assert';
 import { openEditorSession, type EditorSession } from '../harness/session';
+import { fadedIn, setApiKeyAsPerson } from '../harness/workbench';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 
 const HTTP_URL = 'http://old-host.example/sneaker.png';
 const HTTPS_URL = 'https://media.flora.ai/examples/sneaker.png';
 const REFUSAL = /only accepts https:\/\/ links/;
-
-/** Menus and pickers fade in (about 0.1 s): a picture taken sooner shows them half transparent. */
-async function fadedIn(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 400));
-}
 
 describe('the run prompts in the browser: one validation message, and a confirmation with Back', function () {
   this.timeout(300_000);
@@ -27,12 +23,7 @@ describe('the run prompts in the browser: one validation message, and a confirma
       viewport: { width: 1400, height: 900 },
     });
     const { workbench } = session;
-    await workbench.runCommand('FLORA: Set API Key');
-    const quickInput = workbench.quickInput();
-    await quickInput.waitForTitle('FLORA: Set API Key');
-    await quickInput.fill(sandbox.apiKey);
-    await quickInput.accept();
-    await quickInput.waitForClosed();
+    await setApiKeyAsPerson(workbench, sandbox.apiKey);
     await workbench.notification('FLORA API key saved.');
     // A toast on screen takes the first Escape for itself (it hides), not the prompt's.
     await workbench.runCommand('Notifications: Clear All Notifications');

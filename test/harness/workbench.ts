@@ -451,3 +451,18 @@ export class Workbench {
     return file;
   }
 }
+
+/** Sets the API key from the palette as a person does, and waits for the prompt to close. */
+export async function setApiKeyAsPerson(workbench: Workbench, key: string): Promise<void> {
+  await workbench.runCommand('FLORA: Set API Key');
+  const quickInput = workbench.quickInput();
+  await quickInput.waitForTitle('FLORA: Set API Key');
+  await quickInput.fill(key);
+  await quickInput.accept();
+  await quickInput.waitForClosed();
+}
+
+/** Menus, pickers and dialogs fade in (about 0.1 s) and layout settles: a picture taken sooner is half done. */
+export async function fadedIn(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 400));
+}
