@@ -119,6 +119,12 @@ export function runTechniqueTool(context: RunToolContext): vscode.LanguageModelT
       const shownCost = shownCosts.get(key);
       shownCosts.delete(key);
       if (shownCost === undefined) {
+        // Say why when FLORA can say it now (an unknown slug, a refused key); else the person saw no cost.
+        const problem = await context.catalog.get(slug, { signal: abortOn(token) }).then(
+          () => undefined,
+          (error: unknown) => failureResult(error, slug),
+        );
+        if (problem) return problem;
         return toolResult(
           'Nothing was sent: the cost of this run was not shown to the person (FLORA could not be asked just then). Call the tool again.',
         );

@@ -87,6 +87,10 @@ describe('language-model tools', function () {
     assert.deepStrictEqual(described.inputs, [{ id: 'product_image', name: 'Product Image', type: 'imageUrl' }]);
     const unknown = textOf(await invoke('flora_describe_technique', { slug: 'no-such-technique' }));
     assert.match(unknown, /does not know this technique.*flora_list_techniques/s);
+    const posts = sandbox.requests.filter((request) => request.method === 'POST').length;
+    const unknownRun = textOf(await invoke('flora_run_technique', { slug: 'no-such-technique', inputs: { prompt: 'x' } }));
+    assert.match(unknownRun, /does not know this technique.*flora_list_techniques/s);
+    assert.strictEqual(sandbox.requests.filter((request) => request.method === 'POST').length, posts, 'nothing was sent');
   });
 
   it('runs a technique and returns its runId, cost and outputs; flora_get_run reads the same run', async () => {
