@@ -8,7 +8,7 @@ import * as path from 'path';
 import { decodePng, encodeGif, halve } from '../harness/gif';
 import { artifactsDirectory, repositoryRoot } from '../harness/paths';
 import { openEditorSession, type EditorSession } from '../harness/session';
-import { exactly } from '../harness/workbench';
+import { exactly, fadedIn } from '../harness/workbench';
 import { waitFor } from '../common/wait';
 import { renderPng } from '../sandbox/media';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -44,10 +44,6 @@ const README_SHOTS = [
   '17-quick-fix-menu',
   '18-url-became-path',
 ];
-/** Menus, pickers and dialogs fade in (about 0.1 s): a picture taken sooner shows them half transparent. */
-async function fadedIn(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 400));
-}
 /** The sample images the batch step selects in the Explorer, as `npm start`'s workspace holds them. */
 const SAMPLE_IMAGES = ['lamp.png', 'mug.png', 'sneaker.png'];
 const RUN_WITH_FILE = 'Run FLORA Technique with This File';
@@ -212,6 +208,7 @@ describe('the FLORA journey in the browser', function () {
     await quickInput.row(/Use "/).waitFor();
     await quickInput.accept();
     await quickInput.waitForTitle('Studio Shot: confirm the run');
+    await fadedIn();
     await workbench.screenshot('05-confirm-cost');
     await quickInput.pickItem(/Run for 5 credits/);
     const status = workbench.statusBarItem(/Studio Shot/);
