@@ -141,6 +141,11 @@ interface Entry {
   /** When FLORA began reporting a status the document does not list; undefined after a known one. */
   unknownStatusSince: number | undefined;
   lastPollAt: number | undefined;
+  /**
+   * When the last poll's reply (or failure) came back. The 2 s between two polls of a run count from here:
+   * a request that waited in the connection's queue reached FLORA later than it was sent.
+   */
+  lastReplyAt: number | undefined;
   /** The ETA strategy's reading of the progress replies. */
   model: ProgressModel;
   /** The ETA strategy aimed dueAt at a planned moment: keeping the connection warm must not move it. */
@@ -201,6 +206,7 @@ export class Poller {
       failingSince: undefined,
       unknownStatusSince: undefined,
       lastPollAt: undefined,
+      lastReplyAt: undefined,
       model: new ProgressModel(),
       aimed: false,
       origin: originOf(target.pollUrl),
@@ -272,8 +278,9 @@ export class Poller {
       if (busy || !movable || idleSince === undefined) continue;
       const coldAt = idleSince + (this.options.idleBudgetMs?.(origin) ?? idleBudgetFor(ASSUMED_KEEP_ALIVE_MS));
       if (earliest <= coldAt) continue;
-      // The create counts as the run's last request: its first poll stays 2 s after it at least.
-      const lastRequestAt = movable.lastPollAt ?? movable.createdLocallyAt ?? Number.NEGATIVE_INFINITY;
+      // From the last reply (the create's, for a run not polled yet): then FLORA sees the two requests 2 s
+      // apart at least, even when the earlier one waited in the connection's queue.
+      const lastRequestAt = movable.lastReplyAt ?? movable.createdLocallyAt ?? Number.NEGATIVE_INFINITY;
       const movedTo = Math.max(coldAt, lastRequestAt + MIN_POLL_INTERVAL_MS);
       if (movedTo < movable.dueAt) movable.dueAt = movedTo;
     }
@@ -307,6 +314,7 @@ export class Poller {
       failure = error;
     }
     entry.inFlight = undefined;
+    entry.lastReplyAt = this.now();
     this.lastActivityAt.set(entry.origin, this.now());
     // Untracked or aborted while the request was out: the entry is gone, nothing more to do.
     if (this.entries.get(entry.target.runId) !== entry) return;
