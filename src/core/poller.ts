@@ -29,6 +29,8 @@ export const DEFAULT_UNKNOWN_STATUS_LIMIT_MS = 2 * 60 * 60_000;
  * minutes, so a day of "running" means FLORA lost it, and polling it every few seconds would go on for ever.
  */
 export const DEFAULT_LIVE_LIMIT_MS = 24 * 60 * 60_000;
+/** The pace rule's credit, in polls: how far ahead of polling every intervalMs the ETA strategy may get. */
+const PACE_CREDIT = 0.5;
 
 /** The timer functions the poller uses; tests pass their own so they can move time without waiting. */
 export interface PollerTimers {
@@ -156,6 +158,13 @@ interface Entry {
   createdLocallyAt: number | undefined;
   /** When the run began (TrackOptions.liveSince): it is stopped liveLimitMs later if it has not finished. */
   liveSince: number;
+  /** Polls sent for this run since it was tracked, failed ones included. */
+  pollsSent: number;
+  /**
+   * ETA strategy: where polling every intervalMs would have started counting (one interval before the first
+   * poll it would send); the pace rule (notBefore) measures from here.
+   */
+  paceOrigin: number;
   onUpdate: (update: PollUpdate) => void;
 }
 
@@ -186,6 +195,9 @@ export class Poller {
 
   setIntervalMs(milliseconds: number): void {
     this.intervalMs = clampPollInterval(milliseconds);
+    // The pace rule counts at the new interval from now, as if the runs had always been polled at it.
+    const now = this.now();
+    for (const entry of this.entries.values()) entry.paceOrigin = now - entry.pollsSent * this.intervalMs;
   }
 
   /**
@@ -196,9 +208,10 @@ export class Poller {
   track(target: PollTarget, options: TrackOptions): void {
     if (this.disposed) throw new FloraCancelledError(message('pollerStopped'));
     if (this.entries.has(target.runId)) throw new Error(`Run ${target.runId} is already being polled.`);
+    const firstDueAt = this.now() + (options.immediate ? 0 : this.intervalMs);
     const entry: Entry = {
       target: { ...target },
-      dueAt: this.now() + (options.immediate ? 0 : this.intervalMs),
+      dueAt: firstDueAt,
       inFlight: undefined,
       paused: false,
       consecutiveFailures: 0,
@@ -212,6 +225,8 @@ export class Poller {
       origin: originOf(target.pollUrl),
       createdLocallyAt: options.immediate ? undefined : this.now(),
       liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
+      pollsSent: 0,
+      paceOrigin: firstDueAt - this.intervalMs,
       onUpdate: options.onUpdate,
     };
     this.entries.set(target.runId, entry);
@@ -281,7 +296,7 @@ export class Poller {
       // From the last reply (the create's, for a run not polled yet): then FLORA sees the two requests 2 s
       // apart at least, even when the earlier one waited in the connection's queue.
       const lastRequestAt = movable.lastReplyAt ?? movable.createdLocallyAt ?? Number.NEGATIVE_INFINITY;
-      const movedTo = Math.max(coldAt, lastRequestAt + MIN_POLL_INTERVAL_MS);
+      const movedTo = Math.max(coldAt, lastRequestAt + MIN_POLL_INTERVAL_MS, this.notBefore(movable));
       if (movedTo < movable.dueAt) movable.dueAt = movedTo;
     }
   }
@@ -306,6 +321,7 @@ export class Poller {
     const controller = new AbortController();
     entry.inFlight = controller;
     entry.lastPollAt = this.now();
+    entry.pollsSent++;
     let reply: RunStatusReply | undefined;
     let failure: unknown;
     try {
@@ -436,7 +452,7 @@ export class Poller {
       const budget = this.options.idleBudgetMs?.(entry.origin) ?? idleBudgetFor(ASSUMED_KEEP_ALIVE_MS);
       longWaitMs = Math.max(MIN_POLL_INTERVAL_MS, Math.min(longWaitMs, budget));
     }
-    return planPoll({
+    const plan = planPoll({
       now,
       window: entry.model.finishWindow(),
       overdue: entry.model.overdue,
@@ -444,6 +460,21 @@ export class Poller {
       intervalMs: this.intervalMs,
       longWaitMs,
     });
+    // Never longer than the interval (the pace rule only ever holds a poll back that far).
+    const paceDelayMs = Math.min(this.intervalMs, Math.round(this.notBefore(entry) - now));
+    return { ...plan, delayMs: Math.max(plan.delayMs, paceDelayMs) };
+  }
+
+  /**
+   * ETA strategy, the pace rule: a run's k-th poll goes no earlier than k − ½ intervals after polling every
+   * intervalMs would have started. Whatever progress a server reports (a long stall at 99 %, stages that
+   * mislead the estimate), the ETA strategy then sends no more polls than polling every intervalMs, but for
+   * at most the last one; the polls it saves while progress tells the time are what it may spend every 2 s
+   * when the finish may come at any moment. The half interval of credit lets a short run's aimed poll land
+   * before the fixed poller's next.
+   */
+  private notBefore(entry: Entry): number {
+    return entry.paceOrigin + (entry.pollsSent + 1 - PACE_CREDIT) * this.intervalMs;
   }
 
   /** Stops a run that has not finished liveLimitMs after it began; true when it did. */

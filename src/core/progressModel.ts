@@ -4,7 +4,9 @@
 // the next step". Every line that agrees with all samples gives a finish time; the window between the
 // earliest and the latest of them is what the poller aims at. Progress that does not grow with time
 // (a queue at 0 %, a stall at 95–99 %, a stage started over) shows up as samples no line agrees with: the
-// oldest are dropped until one does, and a run still running after the latest finish allowed is "overdue".
+// oldest are dropped until one does, and a run still running after the latest finish allowed is "overdue"
+// until the samples after the change of pace give a window of their own. The poller paces what this plans
+// (poller.ts, notBefore): no more polls than polling at the configured interval, but for the last.
 
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './pollTiming';
 
@@ -37,6 +39,12 @@ const START_SLACK_MIN_MS = 20;
 const START_SLACK_LIMIT_MS = 2_000;
 /** A drop smaller than this is noise (a server that rounds differently between replies), not a stage started over. */
 const BACKWARDS_TOLERANCE = 1;
+
+/**
+ * Servers report at most 99 % while a run is live, and many finish there: the finish may come this many
+ * percent before the line reaches 100, so the window opens that much earlier.
+ */
+const EARLY_FINISH_PERCENT = 1;
 
 /** T ≥ base + slope·u (a lower bound) or T ≤ base + slope·u (an upper bound), u in ms per percent. */
 interface Bound {
@@ -81,7 +89,11 @@ export class ProgressModel {
     this.slowestReplyMs = Math.max(this.slowestReplyMs, sample.at - sample.sentAt);
     this.samples.push({ ...sample, progress });
     if (this.samples.length > MAX_SAMPLES) this.samples.shift();
+    const kept = this.samples.length;
     this.window = this.solveDroppingOldest();
+    // Samples dropped: the run changed pace (a stall that still creeps), and the line through what came
+    // after gives a finish of its own; overdue again only once the run outlives that one too.
+    if (this.samples.length < kept && this.window !== undefined && this.window.latest > sample.at) this.overdue = false;
   }
 
   private rejectStart(): void {
@@ -149,6 +161,7 @@ function solve(
   }
   // Not finished when the last poll was read.
   const last = samples.at(-1);
+  const notFinishedAt = last?.sentAt ?? Number.NEGATIVE_INFINITY;
   if (last) lower.push({ base: last.sentAt, slope: 0 });
   if (start !== undefined) {
     upper.push({ base: start.at, slope: 100 });
@@ -177,7 +190,7 @@ function solve(
     for (const bound of upper) high = Math.min(high, bound.base + bound.slope * u);
     // A millisecond of tolerance for the vertices' rounding.
     if (low > high + 1) continue;
-    earliest = Math.min(earliest, low);
+    earliest = Math.min(earliest, Math.max(notFinishedAt, low - EARLY_FINISH_PERCENT * u));
     latest = Math.max(latest, high);
     fastest = Math.min(fastest, u);
   }
@@ -187,6 +200,14 @@ function solve(
 
 /** How long after the latest possible finish the poll goes, so it lands after the server flips the status. */
 export const FINISH_MARGIN_MS = 60;
+/**
+ * A window at least this wide is swept with its first poll WIDE_FIRST_GAP_MS after its earliest end, then
+ * every 2 s. A finish equally likely anywhere in a window w wide is found 1 s late on average by polls every
+ * 2 s from its earliest end, and 1 − 1/(2w) s late when the first gap is 1 s; and where the window is wide
+ * because the run slowed down (a stall creeping towards 99 %), the finish tends to come early in it.
+ */
+const WIDE_WINDOW_MS = 3_000;
+const WIDE_FIRST_GAP_MS = 1_000;
 /** Progress at or above this, in a run past its predicted finish, means "any moment now" (a stall before the end). */
 const NEARLY_DONE = 90;
 
@@ -200,7 +221,7 @@ export interface PollPlan {
 /**
  * The next wait for a live run, every wait within the document's 2–5 s:
  * - a finish window: a poll just after its latest end when it is narrow (found at once, late by at most its
- *   width), else sweeping it from its earliest end every 2 s;
+ *   width), else sweeping it from its earliest end every 2 s (the first gap 1 s in a wide window);
  * - past the window at 90 % or more (a stall before the end): every 2 s, since the end may come at any moment;
  * - nothing known (queued, first sample of a stage): the configured interval.
  */
@@ -215,7 +236,8 @@ export function planPoll(input: {
   const { now, window, longWaitMs } = input;
   if (input.overdue && input.progress >= NEARLY_DONE) return { delayMs: MIN_POLL_INTERVAL_MS, aimed: true };
   if (window === undefined) return { delayMs: input.intervalMs, aimed: false };
-  const target = Math.min(window.latest, Math.max(window.earliest, now) + MIN_POLL_INTERVAL_MS) + FINISH_MARGIN_MS;
+  const firstGap = window.latest - window.earliest >= WIDE_WINDOW_MS ? WIDE_FIRST_GAP_MS : MIN_POLL_INTERVAL_MS;
+  const target = Math.min(window.latest, Math.max(window.earliest + firstGap, now + MIN_POLL_INTERVAL_MS)) + FINISH_MARGIN_MS;
   const untilTarget = target - now;
   return { delayMs: planWait(untilTarget, longWaitMs), aimed: untilTarget < longWaitMs + MIN_POLL_INTERVAL_MS };
 }
@@ -228,5 +250,7 @@ export function planPoll(input: {
 export function planWait(untilTarget: number, longWaitMs = MAX_POLL_INTERVAL_MS): number {
   if (untilTarget <= longWaitMs) return Math.max(MIN_POLL_INTERVAL_MS, Math.round(untilTarget));
   if (untilTarget - longWaitMs >= MIN_POLL_INTERVAL_MS) return longWaitMs;
-  return Math.round(untilTarget - MIN_POLL_INTERVAL_MS);
+  // With a long wait under 4 s (a lone run on a server that drops idle connections soon), the target may be
+  // too near for two waits of 2 s: the shortest first wait leaves the last step least late.
+  return Math.max(MIN_POLL_INTERVAL_MS, Math.round(untilTarget - MIN_POLL_INTERVAL_MS));
 }

@@ -88,3 +88,13 @@ export const TWELVE_DURATIONS_MS: readonly number[] = Array.from(
   { length: 12 },
   (_, index) => 15_000 + index * 1_500 + Math.floor(((index * 0.618_034) % 1) * 6_000),
 );
+
+/**
+ * Six hundred runs of 15–130 s spread evenly by golden-ratio offsets: where no strategy can beat another by
+ * much, twelve runs decide nothing (the median of twelve uniform latencies moves by about a quarter of the
+ * range), and six hundred pin a mean down to a few tens of milliseconds.
+ */
+export const MANY_DURATIONS_MS: readonly number[] = Array.from(
+  { length: 600 },
+  (_, index) => 15_000 + Math.floor(((index * 0.618_034) % 1) * 115_000),
+);

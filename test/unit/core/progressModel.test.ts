@@ -92,6 +92,20 @@ describe('core/progressModel', () => {
     assert.deepEqual(plan, { delayMs: MIN_POLL_INTERVAL_MS, aimed: true });
   });
 
+  it('a stall that creeps (95 → 96 → 97 %): the samples since the change of pace give a window of their own, which holds the finish', () => {
+    const durationMs = 30_000;
+    const model = new ProgressModel();
+    model.setStart(durationMs * PENDING_FRACTION);
+    feed(model, 'stall', durationMs, [3_000, 8_000, 13_000, 18_000]);
+    assert.equal(model.overdue, true, 'past the window the first half promised');
+    feed(model, 'stall', durationMs, [21_000, 24_000, 27_000]);
+    const window = model.finishWindow();
+    assert.equal(model.overdue, false, `a new window: ${JSON.stringify(window)}`);
+    // The run finishes at 99 % (the last whole percent a server reports), a percent before the line's 100 %.
+    assert.ok(contains(window, durationMs), JSON.stringify(window));
+    assert.ok(window && window.latest > 27_000);
+  });
+
   it('progress going backwards starts over: nothing before the drop (nor startedAt) is trusted', () => {
     const durationMs = 30_000;
     const model = new ProgressModel();
@@ -143,9 +157,13 @@ describe('core/progressModel', () => {
       assert.deepEqual(plan, { delayMs: 3_400 + FINISH_MARGIN_MS, aimed: true });
     });
 
-    it('a wide window: the sweep starts 2 s after its earliest end', () => {
-      const plan = planPoll({ ...base, window: { earliest: 102_000, latest: 110_000 } });
-      assert.deepEqual(plan, { delayMs: 4_000 + FINISH_MARGIN_MS, aimed: true });
+    it('a wide window: the sweep starts 1 s after its earliest end (2 s in a window under 3 s), never under 2 s from now', () => {
+      const wide = planPoll({ ...base, window: { earliest: 102_000, latest: 110_000 } });
+      assert.deepEqual(wide, { delayMs: 3_000 + FINISH_MARGIN_MS, aimed: true });
+      const narrower = planPoll({ ...base, window: { earliest: 102_000, latest: 104_900 } });
+      assert.deepEqual(narrower, { delayMs: 4_000 + FINISH_MARGIN_MS, aimed: true });
+      const begun = planPoll({ ...base, window: { earliest: 100_500, latest: 110_000 } });
+      assert.deepEqual(begun, { delayMs: 2_000 + FINISH_MARGIN_MS, aimed: true });
     });
 
     it('a finish far off: the long wait, which the poller may move up to keep the connection warm', () => {
@@ -161,6 +179,9 @@ describe('core/progressModel', () => {
       assert.equal(planWait(6_000, 5_000), 4_000);
       assert.equal(planWait(7_000, 5_000), 5_000);
       assert.equal(planWait(1_000, 5_000), 2_000);
+      // A long wait under 4 s (a lone run, a server that drops idle connections soon): no wait under 2 s.
+      assert.equal(planWait(3_995, 3_750), 2_000);
+      assert.equal(planWait(5_000, 3_750), 3_000);
     });
   });
 });
