@@ -29,7 +29,7 @@ export const DEFAULT_UNKNOWN_STATUS_LIMIT_MS = 2 * 60 * 60_000;
  * minutes, so a day of "running" means FLORA lost it, and polling it every few seconds would go on for ever.
  */
 export const DEFAULT_LIVE_LIMIT_MS = 24 * 60 * 60_000;
-/** The pace rule's credit, in polls: how far ahead of polling every intervalMs the ETA strategy may get. */
+/** The pace rule's credit, in polls: how far ahead of polling at the pace interval the ETA strategy may get. */
 const PACE_CREDIT = 0.5;
 
 /** The timer functions the poller uses; tests pass their own so they can move time without waiting. */
@@ -97,8 +97,9 @@ export interface PollerOptions {
    * ETA strategy: how long the connection to an origin (the pollUrl's; undefined without one) may sit idle
    * and still be reused (keepAlive.ts; FloraConnection's idleBudgetMs). When no poll of that origin is due
    * before then, its next poll that is not aimed at a finish is moved up to it (never closer than 2 s to
-   * that run's last request), so the connection stays warm without an extra request. Default: what a
-   * server keeping Node's 5 s allows.
+   * that run's last reply, never before the pace rule allows: a lone run on a server that drops idle
+   * connections within 3 s pays a new connection rather than extra polls), so the connection stays warm
+   * without an extra request. Default: what a server keeping Node's 5 s allows.
    */
   idleBudgetMs?: (origin: string | undefined) => number;
   /** The longest wait between polls after repeated failures. */
@@ -160,6 +161,8 @@ interface Entry {
   liveSince: number;
   /** Polls sent for this run since it was tracked, failed ones included. */
   pollsSent: number;
+  /** Poller.keyGeneration when the last poll went out: a 401 for a key replaced since pauses nothing. */
+  sentWithKeyGeneration: number;
   /**
    * ETA strategy: where polling every intervalMs would have started counting (one interval before the first
    * poll it would send); the pace rule (notBefore) measures from here.
@@ -176,6 +179,8 @@ export class Poller {
   private disposed = false;
   /** Per origin, when the last reply (or failure) came back: its connection has been idle since, unless a request is out. */
   private readonly lastActivityAt = new Map<string | undefined, number>();
+  /** Counts resume() calls: each means the key changed. */
+  private keyGeneration = 0;
   private readonly now: () => number;
   private readonly timers: PollerTimers;
 
@@ -195,9 +200,6 @@ export class Poller {
 
   setIntervalMs(milliseconds: number): void {
     this.intervalMs = clampPollInterval(milliseconds);
-    // The pace rule counts at the new interval from now, as if the runs had always been polled at it.
-    const now = this.now();
-    for (const entry of this.entries.values()) entry.paceOrigin = now - entry.pollsSent * this.intervalMs;
   }
 
   /**
@@ -226,7 +228,8 @@ export class Poller {
       createdLocallyAt: options.immediate ? undefined : this.now(),
       liveSince: options.liveSince !== undefined && Number.isFinite(options.liveSince) ? options.liveSince : this.now(),
       pollsSent: 0,
-      paceOrigin: firstDueAt - this.intervalMs,
+      paceOrigin: firstDueAt - this.paceIntervalMs(),
+      sentWithKeyGeneration: this.keyGeneration,
       onUpdate: options.onUpdate,
     };
     this.entries.set(target.runId, entry);
@@ -241,10 +244,15 @@ export class Poller {
   /** Resumes runs paused by an authentication error (after the user set a new key). */
   resume(): void {
     const now = this.now();
+    // A poll out now went with the old key: its 401, if one comes, says nothing about the new key.
+    this.keyGeneration++;
     for (const entry of this.entries.values()) {
       if (entry.paused) {
         entry.paused = false;
-        entry.dueAt = now;
+        // At once, but never within 2 s of the reply that paused it (FLORA's minimum between two polls).
+        entry.dueAt = Math.max(now, (entry.lastReplyAt ?? Number.NEGATIVE_INFINITY) + MIN_POLL_INTERVAL_MS);
+        // The time spent paused earns no credit: the pace counts again from this poll.
+        this.restartPace(entry, entry.dueAt);
         // Waiting for a key is not failing: the bound starts again from the first poll with the new key.
         entry.failingSince = undefined;
       }
@@ -320,8 +328,11 @@ export class Poller {
   private async poll(entry: Entry): Promise<void> {
     const controller = new AbortController();
     entry.inFlight = controller;
-    entry.lastPollAt = this.now();
+    const sentAt = this.now();
+    entry.lastPollAt = sentAt;
     entry.pollsSent++;
+    entry.sentWithKeyGeneration = this.keyGeneration;
+    const failuresBefore = entry.consecutiveFailures;
     let reply: RunStatusReply | undefined;
     let failure: unknown;
     try {
@@ -334,6 +345,7 @@ export class Poller {
     this.lastActivityAt.set(entry.origin, this.now());
     // Untracked or aborted while the request was out: the entry is gone, nothing more to do.
     if (this.entries.get(entry.target.runId) !== entry) return;
+    this.keepPace(entry, sentAt, reply !== undefined && failuresBefore > 0);
     if (reply) this.onReply(entry, reply);
     else this.onFailure(entry, failure);
     this.schedule();
@@ -376,6 +388,13 @@ export class Poller {
   }
 
   private onFailure(entry: Entry, error: unknown): void {
+    if (error instanceof FloraApiError && error.isAuthError && entry.sentWithKeyGeneration !== this.keyGeneration) {
+      // Sent with a key replaced while it was out: ask again with the new one (2 s on), instead of pausing
+      // a run that nothing would resume.
+      entry.dueAt = this.now() + MIN_POLL_INTERVAL_MS;
+      entry.aimed = true;
+      return;
+    }
     if (error instanceof FloraApiError && error.isAuthError) {
       entry.paused = true;
       entry.onUpdate({ kind: 'paused', target: entry.target, error });
@@ -460,21 +479,50 @@ export class Poller {
       intervalMs: this.intervalMs,
       longWaitMs,
     });
-    // Never longer than the interval (the pace rule only ever holds a poll back that far).
-    const paceDelayMs = Math.min(this.intervalMs, Math.round(this.notBefore(entry) - now));
-    return { ...plan, delayMs: Math.max(plan.delayMs, paceDelayMs) };
+    return { ...plan, delayMs: Math.max(plan.delayMs, Math.round(this.notBefore(entry) - now)) };
   }
 
   /**
-   * ETA strategy, the pace rule: a run's k-th poll goes no earlier than k − ½ intervals after polling every
-   * intervalMs would have started. Whatever progress a server reports (a long stall at 99 %, stages that
-   * mislead the estimate), the ETA strategy then sends no more polls than polling every intervalMs, but for
-   * at most the last one; the polls it saves while progress tells the time are what it may spend every 2 s
-   * when the finish may come at any moment. The half interval of credit lets a short run's aimed poll land
-   * before the fixed poller's next.
+   * ETA strategy, the pace rule: a run's k-th poll goes no earlier than k − ½ pace intervals after polling at
+   * that interval would have started, the time its replies took added (polling at an interval waits it after
+   * each reply). Whatever progress a server reports (a long stall at 99 %, stages that mislead the estimate),
+   * the ETA strategy then sends no more polls than that polling, but for at most the last one; the polls it
+   * saves while progress tells the time are what it may spend every 2 s when the finish may come at any
+   * moment. The half interval of credit lets a short run's aimed poll land before the fixed poller's next.
+   * The pace wins over keeping a connection warm: keepWarm never moves a poll before it.
    */
   private notBefore(entry: Entry): number {
-    return entry.paceOrigin + (entry.pollsSent + 1 - PACE_CREDIT) * this.intervalMs;
+    return entry.paceOrigin + (entry.pollsSent + 1 - PACE_CREDIT) * this.paceIntervalMs();
+  }
+
+  /**
+   * The pace interval: the configured one, but no slower than the document's 3 s. A user's 5 s is how long to
+   * wait while nothing is known; a poll aimed just after a finish the progress foretold is worth its place
+   * even then.
+   */
+  private paceIntervalMs(): number {
+    return Math.min(this.intervalMs, DEFAULT_POLL_INTERVAL_MS);
+  }
+
+  /** Moves the pace so that the next poll may go at `at` and no sooner. */
+  private restartPace(entry: Entry, at: number): void {
+    entry.paceOrigin = at - (entry.pollsSent + 1 - PACE_CREDIT) * this.paceIntervalMs();
+  }
+
+  /**
+   * After each reply (or failure) of a poll sent at `sentAt`: the time the reply took moves the count on, as
+   * it does for polling at an interval. A poll that went before its turn (a backoff with Retry-After 0, a
+   * raised interval) leaves no debt: the next waits at most one pace interval for it. A poll that answered
+   * after failures keeps no credit either (only the half interval a run starts with): the time spent failing
+   * bought nothing.
+   */
+  private keepPace(entry: Entry, sentAt: number, recovered: boolean): void {
+    const now = this.now();
+    const paceMs = this.paceIntervalMs();
+    entry.paceOrigin += now - sentAt;
+    // Recovered: as if just tracked, half an interval of credit. Debt: never more than one interval to wait.
+    if (recovered) this.restartPace(entry, now + (1 - PACE_CREDIT) * paceMs);
+    else if (this.notBefore(entry) > now + paceMs) this.restartPace(entry, now + paceMs);
   }
 
   /** Stops a run that has not finished liveLimitMs after it began; true when it did. */

@@ -23,6 +23,7 @@ import {
   type StrategySummary,
 } from './polling';
 import { measureSize, extractZip, type BundleFigures, type SizeResults } from './size';
+import { addParityRows, measureParity } from './parity';
 import { addUnfriendlyRows, measureUnfriendly, type UnfriendlyFigures } from './unfriendly';
 import {
   bursts,
@@ -479,6 +480,10 @@ async function main(): Promise<void> {
       }
       report.details.unfriendly = rounds;
       addUnfriendlyRows(report, rounds);
+      log('the same profiles over 600 runs on manual time (a few seconds)');
+      const parity = await measureParity();
+      report.details.parity = parity;
+      addParityRows(report, parity);
       report.notes.push(
         "Item 7 (issue 12): per profile one sandbox keeping idle connections 5 s (Node's default), the three strategies' 12 runs each (15–40 s, ends spread over the 6 s both fixed intervals repeat over) created at once; each strategy has its own dispatcher. Profiles: linear grows with time; queued says running at 0 % for 40 % of the run; steps of 25 %; stall at 95–98 % for the second half; backwards drops from 60 % to 20 % halfway.",
       );

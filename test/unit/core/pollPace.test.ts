@@ -1,7 +1,8 @@
 /**
  * The ETA strategy's two promises that hold whatever a server says (issue 12), on manual time: the pace
- * rule (a run's k-th poll no earlier than k − ½ intervals after polling at the interval would have started,
- * so never more polls than that polling, give or take the last one), and the document's 2 s between two
+ * rule (a run's k-th poll no earlier than k − ½ pace intervals after polling at that interval would have
+ * started — the configured interval, no slower than 3 s — so never more polls than that polling, give or
+ * take the last one; pollPaceFailures.test.ts has slow, failing and paused replies), and the document's 2 s between two
  * requests for a run as FLORA sees them, even when keeping the connection warm moves a poll up behind a
  * queue of slow requests on the one connection.
  */
@@ -103,22 +104,21 @@ describe('core/poller: the pace rule and the 2 s FLORA sees (issue 12), on manua
           }
           for (const [runId, run] of byId) {
             const times = polls.get(runId) ?? [];
-            // Polling at the interval starts its count one interval before its first poll (at once for a
-            // resumed run, one interval after the create otherwise).
-            const paceOrigin = trackedAt - (run.immediate ? intervalMs : 0);
+            // The pace: the interval, but no slower than the document's 3 s. It starts its count one pace
+            // interval before the first poll (at once for a resumed run, one interval after the create).
+            const paceMs = Math.min(intervalMs, 3_000);
+            const paceOrigin = trackedAt + (run.immediate ? 0 : intervalMs) - paceMs;
             times.forEach((at, index) => {
               const k = index + 1;
-              assert.ok(at >= paceOrigin + (k - 0.5) * intervalMs, `${runId}: poll ${k} at ${at - trackedAt} ms, interval ${intervalMs}`);
+              assert.ok(at >= paceOrigin + (k - 0.5) * paceMs, `${runId}: poll ${k} at ${at - trackedAt} ms, interval ${intervalMs}`);
             });
             for (let index = 1; index < times.length; index++) {
               const gap = (times[index] ?? 0) - (times[index - 1] ?? 0);
               assert.ok(gap >= 2_000 && gap <= 5_000, `${runId}: gap ${gap} ms`);
             }
-            // Polling at the interval makes ceil(duration / interval) polls (once at once for a resumed run).
-            const fixedPolls = run.immediate
-              ? Math.ceil(run.durationMs / intervalMs) + 1
-              : Math.max(1, Math.ceil(run.durationMs / intervalMs));
-            assert.ok(times.length <= fixedPolls + 1, `${runId}: ${times.length} polls, polling every ${intervalMs} ms: ${fixedPolls}`);
+            // Polling at the pace makes ceil(duration / pace) polls (one more, at once, for a resumed run).
+            const fixedPolls = run.immediate ? Math.ceil(run.durationMs / paceMs) + 1 : Math.max(1, Math.ceil(run.durationMs / paceMs));
+            assert.ok(times.length <= fixedPolls + 1, `${runId}: ${times.length} polls, polling every ${paceMs} ms: ${fixedPolls}`);
           }
         },
       ),
@@ -133,6 +133,7 @@ describe('core/poller: the pace rule and the 2 s FLORA sees (issue 12), on manua
     const time = new ManualTime();
     const started = time.now;
     let polls = 0;
+    let lastPollAt = 0;
     const poller = new Poller({
       strategy: 'eta',
       intervalMs: 3_000,
@@ -141,6 +142,7 @@ describe('core/poller: the pace rule and the 2 s FLORA sees (issue 12), on manua
       idleBudgetMs: () => 60_000,
       fetch: time.track((target) => {
         polls++;
+        lastPollAt = time.now;
         const done = time.now - started >= 60_000;
         return Promise.resolve(
           done
@@ -153,12 +155,14 @@ describe('core/poller: the pace rule and the 2 s FLORA sees (issue 12), on manua
       const [run] = await followAll(time, poller, [{ runId: 'j57stuck', immediate: false }], 120_000);
       assert.equal(run?.ended?.kind, 'completed');
       assert.ok(polls <= 21, `${polls} polls`);
+      // And it is found no later than polling every 3 s would find it.
+      assert.ok(lastPollAt - started - 60_000 <= 3_000, `found ${lastPollAt - started - 60_000} ms after the end`);
     } finally {
       poller.dispose();
     }
   });
 
-  it('a raised interval: the pace counts at the new interval from then on, and no gap grows past it (a stuck run at 99 %)', async () => {
+  it('a raised interval (2 → 5 s), a run stuck at 99 %: no gap past 5 s, and the pace of the document’s 3 s, its slowest', async () => {
     const time = new ManualTime();
     const started = time.now;
     const polls: number[] = [];
@@ -187,11 +191,11 @@ describe('core/poller: the pace rule and the 2 s FLORA sees (issue 12), on manua
       assert.equal(followed.ended?.kind, 'completed');
       const gaps = polls.slice(before).map((at, index) => at - (polls[before + index - 1] ?? at));
       for (const gap of gaps) assert.ok(gap >= 2_000 && gap <= 5_000, `gap ${gap} ms after the interval was raised: ${gaps.join(', ')}`);
-      // At 99 % the run may finish any moment, but at the pace of the new interval: the poll planned before
-      // the change (2 s on), then every 5 s, as polling every 5 s would.
+      // At 99 % the run may finish any moment: the poll planned before the change (2 s on), then the pace,
+      // which is the interval but never slower than 3 s (a 5 s interval is for waiting while nothing is known).
       assert.deepEqual(
         gaps.slice(1),
-        Array.from({ length: gaps.length - 1 }, () => 5_000),
+        Array.from({ length: gaps.length - 1 }, () => 3_000),
         gaps.join(', '),
       );
     } finally {
