@@ -479,7 +479,11 @@ export class Poller {
       intervalMs: this.intervalMs,
       longWaitMs,
     });
-    return { ...plan, delayMs: Math.max(plan.delayMs, Math.round(this.notBefore(entry) - now)) };
+    // The document's 5 s is between two requests: a wait counts from when the last poll went out (a reply
+    // that took 200 ms leaves 4.8 s), as far as the 2 s from its reply and the pace allow.
+    const sinceSentMs = now - (entry.lastPollAt ?? now);
+    const delayMs = Math.max(Math.min(plan.delayMs, MAX_POLL_INTERVAL_MS - sinceSentMs), MIN_POLL_INTERVAL_MS);
+    return { ...plan, delayMs: Math.max(delayMs, Math.round(this.notBefore(entry) - now)) };
   }
 
   /**

@@ -113,6 +113,20 @@ describe('core/poller: the pace rule under slow, failing and paused replies (iss
     }
   });
 
+  it('replies that take 1 s: FLORA still sees a run polled at most 5 s apart (the wait counts from the request), and 2 s after each reply at least', async () => {
+    const followed = await follow({
+      server: ({ elapsedMs }) => ({
+        delayMs: 1_000,
+        reply:
+          elapsedMs >= 120_000 ? completed : { status: 'running', progress: Math.floor(elapsedMs / 1_200), createdAt: 0, startedAt: 0 },
+      }),
+    });
+    assert.equal(followed.ended, 'completed');
+    const gaps = followed.sent.slice(1).map((at, index) => at - (followed.sent[index] ?? at));
+    assert.ok(Math.max(...gaps) <= 5_000, `gaps between requests: ${gaps.join(', ')}`);
+    followed.sent.slice(1).forEach((at, index) => assert.ok(at - (followed.replied[index] ?? 0) >= 2_000, `poll ${index + 2}`));
+  });
+
   it('100 s of 503s, then 99 % for a minute: the time spent failing earns no credit', async () => {
     const server: Server = ({ elapsedMs }) =>
       elapsedMs < 100_000 ? { error: busy() } : { reply: elapsedMs >= 160_000 ? completed : stuck };
