@@ -173,13 +173,26 @@ export class Workbench {
   /** Runs a command from the palette by its full label as shown there, e.g. `View: Toggle Word Wrap`. */
   async runCommand(title: string): Promise<void> {
     const quickInput = this.quickInput();
-    await this.page.keyboard.press('F1');
-    await quickInput.waitForOpen();
-    await quickInput.fill(`>${title}`);
-    try {
-      await quickInput.row(title).waitFor({ state: 'visible', timeout: this.timeoutMs });
-    } catch {
-      throw new Error(`Command "${title}" is not in the palette; it shows: ${JSON.stringify(await quickInput.items())}`);
+    const deadline = Date.now() + this.timeoutMs;
+    // The palette lists the commands known when it opened: one opened while the workbench was still
+    // registering an extension's contributions never shows them, however long it stays open. So it is
+    // closed and opened again until the command is there.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      await quickInput.waitForOpen();
+      await quickInput.fill(`>${title}`);
+      try {
+        await quickInput.row(title).waitFor({ state: 'visible', timeout: Math.max(1_000, Math.min(5_000, deadline - Date.now())) });
+        break;
+      } catch {
+        if (Date.now() >= deadline) {
+          throw new Error(
+            `Command "${title}" is not in the palette after ${attempt} openings; it shows: ${JSON.stringify(await quickInput.items())}`,
+          );
+        }
+        await this.page.keyboard.press('Escape');
+        await quickInput.waitForClosed();
+      }
     }
     await quickInput.pickItem(title);
   }
