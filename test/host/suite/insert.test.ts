@@ -109,8 +109,13 @@ describe('inserting output URLs', () => {
   });
 
   it('inserts at every cursor', async () => {
-    const document = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'a\nb\n' });
+    // An untitled document of its own name: `openTextDocument({ content })` may hand back the previous
+    // test's Untitled-1, just closed but not yet disposed, with that test's text (seen once in CI).
+    const uri = vscode.Uri.from({ scheme: 'untitled', path: `every-cursor-${Date.now()}.txt` });
+    const document = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(document);
+    await editor.edit((builder) => builder.insert(new vscode.Position(0, 0), 'a\nb\n'));
+    assert.strictEqual(document.getText(), 'a\nb\n');
     editor.selections = [new vscode.Selection(0, 1, 0, 1), new vscode.Selection(1, 1, 1, 1)];
     await vscode.commands.executeCommand('flora.insertOutputUrl', IMAGE);
     assert.strictEqual(document.getText(), `a${IMAGE.url}\nb${IMAGE.url}\n`);
