@@ -6,8 +6,9 @@
 // finished liveLimitMs after it began (FLORA may say "running" for ever), end in 'stopped', which the user
 // can resume. Everything about a run reaches its caller through one channel, TrackOptions.onUpdate.
 // One piece although long: every limit and the ETA strategy decide when the one timer fires next. The ETA
-// strategy's estimate and plan are in progressModel.ts; keeping the connection warm is here, since it looks
-// at every run at once.
+// strategy's estimate and plan are in progressModel.ts; keeping the connection warm and the pace rule
+// (notBefore: no more polls than fixed polling, but for the last) are here, since they look at every run and
+// at each run's history of polls, which the timer's plan needs whole.
 import { FloraApiError, FloraCancelledError, FloraError, FloraProtocolError, FloraServerError, messageOf, retryAfterOf } from './errors';
 import { message, type Message } from './messages';
 import { backoffDelay } from './retry';

@@ -3,7 +3,7 @@
 // and the median of twelve runs lands on either side of that by chance (it moves by about a quarter of the
 // 2 s range). The same Poller on manual time over six hundred runs of 15–130 s shows where the strategy
 // really stands: its mean latency beside fixed 2 s's, with the sampling error, and its polls beside fixed 3 s's.
-import { MANY_DURATIONS_MS, simulate, type SimulatedRun } from '../unit/core/profileRuns';
+import { MANY_DURATIONS_MS, meanLatencyOf, simulate, type SimulatedRun } from '../unit/core/profileRuns';
 import { PROGRESS_PROFILES, type ProgressProfile } from '../sandbox/techniques';
 import { formatMs, round, type Report } from './stats';
 
@@ -14,13 +14,6 @@ export interface ParityFigures {
   meanLatencyMs: Record<'eta' | 'fixed3' | 'fixed2', number>;
   latencyErrorMs: Record<'eta' | 'fixed3' | 'fixed2', number>;
   pollsPerRun: Record<'eta' | 'fixed3' | 'fixed2', number>;
-}
-
-function meanAndError(runs: readonly SimulatedRun[]): { mean: number; error: number } {
-  const latencies = runs.map((run) => run.latencyMs);
-  const mean = latencies.reduce((total, value) => total + value, 0) / latencies.length;
-  const variance = latencies.reduce((total, value) => total + (value - mean) ** 2, 0) / Math.max(1, latencies.length - 1);
-  return { mean, error: Math.sqrt(variance / latencies.length) };
 }
 
 export async function measureParity(): Promise<ParityFigures[]> {
@@ -40,8 +33,8 @@ export async function measureParity(): Promise<ParityFigures[]> {
     figures.push({
       profile,
       runs: MANY_DURATIONS_MS.length,
-      meanLatencyMs: per((runs) => meanAndError(runs).mean),
-      latencyErrorMs: per((runs) => meanAndError(runs).error),
+      meanLatencyMs: per((runs) => meanLatencyOf(runs).mean),
+      latencyErrorMs: per((runs) => meanLatencyOf(runs).error),
       pollsPerRun: per((runs) => runs.reduce((total, run) => total + run.polls.length, 0) / runs.length),
     });
   }

@@ -10,7 +10,7 @@
 import * as assert from 'node:assert/strict';
 
 import { PROGRESS_PROFILES, type ProgressProfile } from '../../sandbox/techniques';
-import { MANY_DURATIONS_MS, medianOf, simulate, TWELVE_DURATIONS_MS, type SimulatedRun } from './profileRuns';
+import { MANY_DURATIONS_MS, meanLatencyOf, medianOf, simulate, TWELVE_DURATIONS_MS, type SimulatedRun } from './profileRuns';
 
 interface Figures {
   medianLatencyMs: number;
@@ -24,13 +24,11 @@ interface Figures {
 
 function figuresOf(runs: readonly SimulatedRun[]): Figures {
   const gaps = runs.flatMap((run) => run.polls.slice(1).map((at, index) => at - (run.polls[index] ?? at)));
-  const latencies = runs.map((run) => run.latencyMs);
-  const mean = latencies.reduce((total, latency) => total + latency, 0) / latencies.length;
-  const variance = latencies.reduce((total, latency) => total + (latency - mean) ** 2, 0) / Math.max(1, latencies.length - 1);
+  const { mean, error } = meanLatencyOf(runs);
   return {
-    medianLatencyMs: medianOf(latencies),
+    medianLatencyMs: medianOf(runs.map((run) => run.latencyMs)),
     meanLatencyMs: mean,
-    latencyErrorMs: Math.sqrt(variance / latencies.length),
+    latencyErrorMs: error,
     pollsPerRun: runs.reduce((total, run) => total + run.polls.length, 0) / runs.length,
     minGapMs: Math.min(...gaps),
     maxGapMs: Math.max(...gaps),

@@ -73,6 +73,14 @@ export async function simulate(
   }
 }
 
+/** The mean detection latency of `runs` and the standard error of that mean. */
+export function meanLatencyOf(runs: readonly SimulatedRun[]): { mean: number; error: number } {
+  const latencies = runs.map((run) => run.latencyMs);
+  const mean = latencies.reduce((total, value) => total + value, 0) / latencies.length;
+  const variance = latencies.reduce((total, value) => total + (value - mean) ** 2, 0) / Math.max(1, latencies.length - 1);
+  return { mean, error: Math.sqrt(variance / latencies.length) };
+}
+
 export function medianOf(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
