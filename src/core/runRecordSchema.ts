@@ -209,6 +209,7 @@ const OPTIONAL_FIELDS = {
   },
   origin: keepIf(isName, 'expected a non-empty string'),
   acknowledged: keepIf((value) => typeof value === 'boolean', 'expected true or false'),
+  cleared: keepIf((value) => typeof value === 'boolean', 'expected true or false'),
   createdAt: keepIf(isTimestamp, 'expected a time'),
   startedAt: keepIf(isTimestamp, 'expected a time'),
   completedAt: keepIf(isTimestamp, 'expected a time'),

@@ -92,6 +92,12 @@ export interface RunRecord {
   origin?: string;
   /** The user has seen (dismissed or acted on) the notification that the run finished. */
   acknowledged?: boolean;
+  /**
+   * Clear Finished Runs took the run out of every view while its charge still counts towards the daily
+   * budget: the record is kept, emptied of its inputs and outputs (clearedRecord), until a day after it
+   * finished, so clearing the history never makes room in the budget.
+   */
+  cleared?: boolean;
   /** Local clock, ms. */
   startedLocallyAt: number;
   createdAt?: number;
@@ -207,21 +213,57 @@ export function toPublicRecord(record: RunRecord, connection?: RunConnection): P
   return result;
 }
 
-/**
- * Keeps at most `limit` records, newest first. Live runs are never dropped, whatever the limit: they are
- * runs the user is paying for; nor are stopped ones, which wait for the user to resume them.
- */
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Whether a finished run still counts towards today's budget (core/budget.ts): FLORA charged it, or it
+ * completed (a completed run whose reply carried no readable charge counts at its quoted cost), less than
+ * a day ago. Such a run is never dropped from the history, by its limit or by Clear Finished Runs.
+ */
+export function countsTowardsBudget(record: RunRecord, now: number): boolean {
+  if (record.chargedCost === undefined && !(record.status === 'completed' && record.runCost !== undefined)) return false;
+  return now - (record.completedAt ?? record.updatedAt) < DAY_MS;
+}
+
+/**
+ * What Clear Finished Runs keeps of a run that still counts towards the budget: what the budget reads
+ * (status, costs, when it finished) and the ids that name it, nothing the user asked to clear (inputs,
+ * outputs, saved files, messages). `updatedAt` moves on so other windows adopt it.
+ */
+export function clearedRecord(record: RunRecord, now: number): RunRecord {
+  const cleared: RunRecord = {
+    localId: record.localId,
+    idempotencyKey: record.idempotencyKey,
+    runId: record.runId,
+    slug: record.slug,
+    techniqueName: record.techniqueName,
+    inputs: [],
+    status: record.status,
+    progress: record.progress,
+    startedLocallyAt: record.startedLocallyAt,
+    completedAt: record.completedAt ?? record.updatedAt,
+    updatedAt: Math.max(now, record.updatedAt + 1),
+    cleared: true,
+  };
+  if (record.runCost !== undefined) cleared.runCost = record.runCost;
+  if (record.chargedCost !== undefined) cleared.chargedCost = record.chargedCost;
+  return cleared;
+}
+
+/**
+ * Keeps at most `limit` records, newest first. Live runs are never dropped, whatever the limit: they are
+ * runs the user is paying for; nor are stopped ones, which wait for the user to resume them; nor, with
+ * `now`, runs that still count towards today's budget. A cleared record (clearedRecord) is kept only while
+ * it counts, and takes no place of the limit: it is not shown.
+ */
 export function pruneHistory(records: readonly RunRecord[], limit: number, now?: number): RunRecord[] {
   const sorted = [...records].sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
-  // Runs charged in the last day stay too, with `now`: the daily budget counts them from the history.
-  const chargedLately = (record: RunRecord) =>
-    now !== undefined && record.chargedCost !== undefined && now - (record.completedAt ?? record.updatedAt) < DAY_MS;
-  const kept = (record: RunRecord) => isLive(record) || record.stopped !== undefined || chargedLately(record);
-  const finishedAllowed = Math.max(0, limit - sorted.filter(kept).length);
+  const counts = (record: RunRecord) => now !== undefined && countsTowardsBudget(record, now);
+  const kept = (record: RunRecord) => isLive(record) || record.stopped !== undefined || counts(record);
+  const finishedAllowed = Math.max(0, limit - sorted.filter((record) => !record.cleared && kept(record)).length);
   let finishedKept = 0;
   return sorted.filter((record) => {
+    if (record.cleared) return counts(record);
     if (kept(record)) return true;
     finishedKept++;
     return finishedKept <= finishedAllowed;

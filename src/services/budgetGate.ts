@@ -26,7 +26,7 @@ export interface BudgetRequest {
 export type BudgetPrompt = (request: BudgetRequest, standing: BudgetStanding) => Promise<boolean>;
 
 export interface BudgetGateOptions {
-  runs: Pick<RunsStore, 'all'>;
+  runs: Pick<RunsStore, 'spending'>;
   settings: Pick<Settings, 'current'>;
   now?: () => number;
   prompt?: BudgetPrompt;
@@ -49,7 +49,7 @@ export class BudgetGate {
 
   /** Today's standing before a run of `cost` (0: what has been spent and is pending now). */
   standing(cost = 0): BudgetStanding {
-    return budgetStanding(this.options.runs.all(), {
+    return budgetStanding(this.options.runs.spending(), {
       now: this.now(),
       cost,
       limit: this.options.settings.current.creditsPerDay,

@@ -5,7 +5,17 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { RunJournal } from '../core/journal';
-import { isFinished, isLive, pruneHistory, toPublicRecord, type PublicRunRecord, type RunConnection, type RunRecord } from '../core/runs';
+import {
+  clearedRecord,
+  countsTowardsBudget,
+  isFinished,
+  isLive,
+  pruneHistory,
+  toPublicRecord,
+  type PublicRunRecord,
+  type RunConnection,
+  type RunRecord,
+} from '../core/runs';
 
 /** Progress updates are written at most this often per run; status changes are written at once. */
 const PERSIST_DELAY_MS = 1_000;
@@ -29,6 +39,11 @@ export class RunsStore extends Disposable {
    */
   readonly onDidSettle = this.settled.event;
   private readonly pendingWrites = new Map<string, NodeJS.Timeout>();
+  /**
+   * Runs this window deleted from the journal (ids are never reused): a watcher's read that began before
+   * the delete, and ends after it, must not bring the run back.
+   */
+  private readonly deleted = new Set<string>();
   /** Resolves once the journal has been read; activation does not wait for it. */
   readonly ready: Promise<void>;
 
@@ -59,6 +74,7 @@ export class RunsStore extends Disposable {
   private async reload(localId: string): Promise<void> {
     if (this.isDisposed) return;
     const stored = await this.journal.read(localId);
+    if (this.deleted.has(localId)) return;
     const known = this.records.get(localId);
     if (!stored) {
       if (known && !this.pendingWrites.has(localId)) {
@@ -72,12 +88,21 @@ export class RunsStore extends Disposable {
     this.records.set(localId, stored);
     // Another window wrote it last: what this window knew of its connection is no longer news.
     this.connections.delete(localId);
-    this.changed.fire(stored);
+    // A run another window cleared leaves the views: they refresh whole, as for this window's clear.
+    this.changed.fire(stored.cleared ? undefined : stored);
     if (known && isLive(known) && !isLive(stored)) this.settled.fire(stored);
   }
 
-  /** Newest first. */
+  /** Newest first; what the views, scripts and agents see (not the runs Clear Finished Runs took away). */
   all(): RunRecord[] {
+    return this.spending().filter((record) => !record.cleared);
+  }
+
+  /**
+   * Every record, newest first, cleared ones included: what the daily budget and today's credits count, so
+   * that clearing the history never forgets what today's runs cost.
+   */
+  spending(): RunRecord[] {
     return [...this.records.values()].sort((a, b) => b.startedLocallyAt - a.startedLocallyAt);
   }
 
@@ -92,7 +117,8 @@ export class RunsStore extends Disposable {
   }
 
   get(localId: string): RunRecord | undefined {
-    return this.records.get(localId);
+    const record = this.records.get(localId);
+    return record?.cleared ? undefined : record;
   }
 
   /** How this window's requests about a live run are doing; undefined when nothing is known or it is not live. */
@@ -116,13 +142,16 @@ export class RunsStore extends Disposable {
   }
 
   findByRunId(runId: string): RunRecord | undefined {
-    for (const record of this.records.values()) if (record.runId === runId) return record;
+    for (const record of this.records.values()) if (record.runId === runId && !record.cleared) return record;
     return undefined;
   }
 
   /** Adds or replaces a record. `durable` writes it to the journal before resolving. */
   async put(record: RunRecord, options: { durable?: boolean; persist?: boolean } = {}): Promise<void> {
     const previous = this.records.get(record.localId);
+    // A cleared or deleted run stays so: a late write from work begun before the clear (a save) brings
+    // nothing back.
+    if (this.deleted.has(record.localId) || (previous?.cleared && !record.cleared)) return;
     this.records.set(record.localId, record);
     if (!isLive(record)) this.connections.delete(record.localId);
     this.changed.fire(record);
@@ -141,7 +170,7 @@ export class RunsStore extends Disposable {
     change: Partial<RunRecord>,
     options: { durable?: boolean; connection?: ConnectionState } = {},
   ): Promise<RunRecord | undefined> {
-    const current = this.records.get(localId);
+    const current = this.get(localId);
     if (!current) return undefined;
     const next: RunRecord = { ...current, ...change, updatedAt: Math.max(Date.now(), current.updatedAt + 1) };
     if ('connection' in options) {
@@ -152,15 +181,30 @@ export class RunsStore extends Disposable {
     return next;
   }
 
-  async removeFinished(): Promise<number> {
-    const finished = [...this.records.values()].filter(isFinished);
-    for (const record of finished) {
-      this.records.delete(record.localId);
+  /**
+   * Clear Finished Runs: every finished run leaves the views. One that still counts towards today's budget
+   * stays in the journal, emptied (clearedRecord), until it no longer counts; the rest are deleted.
+   */
+  async removeFinished(now = Date.now()): Promise<number> {
+    let removed = 0;
+    const writes: Promise<void>[] = [];
+    for (const record of this.spending().filter(isFinished)) {
       this.connections.delete(record.localId);
+      const counts = countsTowardsBudget(record, now);
+      // One cleared before and still counting stays as it is.
+      if (record.cleared && counts) continue;
+      if (!record.cleared) removed++;
+      if (counts) {
+        this.records.set(record.localId, clearedRecord(record, now));
+        writes.push(this.write(record.localId));
+      } else {
+        this.forget(record.localId);
+        writes.push(this.journal.delete(record.localId));
+      }
     }
     this.changed.fire(undefined);
-    await Promise.all(finished.map((record) => this.journal.delete(record.localId)));
-    return finished.length;
+    await Promise.all(writes);
+    return removed;
   }
 
   setMaxHistory(limit: number): void {
@@ -178,12 +222,15 @@ export class RunsStore extends Disposable {
     const kept = new Set(pruneHistory([...this.records.values()], this.maxHistory, Date.now()).map((record) => record.localId));
     const dropped = [...this.records.keys()].filter((localId) => !kept.has(localId));
     if (dropped.length === 0) return;
-    for (const localId of dropped) {
-      this.records.delete(localId);
-      this.connections.delete(localId);
-    }
+    for (const localId of dropped) this.forget(localId);
     this.changed.fire(undefined);
     await Promise.all(dropped.map((localId) => this.journal.delete(localId)));
+  }
+
+  private forget(localId: string): void {
+    this.records.delete(localId);
+    this.connections.delete(localId);
+    this.deleted.add(localId);
   }
 
   private scheduleWrite(localId: string): void {

@@ -137,7 +137,7 @@ export function runsViewDescription(records: readonly RunRecord[], now: number):
 /** Keeps the Runs view's description (today's credits) current as runs finish, here or in another window. */
 export function watchRunsViewDescription(view: vscode.TreeView<unknown>, runs: RunsStore, now: () => number = Date.now): vscode.Disposable {
   const update = () => {
-    view.description = runsViewDescription(runs.all(), now());
+    view.description = runsViewDescription(runs.spending(), now());
   };
   update();
   return runs.onDidChange((record) => {

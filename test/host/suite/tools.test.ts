@@ -270,7 +270,7 @@ describe('the run tool’s confirmation', () => {
 
 describe('the daily budget gate', () => {
   const settings = (creditsPerDay: number | undefined) => ({ current: { creditsPerDay } }) as unknown as Settings;
-  const noRuns = { all: () => [] };
+  const noRuns = { spending: () => [] };
 
   it('asks one question at a time, and a run admitted but not recorded yet counts for the next', async () => {
     const questions: number[] = [];

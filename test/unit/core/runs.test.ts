@@ -2,7 +2,10 @@
 import * as assert from 'node:assert/strict';
 
 import fc from 'fast-check';
+import { budgetStanding } from '../../../src/core/budget';
 import {
+  clearedRecord,
+  countsTowardsBudget,
   creditsChargedToday,
   isLive,
   isLoadableUrl,
@@ -54,6 +57,33 @@ describe('core/runs', () => {
       assert.deepEqual(ids(pruneHistory(older, 0)), [], 'without a clock, the limit alone decides');
     });
 
+    it('keeps a run completed in the last day without a readable charge (counted at its quoted cost), not one without a cost', () => {
+      const now = 10 * 24 * 3_600_000;
+      const completed = (localId: string, overrides: Partial<RunRecord>) =>
+        runRecord({ localId, status: 'completed', startedLocallyAt: now - 3_600_000, updatedAt: now - 3_600_000, ...overrides });
+      const history = [
+        completed('quoted', { runCost: 4 }),
+        completed('unpriced', {}),
+        completed('failed-quoted', { status: 'failed', runCost: 4 }),
+        completed('quoted-yesterday', { runCost: 4, completedAt: now - 25 * 3_600_000 }),
+      ];
+      assert.deepEqual(ids(pruneHistory(history, 0, now)), ['quoted']);
+    });
+
+    it('keeps a cleared run only while it counts towards the budget, and gives it no place of the limit', () => {
+      const now = 10 * 24 * 3_600_000;
+      const cleared = (localId: string, at: number) =>
+        clearedRecord(runRecord({ localId, status: 'completed', startedLocallyAt: at, updatedAt: at, chargedCost: 3 }), at);
+      const history = [
+        cleared('cleared-yesterday', now - 25 * 3_600_000),
+        cleared('cleared-today', now - 3_600_000),
+        record('done-a', 'completed', now - 2 * 3_600_000),
+        record('done-b', 'completed', now - 4 * 3_600_000),
+      ];
+      assert.deepEqual(ids(pruneHistory(history, 2, now)), ['cleared-today', 'done-a', 'done-b'], 'two shown runs fit a limit of two');
+      assert.deepEqual(ids(pruneHistory(history, 2)), ['done-a', 'done-b'], 'without a clock nothing says a cleared run still counts');
+    });
+
     it('keeps live runs even when they alone exceed the limit', () => {
       assert.deepEqual(ids(pruneHistory(history, 0)), ['pending-new', 'creating', 'live-old']);
       assert.deepEqual(ids(pruneHistory(history, 2)), ['pending-new', 'creating', 'live-old']);
@@ -71,6 +101,67 @@ describe('core/runs', () => {
         ids(history)
           .filter((id) => id !== 'done-oldest')
           .sort(),
+      );
+    });
+  });
+
+  describe('clearing a run that counts towards the budget', () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const full = runRecord({
+      localId: 'charged',
+      status: 'completed',
+      runCost: 6,
+      chargedCost: 5,
+      startedLocallyAt: now - 60_000,
+      updatedAt: now - 30_000,
+      outputs: [{ type: 'imageUrl', url: 'https://media.flora.ai/out/a.png' }],
+      savedOutputs: [{ index: 0, file: '/work/a.png', provenance: '/work/a.png.flora.json', at: now - 20_000 }],
+      errorMessage: 'none',
+      replyNotes: ['a note'],
+      acknowledged: true,
+    });
+
+    it('keeps the costs, the ids and when it finished, and nothing the user cleared', () => {
+      const cleared = clearedRecord(full, now);
+      assert.deepEqual(cleared, {
+        localId: 'charged',
+        idempotencyKey: 'charged',
+        runId: 'j57charged',
+        slug: 'studio-shot',
+        techniqueName: 'Studio Shot',
+        inputs: [],
+        status: 'completed',
+        progress: 100,
+        startedLocallyAt: now - 60_000,
+        completedAt: now - 30_000,
+        updatedAt: now,
+        cleared: true,
+        runCost: 6,
+        chargedCost: 5,
+      });
+      assert.equal(clearedRecord({ ...full, updatedAt: now + 5 }, now).updatedAt, now + 6, 'later than the record it replaces');
+    });
+
+    it("leaves today's standing as it was, and counts for a day after the run finished", () => {
+      const unreported = runRecord({
+        localId: 'quoted',
+        status: 'completed',
+        runCost: 4,
+        startedLocallyAt: now - 9_000,
+        updatedAt: now - 9_000,
+      });
+      const before = budgetStanding([full, unreported], { now, cost: 0, limit: 100 });
+      const after = budgetStanding([clearedRecord(full, now), clearedRecord(unreported, now)], { now, cost: 0, limit: 100 });
+      assert.equal(before.charged, 9);
+      assert.deepEqual(after, before);
+      assert.equal(countsTowardsBudget(full, now), true);
+      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 24 * 3_600_000 - 1), true);
+      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 24 * 3_600_000), false);
+      assert.equal(countsTowardsBudget(runRecord({ status: 'failed', updatedAt: now }), now), false, 'a failed run FLORA did not charge');
+      assert.equal(
+        countsTowardsBudget(runRecord({ status: 'failed', chargedCost: 2, updatedAt: now }), now),
+        true,
+        'a failed run FLORA charged',
       );
     });
   });

@@ -1,0 +1,153 @@
+/**
+ * Clear Finished Runs and the daily budget: clearing the history takes runs out of every view, in every
+ * window, but never forgets what today's runs cost. Real journals on disk, two stores over one (two
+ * windows), the real gate and the Runs view's description.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { RunJournal } from '../../../src/core/journal';
+import { BudgetGate } from '../../../src/services/budgetGate';
+import { RunsStore } from '../../../src/services/runsStore';
+import type { Settings } from '../../../src/services/settings';
+import { runsViewDescription } from '../../../src/views/runLabels';
+import { runRecord } from '../../common/records';
+import { waitFor } from './helpers';
+
+const HOUR_MS = 3_600_000;
+
+describe('Clear Finished Runs and the daily budget', () => {
+  const budget = { current: { creditsPerDay: 10 } } as unknown as Settings;
+
+  it("clears every finished run from the views of both windows, yet the budget and today's credits still count them", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    const here = new RunsStore(new RunJournal(directory), 100);
+    const there = new RunsStore(new RunJournal(directory), 100);
+    try {
+      await Promise.all([here.ready, there.ready]);
+      const now = Date.now();
+      const charged = runRecord({
+        localId: 'charged',
+        status: 'completed',
+        chargedCost: 6,
+        runCost: 6,
+        startedLocallyAt: now - 60_000,
+        updatedAt: now - 30_000,
+        completedAt: now - 30_000,
+        inputs: [{ id: 'prompt', type: 'text', value: 'a private prompt' }],
+        outputs: [{ type: 'imageUrl', url: 'https://media.flora.ai/out/a.png' }],
+      });
+      const failed = runRecord({ localId: 'failed', status: 'failed', startedLocallyAt: now - 50_000, updatedAt: now - 40_000 });
+      const old = runRecord({
+        localId: 'old',
+        status: 'completed',
+        chargedCost: 3,
+        startedLocallyAt: now - 30 * HOUR_MS,
+        updatedAt: now - 30 * HOUR_MS,
+      });
+      const live = runRecord({
+        localId: 'live',
+        status: 'running',
+        progress: 40,
+        runCost: 2,
+        startedLocallyAt: now - 5_000,
+        updatedAt: now - 5_000,
+      });
+      for (const record of [charged, failed, old, live]) await here.put(record, { durable: true });
+      await waitFor('the other window reads the four runs', () => there.all().length === 4);
+      const gate = new BudgetGate({ runs: here, settings: budget, prompt: async () => false });
+      const before = gate.standing(3);
+      assert.deepStrictEqual([before.charged, before.pending], [6, 2]);
+      assert.strictEqual(runsViewDescription(here.spending(), now), '6 credits today');
+
+      assert.strictEqual(await here.removeFinished(now), 3, 'three finished runs cleared');
+      assert.deepStrictEqual(
+        here.all().map((record) => record.localId),
+        ['live'],
+        'only the live run is shown',
+      );
+      assert.strictEqual(here.get('charged'), undefined);
+      assert.strictEqual(here.findByRunId(charged.runId ?? ''), undefined);
+      assert.deepStrictEqual(gate.standing(3), before, 'the budget stands where it stood');
+      assert.strictEqual(runsViewDescription(here.spending(), now), '6 credits today');
+      await assert.rejects(
+        gate.admit({ techniqueName: 'Studio Shot', cost: 3 }),
+        /daily budget/,
+        'still past the budget: the person is asked (and declined)',
+      );
+
+      // The other window: the cleared run leaves its views, and its gate counts it too.
+      await waitFor('the other window shows only the live run', () => there.all().length === 1);
+      const elsewhere = new BudgetGate({ runs: there, settings: budget });
+      assert.strictEqual(elsewhere.standing().charged, 6);
+
+      // On disk: the charged run is kept without what the user cleared; the others are gone.
+      const files = fs.readdirSync(directory).sort();
+      assert.deepStrictEqual(files, ['charged.json', 'live.json']);
+      const stored = fs.readFileSync(path.join(directory, 'charged.json'), 'utf8');
+      assert.doesNotMatch(stored, /private prompt|media\.flora\.ai/);
+      assert.strictEqual((JSON.parse(stored) as { cleared?: unknown }).cleared, true);
+
+      // A late write from work begun before the clear brings nothing back.
+      await here.put({ ...charged, acknowledged: true }, { durable: true });
+      assert.strictEqual(here.get('charged'), undefined);
+      assert.strictEqual(await here.update('charged', { acknowledged: true }), undefined);
+      await here.put(failed, { durable: true });
+      assert.strictEqual(here.get('failed'), undefined, 'nor does one for a run the clear deleted');
+      assert.ok(!fs.existsSync(path.join(directory, 'failed.json')));
+      assert.doesNotMatch(fs.readFileSync(path.join(directory, 'charged.json'), 'utf8'), /private prompt/);
+
+      // A window opened later reads the journal: the run stays out of view and in the budget.
+      const later = new RunsStore(new RunJournal(directory), 100);
+      try {
+        await later.ready;
+        assert.deepStrictEqual(
+          later.all().map((record) => record.localId),
+          ['live'],
+        );
+        assert.strictEqual(new BudgetGate({ runs: later, settings: budget }).standing().charged, 6);
+      } finally {
+        later.dispose();
+      }
+    } finally {
+      here.dispose();
+      there.dispose();
+    }
+  });
+
+  it('drops a cleared run from the journal once it no longer counts, a day after it finished', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    const runs = new RunsStore(new RunJournal(directory), 100);
+    try {
+      await runs.ready;
+      const now = Date.now();
+      const finishedAt = now - 23 * HOUR_MS;
+      await runs.put(
+        runRecord({
+          localId: 'yesterday-ish',
+          chargedCost: 4,
+          startedLocallyAt: finishedAt - 1_000,
+          updatedAt: finishedAt,
+          completedAt: finishedAt,
+        }),
+        { durable: true },
+      );
+      await runs.removeFinished(now);
+      assert.deepStrictEqual(fs.readdirSync(directory), ['yesterday-ish.json']);
+      assert.deepStrictEqual(
+        runs.spending().map((record) => [record.localId, record.cleared]),
+        [['yesterday-ish', true]],
+      );
+      // A run finishing prunes the history, which keeps the cleared run within its day; the next clear, two
+      // hours on, finds it past its day and deletes it.
+      await runs.put(runRecord({ localId: 'new', startedLocallyAt: now, updatedAt: now, completedAt: now }), { durable: true });
+      assert.ok(fs.readdirSync(directory).includes('yesterday-ish.json'), 'still within its day');
+      assert.strictEqual(await runs.removeFinished(now + 2 * HOUR_MS), 1, 'the new run is cleared; the old one was already');
+      assert.deepStrictEqual(fs.readdirSync(directory), [], 'the cleared run past its day is deleted, the new one with no charge too');
+      assert.deepStrictEqual(runs.spending(), []);
+    } finally {
+      runs.dispose();
+    }
+  });
+});
