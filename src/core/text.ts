@@ -18,6 +18,23 @@ export function oneLine(text: string): string {
   return text.replace(INVISIBLE_CHARACTERS, '').replace(BREAKS_AND_HALVES, ' ');
 }
 
+/**
+ * Characters a reader cannot see but a model reading the text can: controls and format characters (zero
+ * width spaces, word joiners, the tag characters of "ASCII smuggling", the bidirectional controls), other
+ * than tabs and line breaks (shown as spaces) and the zero width joiner that emoji sequences are made of.
+ */
+const HIDDEN_CHARACTERS = /(?![\t\n\r\u200D])[\p{Cc}\p{Cf}]/gu;
+
+/** How many characters of `text` no one reading it sees (HIDDEN_CHARACTERS), counted as code points. */
+export function hiddenCharacterCount(text: string): number {
+  return text.match(HIDDEN_CHARACTERS)?.length ?? 0;
+}
+
+/** The text without what no one reading it sees (HIDDEN_CHARACTERS): for showing next to a count of them. */
+export function withoutHiddenCharacters(text: string): string {
+  return text.replace(HIDDEN_CHARACTERS, '');
+}
+
 /** At most `limit` UTF-16 units, ending in "…" when shortened, never splitting a surrogate pair. */
 export function truncate(text: string, limit: number): string {
   if (text.length <= limit) return text;

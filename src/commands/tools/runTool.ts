@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { tooltipText } from '../../common/inert';
 import { FloraCancelledError, FloraError } from '../../core/errors';
 import { isMessage } from '../../core/messages';
-import { oneLine, truncate } from '../../core/text';
+import { hiddenCharacterCount, oneLine, truncate, withoutHiddenCharacters } from '../../core/text';
 import type { RunRecord } from '../../core/runs';
 import type { BudgetGate } from '../../services/budgetGate';
 import type { KeyStore } from '../../services/keyStore';
@@ -230,8 +230,16 @@ function shownValue(value: string, uploads: Pick<Uploads, 'targetLabel'>): strin
       ? vscode.l10n.t('{0} (a file on this machine, uploaded to {1})', file, target)
       : vscode.l10n.t('{0} (a file on this machine)', file);
   }
-  const line = oneLine(value);
-  return line.length > SHOWN_VALUE_LENGTH ? vscode.l10n.t('{0} ({1} characters)', truncate(line, SHOWN_VALUE_LENGTH), value.length) : line;
+  const line = oneLine(withoutHiddenCharacters(value));
+  const shown =
+    line.length > SHOWN_VALUE_LENGTH ? vscode.l10n.t('{0} ({1} characters)', truncate(line, SHOWN_VALUE_LENGTH), value.length) : line;
+  // What the person approves must be what FLORA reads: text hidden in a value (instructions in tag
+  // characters a model reads and a person does not) is named, since it is sent as it is.
+  const hidden = hiddenCharacterCount(value);
+  if (hidden === 0) return shown;
+  return hidden === 1
+    ? vscode.l10n.t('{0} (and 1 invisible character, sent as it is)', shown)
+    : vscode.l10n.t('{0} (and {1} invisible characters, sent as they are)', shown, hidden);
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {
