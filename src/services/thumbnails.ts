@@ -5,11 +5,15 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fitsThumbnail } from '../core/imageSize';
 import { sniffMediaType } from '../core/upload/files';
 import type { FloraConnection } from './floraConnection';
 import type { Log } from './log';
 
-/** Larger images are not turned into a hover's data: URI (the hover says "no thumbnail" instead). */
+/**
+ * Larger files are not turned into a hover's data: URI (the hover says "no thumbnail" instead), nor are
+ * images that declare more pixels than core/imageSize.ts allows.
+ */
 const MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024;
 const CACHED_THUMBNAILS = 32;
 const FETCH_TIMEOUT_MS = 10_000;
@@ -82,6 +86,8 @@ async function imageDataUri(file: string): Promise<string | undefined> {
     const bytes = await fs.readFile(file);
     const media = sniffMediaType(bytes.subarray(0, 64));
     if (!media || media.kind !== 'image' || !media.supported) return undefined;
+    // Small files can declare huge images (a decompression bomb): what the header says must be reasonable.
+    if (!fitsThumbnail(bytes)) return undefined;
     return `data:${media.contentType};base64,${bytes.toString('base64')}`;
   } catch {
     return undefined;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunInput } from '../core/model';
 import { isLoadableUrl } from '../core/runs';
+import { fitsThumbnail } from '../core/imageSize';
 import { sniffMediaType } from '../core/upload/files';
 import type { Thumbnails } from '../services/thumbnails';
 import { isImageInput, isThumbnailMediaType, type ThumbnailMediaType } from './previewModel';
@@ -35,8 +36,8 @@ export async function inputThumbnail(
 
 /**
  * The bytes of a Thumbnails data: URI, when they are what it says: base64 of an image whose signature is one
- * the page may decode, of the very type the URI names. Checked again here, so the page only ever receives
- * the four image types, whatever a source handed over.
+ * the page may decode, of the very type the URI names, of a size it may decode. Checked again here, so the
+ * page only ever receives the four image types at a reasonable size, whatever a source handed over.
  */
 export function thumbnailBytes(uri: string | undefined): InputThumbnail | undefined {
   const match = uri === undefined ? null : /^data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/]*={0,2})$/.exec(uri);
@@ -44,7 +45,7 @@ export function thumbnailBytes(uri: string | undefined): InputThumbnail | undefi
   if (named === undefined || payload === undefined || !isThumbnailMediaType(named)) return undefined;
   const bytes = Buffer.from(payload, 'base64');
   const media = sniffMediaType(bytes.subarray(0, 64));
-  if (media?.kind !== 'image' || !media.supported || media.contentType !== named) return undefined;
+  if (media?.kind !== 'image' || !media.supported || media.contentType !== named || !fitsThumbnail(bytes)) return undefined;
   return { mediaType: named, base64: bytes.toString('base64') };
 }
 

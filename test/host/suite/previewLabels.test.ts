@@ -54,7 +54,15 @@ function sources(details?: TechniqueDetails): PreviewSources {
 
 /** A 1×1 PNG, and the first bytes of a JPEG: what the signature check reads. */
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-const JPEG = '/9j/4AAQSkZJRgABAQ==';
+/** A JPEG's header as far as its frame (1 × 1): enough for the signature and the size it declares. */
+const JPEG = '/9j/4AAQSkZJRgABAQAAAQABAAD/wAALCAABAAEBAREA/9k=';
+/** The PNG above with its header declaring width × height (its checksum left as it is: the size is read first). */
+function declaring(width: number, height: number): string {
+  const bytes = Buffer.from(PNG, 'base64');
+  bytes.writeUInt32BE(width, 16);
+  bytes.writeUInt32BE(height, 20);
+  return bytes.toString('base64');
+}
 /** What the page receives for the file (a PNG) and for the URL (a JPEG). */
 const FROM_FILE = { mediaType: 'image/png', base64: PNG };
 const FROM_URL = { mediaType: 'image/jpeg', base64: JPEG };
@@ -169,8 +177,8 @@ describe('the preview’s labels and input thumbnails', () => {
   it('sends the page only bytes whose signature is a PNG, JPEG, GIF or WebP of the type named', async () => {
     const base64 = (bytes: string | number[]) =>
       Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes).toString('base64');
-    const gif = base64('GIF89a\x01\x00\x01\x00');
-    const webp = base64('RIFF\x1a\x00\x00\x00WEBPVP8 ');
+    const gif = base64('GIF89a\x01\x00\x01\x00\x00\x00\x00;');
+    const webp = base64('RIFF\x1a\x00\x00\x00WEBPVP8 \x0e\x00\x00\x00\x00\x00\x00\x9d\x01\x2a\x01\x00\x01\x00');
     assert.deepStrictEqual(thumbnailBytes(`data:image/png;base64,${PNG}`), FROM_FILE);
     assert.deepStrictEqual(thumbnailBytes(`data:image/jpeg;base64,${JPEG}`), FROM_URL);
     assert.deepStrictEqual(thumbnailBytes(`data:image/gif;base64,${gif}`), { mediaType: 'image/gif', base64: gif });
@@ -188,6 +196,9 @@ describe('the preview’s labels and input thumbnails', () => {
       `data:image/png,${Buffer.from(PNG, 'base64').toString('latin1')}`,
       `data:image/png;base64,${PNG}"><script>`,
       `https://media.flora.ai/a.png`,
+      // A PNG that declares 60 000 × 60 000 pixels (gigabytes for the page's canvas), and a header cut short.
+      `data:image/png;base64,${declaring(60_000, 60_000)}`,
+      `data:image/png;base64,${Buffer.from(PNG, 'base64').subarray(0, 20).toString('base64')}`,
     ]) {
       assert.strictEqual(thumbnailBytes(refused), undefined, String(refused).slice(0, 60));
     }
