@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
+import { localInputFile } from '../common/workspacePaths';
 import { DownloadRefusedError, FloraUsageError } from '../core/errors';
 import { resolveOutputFolder } from '../core/outputFolder';
 import {
@@ -187,9 +188,7 @@ export class OutputSaver extends Disposable {
       { durable: true },
     );
     if (unchanged && (await isRegularFileAt(provenance))) return provenance;
-    const text = serializeProvenance(
-      buildProvenance(current, { folder, files, localFile: (localPath) => localFileOf(localPath), savedAt: at }),
-    );
+    const text = serializeProvenance(buildProvenance(current, { folder, files, localFile: localInputFile, savedAt: at }));
     const temporary = path.join(folder, `.${path.basename(provenance)}.${randomBytes(6).toString('hex')}.part`);
     try {
       await fs.writeFile(temporary, text, { flag: 'wx' });
@@ -218,18 +217,4 @@ export class OutputSaver extends Disposable {
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
-}
-
-/** A local input's absolute path: workspace-relative paths are resolved in the workspace folders, in order. */
-function localFileOf(localPath: string): string | undefined {
-  // A file outside every workspace folder is named by its base name only: the rest of its path says
-  // where the user keeps things (their home folder, their name), which a committed file should not.
-  if (path.isAbsolute(localPath)) return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(localPath)) ? localPath : undefined;
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  const [first] = folders;
-  if (first === undefined) return undefined;
-  // With several folders, asRelativePath wrote "<folder name>/<path>".
-  const [head, ...rest] = localPath.split('/');
-  const named = folders.length > 1 ? folders.find((folder) => folder.name === head) : undefined;
-  return named ? path.join(named.uri.fsPath, ...rest) : path.join(first.uri.fsPath, localPath);
 }

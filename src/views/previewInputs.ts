@@ -1,10 +1,10 @@
 // Thumbnails of a run's image inputs for the preview, as bytes the extension fetched or read and checked
 // itself: the page draws them onto a canvas, so its CSP admits no input's origin and no data: either, and
 // the page never fetches a URL on its own. A local file the user uploaded is read from disk when it is still
-// there (the hover's rules: a regular file, small enough, whose bytes are an image); otherwise the URL FLORA
-// read is fetched under the download rules.
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+// there, inside this window's workspace by its real path (the hover's rules: a regular file, small enough,
+// whose bytes are an image of a reasonable size); otherwise the URL FLORA read is fetched under the download
+// rules.
+import { localInputFile, realPathInWorkspace } from '../common/workspacePaths';
 import type { RunInput } from '../core/model';
 import { isLoadableUrl } from '../core/runs';
 import { fitsThumbnail } from '../core/imageSize';
@@ -27,7 +27,9 @@ export async function inputThumbnail(
   extraOrigins: readonly string[],
 ): Promise<InputThumbnail | undefined> {
   if (!isImageInput(input)) return undefined;
-  const file = input.localPath === undefined ? undefined : localFileOf(input.localPath);
+  // Read only inside this window's workspace, by real path: a link in it may lead anywhere.
+  const named = input.localPath === undefined ? undefined : localInputFile(input.localPath);
+  const file = named === undefined ? undefined : await realPathInWorkspace(named);
   const fromFile = file === undefined ? undefined : thumbnailBytes(await thumbnails.forFile(file));
   if (fromFile !== undefined) return fromFile;
   // Only what a download could fetch: https, or the sandbox's own origin.
@@ -47,24 +49,4 @@ export function thumbnailBytes(uri: string | undefined): InputThumbnail | undefi
   const media = sniffMediaType(bytes.subarray(0, 64));
   if (media?.kind !== 'image' || !media.supported || media.contentType !== named || !fitsThumbnail(bytes)) return undefined;
   return { mediaType: named, base64: bytes.toString('base64') };
-}
-
-/**
- * A local input's absolute path: the record keeps it workspace-relative when it was inside a folder
- * ("<folder name>/<path>" with several folders), absolute otherwise. Only a file inside a workspace folder
- * of this window is read: a relative path from another workspace could name another file here.
- */
-export function localFileOf(localPath: string): string | undefined {
-  const folders = (vscode.workspace.workspaceFolders ?? []).filter((folder) => folder.uri.scheme === 'file');
-  const inside = (file: string) =>
-    folders.some((folder) => {
-      const relative = path.relative(folder.uri.fsPath, file);
-      return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-    });
-  if (path.isAbsolute(localPath)) return inside(localPath) ? localPath : undefined;
-  const [head, ...rest] = localPath.split('/');
-  const named = folders.length > 1 ? folders.find((folder) => folder.name === head) : undefined;
-  const [first] = folders;
-  const file = named ? path.join(named.uri.fsPath, ...rest) : first ? path.join(first.uri.fsPath, localPath) : undefined;
-  return file !== undefined && inside(file) ? file : undefined;
 }

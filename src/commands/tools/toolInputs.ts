@@ -3,8 +3,7 @@
 // open with the user's credentials) nor a path that leads out through `..` or a link. A person picks files
 // in the palette; a model only names them, and a prompt injected into it could name ~/Pictures/passport.jpg.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+import { realPathInWorkspace } from '../../common/workspacePaths';
 import { Uploads } from '../../services/uploads';
 
 /** Why the value of a local input may not be used by a tool call, or undefined when it is a workspace file. */
@@ -16,18 +15,12 @@ export async function toolFileProblem(value: string): Promise<string | undefined
   }
   const uri = Uploads.toUri(trimmed);
   if (!uri || uri.scheme !== 'file') return 'Give a path inside the workspace, such as "assets/shoe.png".';
-  let real: string;
   try {
-    real = await fs.realpath(uri.fsPath);
+    await fs.access(uri.fsPath);
   } catch {
     return `There is no file "${trimmed}" in the workspace.`;
   }
-  for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    if (folder.uri.scheme !== 'file') continue;
-    const root = await fs.realpath(folder.uri.fsPath).catch(() => undefined);
-    const relative = root === undefined ? '..' : path.relative(root, real);
-    if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return undefined;
-  }
+  if ((await realPathInWorkspace(uri.fsPath)) !== undefined) return undefined;
   return 'Only files inside the workspace can be given to a tool (a person can pick any file from the palette).';
 }
 

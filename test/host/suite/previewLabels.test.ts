@@ -154,18 +154,36 @@ describe('the preview’s labels and input thumbnails', () => {
     ]);
   });
 
-  it('reads a local input from the workspace, never from outside it, and else uses the uploaded URL', async () => {
+  it('reads a local input from the workspace by its real path, never from outside it (a link included), and else uses the uploaded URL', async () => {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     assert.ok(folder, 'the host tests open a workspace folder');
     const uploaded = `${SANDBOX_ORIGIN}/s3/bucket/upload.png`;
     const local = (localPath: string): RunInput => ({ id: 'product_image', type: 'imageUrl', value: uploaded, localPath });
     const thumbnails = recordingThumbnails();
-    assert.deepStrictEqual(await inputThumbnail(local('images/lamp.png'), thumbnails, [SANDBOX_ORIGIN]), FROM_FILE);
-    assert.deepStrictEqual(thumbnails.asked, [`file:${path.join(folder, 'images', 'lamp.png')}`]);
-    for (const outside of ['../elsewhere/lamp.png', path.join(os.tmpdir(), 'lamp.png'), `${folder}-sibling/lamp.png`]) {
-      thumbnails.asked.length = 0;
-      assert.deepStrictEqual(await inputThumbnail(local(outside), thumbnails, [SANDBOX_ORIGIN]), FROM_URL, outside);
-      assert.deepStrictEqual(thumbnails.asked, [`url:${uploaded}`], `${outside} is not read`);
+    // Files on disk: the check is by real path, so each must exist. A link inside the workspace leads out.
+    const images = path.join(folder, 'images');
+    const created = !fs.existsSync(images);
+    fs.mkdirSync(images, { recursive: true });
+    const outsideFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flora-outside-')), 'lamp.png');
+    fs.writeFileSync(outsideFile, Buffer.from(PNG, 'base64'));
+    fs.writeFileSync(path.join(images, 'lamp.png'), Buffer.from(PNG, 'base64'));
+    fs.symlinkSync(outsideFile, path.join(images, 'linked.png'));
+    fs.mkdirSync(`${folder}-sibling`, { recursive: true });
+    fs.writeFileSync(`${folder}-sibling/lamp.png`, Buffer.from(PNG, 'base64'));
+    try {
+      assert.deepStrictEqual(await inputThumbnail(local('images/lamp.png'), thumbnails, [SANDBOX_ORIGIN]), FROM_FILE);
+      assert.deepStrictEqual(thumbnails.asked, [`file:${fs.realpathSync(path.join(images, 'lamp.png'))}`]);
+      for (const outside of ['../elsewhere/lamp.png', outsideFile, `${folder}-sibling/lamp.png`, 'images/linked.png']) {
+        thumbnails.asked.length = 0;
+        assert.deepStrictEqual(await inputThumbnail(local(outside), thumbnails, [SANDBOX_ORIGIN]), FROM_URL, outside);
+        assert.deepStrictEqual(thumbnails.asked, [`url:${uploaded}`], `${outside} is not read`);
+      }
+    } finally {
+      fs.rmSync(path.join(images, 'lamp.png'), { force: true });
+      fs.rmSync(path.join(images, 'linked.png'), { force: true });
+      if (created) fs.rmSync(images, { recursive: true, force: true });
+      fs.rmSync(`${folder}-sibling`, { recursive: true, force: true });
+      fs.rmSync(path.dirname(outsideFile), { recursive: true, force: true });
     }
     // A file that is gone (or not an image) falls back to the URL FLORA read.
     const missing: InputThumbnailSource = { ...recordingThumbnails(), forFile: () => Promise.resolve(undefined) };
