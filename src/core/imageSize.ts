@@ -88,36 +88,40 @@ function webpDimensions(data: Buffer): ImageDimensions | undefined {
 }
 
 /**
- * A JPEG's size is in its start-of-frame segment, after any number of other segments: walk them. The
- * largest frame declared counts (a progressive or multi-frame file may declare more than one).
+ * A JPEG's size is in its start-of-frame segment, after any number of other segments: walk them as a
+ * decoder does. Anything a decoder would read differently is refused rather than guessed at: a byte other
+ * than a marker where one belongs, a stuffed 0xFF 0x00 (a decoder skips it and scans on for the next
+ * marker, so a length read there would land elsewhere than the decoder does), or a second frame header
+ * (libjpeg rejects it).
  */
 function jpegDimensions(data: Buffer): ImageDimensions | undefined {
   let offset = 2;
   let found: ImageDimensions | undefined;
-  while (offset + 4 <= data.length) {
-    if (data[offset] !== 0xff) return found;
+  while (offset + 2 <= data.length) {
+    if (data[offset] !== 0xff) return undefined;
     const marker = data[offset + 1] ?? 0;
     // Fill bytes before a marker.
     if (marker === 0xff) {
       offset += 1;
       continue;
     }
-    // Start of scan or end of image: the frame header, if any, came before.
+    if (marker === 0x00) return undefined;
+    // Start of scan or end of image: the frame header came before, or there is none.
     if (marker === 0xda || marker === 0xd9) return found;
     // Markers without a length (restart markers, TEM).
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
       offset += 2;
       continue;
     }
+    if (offset + 4 > data.length) return undefined;
     const length = data.readUInt16BE(offset + 2);
     if (length < 2) return undefined;
     // SOF0–SOF15, but for DHT (C4), JPG (C8) and DAC (CC).
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (offset + 9 > data.length) return undefined;
-      const size = { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
-      if (!found || size.width * size.height > found.width * found.height) found = size;
+      if (found !== undefined || offset + 9 > data.length) return undefined;
+      found = { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
     }
     offset += 2 + length;
   }
-  return found;
+  return undefined;
 }

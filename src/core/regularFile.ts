@@ -20,6 +20,15 @@ export type RegularFileRead =
   | { kind: 'refused'; reason: string };
 
 export async function readRegularFile(file: string, maxBytes: number): Promise<RegularFileRead> {
+  const read = await readRegularBytes(file, maxBytes);
+  return read.kind === 'bytes' ? { kind: 'text', text: read.bytes.toString('utf8') } : read;
+}
+
+/** The same reading, for bytes (an image for a thumbnail). */
+export async function readRegularBytes(
+  file: string,
+  maxBytes: number,
+): Promise<{ kind: 'bytes'; bytes: Buffer } | Exclude<RegularFileRead, { kind: 'text' }>> {
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(file, READ_FLAGS);
@@ -37,7 +46,7 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<R
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return { kind: 'text', text: buffer.subarray(0, filled).toString('utf8') };
+    return { kind: 'bytes', bytes: buffer.subarray(0, filled) };
   } catch (error) {
     return { kind: 'refused', reason: `it cannot be read (${String(error)})` };
   } finally {
@@ -75,7 +84,7 @@ export function readRegularFileSync(file: string, maxBytes: number): RegularFile
   }
 }
 
-function openFailure(error: unknown): RegularFileRead {
+function openFailure(error: unknown): Exclude<RegularFileRead, { kind: 'text' }> {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return { kind: 'missing' };
   // O_NOFOLLOW on a link: Linux says ELOOP, FreeBSD EMLINK.

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fitsThumbnail } from '../core/imageSize';
+import { readRegularBytes } from '../core/regularFile';
 import { sniffMediaType } from '../core/upload/files';
 import type { FloraConnection } from './floraConnection';
 import type { Log } from './log';
@@ -80,16 +81,14 @@ export class Thumbnails {
 }
 
 async function imageDataUri(file: string): Promise<string | undefined> {
-  try {
-    const stats = await fs.lstat(file);
-    if (!stats.isFile() || stats.size > MAX_THUMBNAIL_BYTES) return undefined;
-    const bytes = await fs.readFile(file);
-    const media = sniffMediaType(bytes.subarray(0, 64));
-    if (!media || media.kind !== 'image' || !media.supported) return undefined;
-    // Small files can declare huge images (a decompression bomb): what the header says must be reasonable.
-    if (!fitsThumbnail(bytes)) return undefined;
-    return `data:${media.contentType};base64,${bytes.toString('base64')}`;
-  } catch {
-    return undefined;
-  }
+  // A regular file, not through a link, checked and read from one open handle (core/regularFile.ts): a
+  // path swapped between a check and a read, or a named pipe, never gets through.
+  const read = await readRegularBytes(file, MAX_THUMBNAIL_BYTES);
+  if (read.kind !== 'bytes') return undefined;
+  const bytes = read.bytes;
+  const media = sniffMediaType(bytes.subarray(0, 64));
+  if (!media || media.kind !== 'image' || !media.supported) return undefined;
+  // Small files can declare huge images (a decompression bomb): what the header says must be reasonable.
+  if (!fitsThumbnail(bytes)) return undefined;
+  return `data:${media.contentType};base64,${bytes.toString('base64')}`;
 }

@@ -130,6 +130,22 @@ function gif(screen: { width: number; height: number }, frame: { left: number; t
   ]);
 }
 
+/** A JPEG cut into its start marker, its segments, and the scan with everything after it. */
+function jpegSegments(jpeg: Buffer): Buffer[] {
+  const parts = [jpeg.subarray(0, 2)];
+  let offset = 2;
+  while (offset < jpeg.length) {
+    if (jpeg[offset + 1] === 0xda) {
+      parts.push(jpeg.subarray(offset));
+      break;
+    }
+    const end = offset + 2 + jpeg.readUInt16BE(offset + 2);
+    parts.push(jpeg.subarray(offset, end));
+    offset = end;
+  }
+  return parts;
+}
+
 /** The PNG with its IHDR saying width × height (the CRC fixed, so the file is otherwise well-formed). */
 function withDeclaredSize(png: Buffer, width: number, height: number): Buffer {
   const copy = Buffer.from(png);
@@ -177,6 +193,63 @@ describe('core/imageSize: the size an image declares, as Chromium decodes it', f
       ),
       { seed: SEED, numRuns: 60 },
     );
+  });
+
+  it('reads a JPEG with segments crafted to mislead it either as Chromium decodes it, or not at all', async () => {
+    const encoded = await encodeInChromium(page, 'image/jpeg', 300, 200);
+    const jpeg = Buffer.from(encoded.base64, 'base64');
+    const segments = jpegSegments(jpeg);
+    const frame = segments.find((segment) => segment[1] === 0xc0);
+    assert.ok(frame, 'Chromium writes a baseline frame header');
+    const decoy = Buffer.from(frame);
+    decoy.writeUInt16BE(10, 5);
+    decoy.writeUInt16BE(10, 7);
+    const segment = (marker: number, body: Buffer) => {
+      const head = Buffer.from([0xff, marker, 0, 0]);
+      head.writeUInt16BE(body.length + 2, 2);
+      return Buffer.concat([head, body]);
+    };
+    // What an attacker may put between the real segments: stuffed bytes with a length after them, fill
+    // bytes, application segments holding a decoy frame header, a second (decoy) frame header, junk.
+    const insertion = fc.oneof(
+      fc.integer({ min: 0, max: 600 }).map((length) => Buffer.from([0xff, 0x00, length >> 8, length & 0xff])),
+      fc.constant(Buffer.from([0xff, 0xff])),
+      fc.integer({ min: 0xe0, max: 0xef }).map((marker) => segment(marker, decoy)),
+      fc.constant(decoy),
+      fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
+    );
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(), insertion), { minLength: 1, maxLength: 3 }), async (insertions) => {
+        const parts = [...segments];
+        for (const [place, bytes] of insertions) parts.splice(1 + (place % (parts.length - 1)), 0, bytes);
+        const crafted = Buffer.concat(parts);
+        const read = imageDimensions(crafted);
+        if (read === undefined) {
+          refused++;
+          return;
+        }
+        assert.deepEqual(read, await decodeInChromium(page, crafted, 'image/jpeg'), 'a size read is the size Chromium decodes');
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+    assert.ok(refused > 0 && refused < 150, `${refused} of 150 refused: the property saw both kinds`);
+
+    // The review's attack: a stuffed 0xFF 0x00 whose "length" jumps over the real frame header onto a decoy
+    // 10 × 10 one inside an APP1, which the decoder skips. Chromium decodes the real 300 × 200.
+    const others = segments.filter((part) => part !== frame && part !== segments[0]);
+    const app1 = segment(0xe1, decoy);
+    const jump = 2 + frame.length + 4;
+    const attack = Buffer.concat([
+      segments[0] ?? Buffer.alloc(0),
+      Buffer.from([0xff, 0x00, jump >> 8, jump & 0xff]),
+      frame,
+      app1,
+      ...others,
+    ]);
+    assert.deepEqual(await decodeInChromium(page, attack, 'image/jpeg'), { width: 300, height: 200 });
+    assert.equal(imageDimensions(attack), undefined);
+    assert.equal(imageDimensions(Buffer.from('ffd8ff000002ffc0000b08000a000a01011100', 'hex')), undefined);
   });
 
   it('reads a GIF at least as large as Chromium decodes it, a first frame beyond the screen included', async () => {
