@@ -19,20 +19,79 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Characters a reader cannot see but a model reading the text can: controls and format characters (zero
- * width spaces, word joiners, the tag characters of "ASCII smuggling", the bidirectional controls), other
- * than tabs and line breaks (shown as spaces) and the zero width joiner that emoji sequences are made of.
+ * Characters a reader cannot see but a model reading the text can: controls other than tabs and line breaks
+ * (shown as spaces), format characters (zero widths, the bidirectional controls, the tag characters of
+ * "ASCII smuggling", interlinear annotations), everything Unicode says a renderer may ignore (variation
+ * selectors, Hangul fillers, the combining grapheme joiner, unassigned ignorables), and the braille blank.
+ * The format characters that print a mark (the Arabic number signs and their kin) are not hidden.
  */
-const HIDDEN_CHARACTERS = /(?![\t\n\r\u200D])[\p{Cc}\p{Cf}]/gu;
+const HIDDEN =
+  /(?![\t\n\r\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}])[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+const JOINERS = new Set([0x200c, 0x200d]);
+const isVariationSelector = (code: number) => (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef);
+const isTag = (code: number) => code >= 0xe0020 && code <= 0xe007e;
+const BLACK_FLAG = 0x1f3f4;
+const CANCEL_TAG = 0xe007f;
 
-/** How many characters of `text` no one reading it sees (HIDDEN_CHARACTERS), counted as code points. */
-export function hiddenCharacterCount(text: string): number {
-  return text.match(HIDDEN_CHARACTERS)?.length ?? 0;
+/**
+ * The text split into what is shown and how many hidden characters it carries (counted as code points).
+ * Hidden characters that are part of ordinary writing are kept: one joiner (zero width joiner or non-joiner)
+ * between two visible characters (emoji sequences; Persian and Indic words), one variation selector after a
+ * visible character (❤️), and a subdivision flag's tag sequence after 🏴 (England, Scotland, Wales). A
+ * second one in a row, or one anywhere else, is hidden.
+ */
+function splitHidden(text: string): { shown: string; hidden: number } {
+  const points = [...text];
+  const codes = points.map((point) => point.codePointAt(0) ?? 0);
+  const hiddenAt = points.map((point) => HIDDEN.test(point));
+  let shown = '';
+  let hidden = 0;
+  // What came just before: a visible character, one followed by its variation selector, or anything else.
+  let previous: 'visible' | 'selected' | 'other' = 'other';
+  for (let index = 0; index < points.length; index++) {
+    const code = codes[index] ?? 0;
+    const point = points[index] ?? '';
+    if (!hiddenAt[index]) {
+      shown += point;
+      previous = 'visible';
+      continue;
+    }
+    const nextVisible = index + 1 < points.length && !hiddenAt[index + 1];
+    if (previous !== 'other' && JOINERS.has(code) && nextVisible) {
+      shown += point;
+      previous = 'other';
+      continue;
+    }
+    if (previous === 'visible' && isVariationSelector(code)) {
+      shown += point;
+      previous = 'selected';
+      continue;
+    }
+    if (isTag(code) && codes[index - 1] === BLACK_FLAG) {
+      // A flag's tag sequence: a few tags, then a cancel tag.
+      let end = index;
+      while (end < points.length && isTag(codes[end] ?? 0)) end++;
+      if (codes[end] === CANCEL_TAG && end - index <= 8) {
+        shown += points.slice(index, end + 1).join('');
+        index = end;
+        previous = 'visible';
+        continue;
+      }
+    }
+    hidden++;
+    previous = 'other';
+  }
+  return { shown, hidden };
 }
 
-/** The text without what no one reading it sees (HIDDEN_CHARACTERS): for showing next to a count of them. */
+/** How many characters of `text` no one reading it sees (splitHidden), counted as code points. */
+export function hiddenCharacterCount(text: string): number {
+  return splitHidden(text).hidden;
+}
+
+/** The text without what no one reading it sees (splitHidden): for showing next to a count of them. */
 export function withoutHiddenCharacters(text: string): string {
-  return text.replace(HIDDEN_CHARACTERS, '');
+  return splitHidden(text).shown;
 }
 
 /** At most `limit` UTF-16 units, ending in "…" when shortened, never splitting a surrogate pair. */

@@ -232,7 +232,7 @@ function shownValue(value: string, uploads: Pick<Uploads, 'targetLabel'>): strin
   }
   const line = oneLine(withoutHiddenCharacters(value));
   const shown =
-    line.length > SHOWN_VALUE_LENGTH ? vscode.l10n.t('{0} ({1} characters)', truncate(line, SHOWN_VALUE_LENGTH), value.length) : line;
+    line.length > SHOWN_VALUE_LENGTH ? vscode.l10n.t('{0} ({1} characters)', truncate(line, SHOWN_VALUE_LENGTH), [...value].length) : line;
   // What the person approves must be what FLORA reads: text hidden in a value (instructions in tag
   // characters a model reads and a person does not) is named, since it is sent as it is.
   const hidden = hiddenCharacterCount(value);

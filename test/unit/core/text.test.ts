@@ -13,7 +13,6 @@ const hidden = fc.constantFrom(
   '\u{E0020}',
   '\u{E007F}',
   '\u200B',
-  '\u200C',
   '\u2060',
   '\u2062',
   '\uFEFF',
@@ -24,6 +23,18 @@ const hidden = fc.constantFrom(
   '\u0007',
   '\u0000',
   '\u009B',
+  // Not control or format characters, yet drawn as nothing: Hangul fillers, the braille blank, the combining
+  // grapheme joiner, Khmer and Mongolian ignorables, unassigned ignorables, an interlinear annotation.
+  '\u3164',
+  '\u115F',
+  '\uFFA0',
+  '\u2800',
+  '\u034F',
+  '\u17B4',
+  '\u180B',
+  '\u2065',
+  '\u{E0000}',
+  '\uFFF9',
 );
 
 /** What people do read, or read as spacing: words, emoji sequences with their joiners and selectors, breaks. */
@@ -40,6 +51,12 @@ const seen = fc.constantFrom(
   'https://media.flora.ai/a.png',
   '日本語',
   '[x](command:y)',
+  // A Persian word with its zero width non-joiner, the flag of England (a tag sequence), an Arabic sign
+  // that is a format character yet prints a mark, an accent on its letter.
+  'می\u200Cخواهم',
+  '🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',
+  '\u06DD١٢',
+  'e\u0301',
 );
 
 describe('core/text: hidden characters', () => {
@@ -65,6 +82,18 @@ describe('core/text: hidden characters', () => {
       ),
       { seed: SEED, numRuns: 2_000 },
     );
+  });
+
+  it('keeps one joiner between visible characters and one selector after one, and counts every other', () => {
+    const selectors = String.fromCodePoint(...Array.from({ length: 20 }, (_, index) => 0xe0100 + index));
+    assert.equal(hiddenCharacterCount(`a red chair 🪑${selectors}`), 19, 'data smuggled in variation selectors');
+    assert.equal(withoutHiddenCharacters(`a red chair 🪑${selectors}`), `a red chair 🪑${String.fromCodePoint(0xe0100)}`);
+    assert.equal(hiddenCharacterCount('a\u200D\u200D\u200D\u200Db'), 4, 'a run of joiners');
+    assert.equal(hiddenCharacterCount('a\u200C\u200Cb'), 2, 'a run of non-joiners');
+    assert.equal(hiddenCharacterCount('\u200Da'), 1, 'a joiner with nothing before it');
+    assert.equal(hiddenCharacterCount('\uFE0F'), 1, 'a selector with nothing before it');
+    assert.equal(hiddenCharacterCount('🏴\u{E0067}\u{E0062}'), 2, 'tags after a flag without their cancel tag');
+    assert.equal(hiddenCharacterCount('x\u{E0067}\u{E0062}\u{E007F}'), 3, 'tags after anything but the black flag');
   });
 
   it('finds a whole instruction smuggled in tag characters after a harmless prompt', () => {
