@@ -1,7 +1,7 @@
 // The daily budget: how many credits today's runs have cost or may still cost, and whether one more run
 // would pass the limit. Pure arithmetic over the run history (the journal every window shares), so the same
 // answer holds however the run was started: the palette, a script, a batch, an agent's tool call.
-import { creditsChargedToday, isFinished, type RunRecord } from './runs';
+import { creditsChargedToday, finishedAt, isFinished, type RunRecord } from './runs';
 
 /** Unfinished runs older than this are not expected to be charged any more (a run takes minutes). */
 const PENDING_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -36,7 +36,7 @@ export function budgetStanding(
   start.setHours(0, 0, 0, 0);
   let unreported = 0;
   for (const record of records) {
-    const at = record.completedAt ?? record.updatedAt;
+    const at = finishedAt(record);
     if (record.status === 'completed' && record.chargedCost === undefined && at >= start.getTime() && at <= options.now)
       unreported += record.runCost ?? 0;
   }

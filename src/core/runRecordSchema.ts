@@ -213,6 +213,7 @@ const OPTIONAL_FIELDS = {
   createdAt: keepIf(isTimestamp, 'expected a time'),
   startedAt: keepIf(isTimestamp, 'expected a time'),
   completedAt: keepIf(isTimestamp, 'expected a time'),
+  finishedLocallyAt: keepIf(isTimestamp, 'expected a time'),
   createFailingSince: keepIf(isTimestamp, 'expected a time'),
   followingSince: keepIf(isTimestamp, 'expected a time'),
 } satisfies Record<OptionalKeys<RunRecord>, OptionalCheck>;

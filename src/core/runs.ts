@@ -98,6 +98,11 @@ export interface RunRecord {
    * finished, so clearing the history never makes room in the budget.
    */
   cleared?: boolean;
+  /**
+   * When this extension learned the run had finished (local clock, ms): what the daily budget dates its
+   * charge by, since a server's completedAt may be skewed, or hostile (0 would date a charge out of today).
+   */
+  finishedLocallyAt?: number;
   /** Local clock, ms. */
   startedLocallyAt: number;
   createdAt?: number;
@@ -149,7 +154,7 @@ export function creditsChargedToday(records: readonly RunRecord[], now: number):
   end.setDate(end.getDate() + 1);
   let total = 0;
   for (const record of records) {
-    const at = record.completedAt ?? record.updatedAt;
+    const at = finishedAt(record);
     if (record.chargedCost !== undefined && at >= start.getTime() && at < end.getTime()) total += record.chargedCost;
   }
   return total;
@@ -214,20 +219,30 @@ export function toPublicRecord(record: RunRecord, connection?: RunConnection): P
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Two days: every charge of the local day (23 to 25 hours long) is kept, whatever the hour or the clock change. */
+const BUDGET_KEPT_MS = 2 * DAY_MS;
 
 /**
- * Whether a finished run still counts towards today's budget (core/budget.ts): FLORA charged it, or it
- * completed (a completed run whose reply carried no readable charge counts at its quoted cost), less than
- * a day ago. Such a run is never dropped from the history, by its limit or by Clear Finished Runs.
+ * When the run finished, for the daily budget: when this extension learned it (finishedLocallyAt), else,
+ * for a record written before that was kept, FLORA's completedAt, else its last change.
+ */
+export function finishedAt(record: RunRecord): number {
+  return record.finishedLocallyAt ?? record.completedAt ?? record.updatedAt;
+}
+
+/**
+ * Whether a finished run may still count towards today's budget (core/budget.ts): FLORA charged it, or it
+ * completed (a completed run whose reply carried no readable charge counts at its quoted cost), in the last
+ * two days. Such a run is never dropped from the history, by its limit or by Clear Finished Runs.
  */
 export function countsTowardsBudget(record: RunRecord, now: number): boolean {
   if (record.chargedCost === undefined && !(record.status === 'completed' && record.runCost !== undefined)) return false;
-  return now - (record.completedAt ?? record.updatedAt) < DAY_MS;
+  return now - finishedAt(record) < BUDGET_KEPT_MS;
 }
 
 /**
  * What Clear Finished Runs keeps of a run that still counts towards the budget: what the budget reads
- * (status, costs, when it finished) and the ids that name it, nothing the user asked to clear (inputs,
+ * (status, costs, when it finished, pinned in finishedLocallyAt) and the ids that name it, nothing the user asked to clear (inputs,
  * outputs, saved files, messages). `updatedAt` moves on so other windows adopt it.
  */
 export function clearedRecord(record: RunRecord, now: number): RunRecord {
@@ -241,12 +256,13 @@ export function clearedRecord(record: RunRecord, now: number): RunRecord {
     status: record.status,
     progress: record.progress,
     startedLocallyAt: record.startedLocallyAt,
-    completedAt: record.completedAt ?? record.updatedAt,
+    finishedLocallyAt: finishedAt(record),
     updatedAt: Math.max(now, record.updatedAt + 1),
     cleared: true,
   };
   if (record.runCost !== undefined) cleared.runCost = record.runCost;
   if (record.chargedCost !== undefined) cleared.chargedCost = record.chargedCost;
+  if (record.completedAt !== undefined) cleared.completedAt = record.completedAt;
   return cleared;
 }
 

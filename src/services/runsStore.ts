@@ -40,10 +40,13 @@ export class RunsStore extends Disposable {
   readonly onDidSettle = this.settled.event;
   private readonly pendingWrites = new Map<string, NodeJS.Timeout>();
   /**
-   * Runs this window deleted from the journal (ids are never reused): a watcher's read that began before
-   * the delete, and ends after it, must not bring the run back.
+   * Runs this window deleted from the journal, with the updatedAt they had: a watcher's read that began
+   * before the delete and ends after it, or a late write of the record as it was, must not bring the run
+   * back. A newer record is news (another window retried a run that was never created, under its id).
    */
-  private readonly deleted = new Set<string>();
+  private readonly deleted = new Map<string, number>();
+  /** Each run's journal writes and deletes, one after another: a slow write never lands after a later one. */
+  private readonly journalTurns = new Map<string, Promise<void>>();
   /** Resolves once the journal has been read; activation does not wait for it. */
   readonly ready: Promise<void>;
 
@@ -74,7 +77,9 @@ export class RunsStore extends Disposable {
   private async reload(localId: string): Promise<void> {
     if (this.isDisposed) return;
     const stored = await this.journal.read(localId);
-    if (this.deleted.has(localId)) return;
+    const deletedAt = this.deleted.get(localId);
+    if (deletedAt !== undefined && (!stored || stored.updatedAt <= deletedAt)) return;
+    this.deleted.delete(localId);
     const known = this.records.get(localId);
     if (!stored) {
       if (known && !this.pendingWrites.has(localId)) {
@@ -85,12 +90,20 @@ export class RunsStore extends Disposable {
       return;
     }
     if (known && known.updatedAt >= stored.updatedAt) return;
+    if (known?.cleared && !stored.cleared) {
+      // Another window wrote the run before it saw the clear (an acknowledgement, a save): the clear wins,
+      // and what it removed is taken off the disk again.
+      this.records.set(localId, { ...known, updatedAt: Math.max(Date.now(), stored.updatedAt + 1) });
+      await this.write(localId);
+      return;
+    }
     this.records.set(localId, stored);
     // Another window wrote it last: what this window knew of its connection is no longer news.
     this.connections.delete(localId);
-    // A run another window cleared leaves the views: they refresh whole, as for this window's clear.
+    // A run another window cleared leaves the views (they refresh whole, as for this window's clear), and
+    // says nothing of how it ended: it was seen, and cleared.
     this.changed.fire(stored.cleared ? undefined : stored);
-    if (known && isLive(known) && !isLive(stored)) this.settled.fire(stored);
+    if (known && isLive(known) && !isLive(stored) && !stored.cleared) this.settled.fire(stored);
   }
 
   /** Newest first; what the views, scripts and agents see (not the runs Clear Finished Runs took away). */
@@ -147,11 +160,16 @@ export class RunsStore extends Disposable {
   }
 
   /** Adds or replaces a record. `durable` writes it to the journal before resolving. */
-  async put(record: RunRecord, options: { durable?: boolean; persist?: boolean } = {}): Promise<void> {
-    const previous = this.records.get(record.localId);
+  async put(given: RunRecord, options: { durable?: boolean; persist?: boolean } = {}): Promise<void> {
+    const previous = this.records.get(given.localId);
     // A cleared or deleted run stays so: a late write from work begun before the clear (a save) brings
     // nothing back.
-    if (this.deleted.has(record.localId) || (previous?.cleared && !record.cleared)) return;
+    const deletedAt = this.deleted.get(given.localId);
+    if ((deletedAt !== undefined && given.updatedAt <= deletedAt) || (previous?.cleared && !given.cleared)) return;
+    this.deleted.delete(given.localId);
+    // The moment the run finished, on this machine's clock, seen here: what the daily budget dates its charge by.
+    const justFinished = previous !== undefined && !isFinished(previous) && isFinished(given) && given.finishedLocallyAt === undefined;
+    const record = justFinished ? { ...given, finishedLocallyAt: Date.now() } : given;
     this.records.set(record.localId, record);
     if (!isLive(record)) this.connections.delete(record.localId);
     this.changed.fire(record);
@@ -178,7 +196,8 @@ export class RunsStore extends Disposable {
       else this.connections.delete(localId);
     }
     await this.put(next, { durable: options.durable });
-    return next;
+    // As put stored it (with the moment it finished, when this change finished it).
+    return this.records.get(localId) ?? next;
   }
 
   /**
@@ -199,7 +218,7 @@ export class RunsStore extends Disposable {
         writes.push(this.write(record.localId));
       } else {
         this.forget(record.localId);
-        writes.push(this.journal.delete(record.localId));
+        writes.push(this.deleteFromJournal(record.localId));
       }
     }
     this.changed.fire(undefined);
@@ -224,13 +243,29 @@ export class RunsStore extends Disposable {
     if (dropped.length === 0) return;
     for (const localId of dropped) this.forget(localId);
     this.changed.fire(undefined);
-    await Promise.all(dropped.map((localId) => this.journal.delete(localId)));
+    await Promise.all(dropped.map((localId) => this.deleteFromJournal(localId)));
   }
 
   private forget(localId: string): void {
+    const record = this.records.get(localId);
     this.records.delete(localId);
     this.connections.delete(localId);
-    this.deleted.add(localId);
+    this.deleted.set(localId, record?.updatedAt ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Runs `operation` on the run's journal entry after every earlier one has ended. */
+  private inTurn(localId: string, operation: () => Promise<void>): Promise<void> {
+    const turn = (this.journalTurns.get(localId) ?? Promise.resolve()).then(operation);
+    const settled = turn.catch(() => undefined);
+    this.journalTurns.set(localId, settled);
+    void settled.then(() => {
+      if (this.journalTurns.get(localId) === settled) this.journalTurns.delete(localId);
+    });
+    return turn;
+  }
+
+  private deleteFromJournal(localId: string): Promise<void> {
+    return this.inTurn(localId, () => this.journal.delete(localId));
   }
 
   private scheduleWrite(localId: string): void {
@@ -245,9 +280,11 @@ export class RunsStore extends Disposable {
     const timer = this.pendingWrites.get(localId);
     if (timer) clearTimeout(timer);
     this.pendingWrites.delete(localId);
-    const record = this.records.get(localId);
-    if (!record) return;
-    await this.journal.save(record);
+    await this.inTurn(localId, async () => {
+      // What the run is when its turn comes: a write queued behind another writes the newest state.
+      const record = this.records.get(localId);
+      if (record) await this.journal.save(record);
+    });
   }
 
   override dispose(): void {

@@ -43,8 +43,8 @@ describe('Clear Finished Runs and the daily budget', () => {
         localId: 'old',
         status: 'completed',
         chargedCost: 3,
-        startedLocallyAt: now - 30 * HOUR_MS,
-        updatedAt: now - 30 * HOUR_MS,
+        startedLocallyAt: now - 50 * HOUR_MS,
+        updatedAt: now - 50 * HOUR_MS,
       });
       const live = runRecord({
         localId: 'live',
@@ -98,6 +98,20 @@ describe('Clear Finished Runs and the daily budget', () => {
       assert.ok(!fs.existsSync(path.join(directory, 'failed.json')));
       assert.doesNotMatch(fs.readFileSync(path.join(directory, 'charged.json'), 'utf8'), /private prompt/);
 
+      // Another window that wrote the run before it saw the clear (its full record, newer): the clear wins,
+      // on disk too.
+      const settledThere: boolean[] = [];
+      const listening = there.onDidSettle((record) => settledThere.push(record.cleared === true));
+      await new RunJournal(directory).save({ ...charged, acknowledged: true, updatedAt: Date.now() + 5 });
+      await waitFor('the cleared record is written again', () => {
+        const text = fs.readFileSync(path.join(directory, 'charged.json'), 'utf8');
+        return !text.includes('private prompt') && (JSON.parse(text) as { cleared?: unknown }).cleared === true;
+      });
+      assert.strictEqual(here.get('charged'), undefined);
+      await waitFor('the other window keeps it cleared', () => there.all().every((record) => record.localId !== 'charged'));
+      listening.dispose();
+      assert.ok(!settledThere.includes(true), 'no window announces how a cleared run ended');
+
       // A window opened later reads the journal: the run stays out of view and in the budget.
       const later = new RunsStore(new RunJournal(directory), 100);
       try {
@@ -116,16 +130,38 @@ describe('Clear Finished Runs and the daily budget', () => {
     }
   });
 
-  it('drops a cleared run from the journal once it no longer counts, a day after it finished', async () => {
+  it("dates a finished run by this machine's clock, whatever completedAt FLORA sent", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    const runs = new RunsStore(new RunJournal(directory), 100);
+    try {
+      await runs.ready;
+      const started = Date.now();
+      await runs.put(runRecord({ localId: 'dated', status: 'running', progress: 50, startedLocallyAt: started, updatedAt: started }), {
+        durable: true,
+      });
+      const before = Date.now();
+      const finished = await runs.update('dated', { status: 'completed', chargedCost: 5, completedAt: 0 });
+      assert.ok(
+        finished?.finishedLocallyAt !== undefined && finished.finishedLocallyAt >= before && finished.finishedLocallyAt <= Date.now(),
+      );
+      assert.strictEqual(new BudgetGate({ runs, settings: budget }).standing().charged, 5, 'a completedAt of 0 dates nothing out of today');
+      const later = await runs.update('dated', { acknowledged: true });
+      assert.strictEqual(later?.finishedLocallyAt, finished.finishedLocallyAt, 'a later change keeps the date');
+    } finally {
+      runs.dispose();
+    }
+  });
+
+  it('drops a cleared run from the journal once it no longer counts, two days after it finished', async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
     const runs = new RunsStore(new RunJournal(directory), 100);
     try {
       await runs.ready;
       const now = Date.now();
-      const finishedAt = now - 23 * HOUR_MS;
+      const finishedAt = now - 47 * HOUR_MS;
       await runs.put(
         runRecord({
-          localId: 'yesterday-ish',
+          localId: 'days-ago',
           chargedCost: 4,
           startedLocallyAt: finishedAt - 1_000,
           updatedAt: finishedAt,
@@ -134,17 +170,17 @@ describe('Clear Finished Runs and the daily budget', () => {
         { durable: true },
       );
       await runs.removeFinished(now);
-      assert.deepStrictEqual(fs.readdirSync(directory), ['yesterday-ish.json']);
+      assert.deepStrictEqual(fs.readdirSync(directory), ['days-ago.json']);
       assert.deepStrictEqual(
         runs.spending().map((record) => [record.localId, record.cleared]),
-        [['yesterday-ish', true]],
+        [['days-ago', true]],
       );
-      // A run finishing prunes the history, which keeps the cleared run within its day; the next clear, two
-      // hours on, finds it past its day and deletes it.
+      // A run finishing prunes the history, which keeps the cleared run within its two days; the next clear, two
+      // hours on, finds it past them and deletes it.
       await runs.put(runRecord({ localId: 'new', startedLocallyAt: now, updatedAt: now, completedAt: now }), { durable: true });
-      assert.ok(fs.readdirSync(directory).includes('yesterday-ish.json'), 'still within its day');
+      assert.ok(fs.readdirSync(directory).includes('days-ago.json'), 'still within its two days');
       assert.strictEqual(await runs.removeFinished(now + 2 * HOUR_MS), 1, 'the new run is cleared; the old one was already');
-      assert.deepStrictEqual(fs.readdirSync(directory), [], 'the cleared run past its day is deleted, the new one with no charge too');
+      assert.deepStrictEqual(fs.readdirSync(directory), [], 'the cleared run past its two days is deleted, the new one with no charge too');
       assert.deepStrictEqual(runs.spending(), []);
     } finally {
       runs.dispose();

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 
 import fc from 'fast-check';
 import { budgetStanding, passesBudget } from '../../../src/core/budget';
-import type { RunRecord, RunState } from '../../../src/core/runs';
+import { clearedRecord, countsTowardsBudget, type RunRecord, type RunState } from '../../../src/core/runs';
 import { runRecord } from '../../common/records';
 
 const NOON = new Date(2026, 11, 2, 12, 0, 0).getTime();
@@ -60,5 +60,48 @@ describe('the daily budget', () => {
       ),
       { seed: 20261201, numRuns: 200 },
     );
+  });
+
+  it('dates a charge by when the extension learned the run finished, not by the completedAt a server sent', () => {
+    const hostile = [0, NOON - 40 * HOUR, NOON + 400 * 24 * HOUR].map((completedAt) =>
+      run('completed', NOON - HOUR, 5, 5, { completedAt, finishedLocallyAt: NOON - HOUR }),
+    );
+    const standing = budgetStanding(hostile, { now: NOON, cost: 0, limit: 100 });
+    assert.equal(standing.charged, 15, 'every one of them was charged today');
+    for (const record of hostile) assert.equal(countsTowardsBudget(record, NOON), true);
+    const [, , future] = hostile;
+    assert.ok(future);
+    assert.equal(countsTowardsBudget(future, NOON + 3 * 24 * HOUR), false, 'and stops counting when that says');
+  });
+
+  it('keeps every charge of the local day counting, on days of 23 and 25 hours too', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Europe/London';
+    try {
+      // 2026's clock changes in London: 29 March (23 hours) and 25 October (25 hours), and days around them.
+      const days = [new Date(2026, 2, 29), new Date(2026, 9, 25), new Date(2026, 9, 26), new Date(2026, 5, 1)].map((day) => day.getTime());
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...days),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          (start, first, second) => {
+            const end = new Date(start);
+            end.setDate(end.getDate() + 1);
+            const length = end.getTime() - start;
+            const [finished, now] = [first, second].sort((a, b) => a - b).map((share) => start + Math.floor((share ?? 0) * (length - 1)));
+            const record = run('completed', finished ?? start, 5, 5, { finishedLocallyAt: finished });
+            const nowAt = now ?? start;
+            assert.equal(budgetStanding([record], { now: nowAt, cost: 0, limit: 100 }).charged, 5, 'a charge of today counts');
+            assert.equal(countsTowardsBudget(record, nowAt), true, 'so it is kept, and Clear Finished Runs keeps it');
+            assert.equal(budgetStanding([clearedRecord(record, nowAt)], { now: nowAt, cost: 0, limit: 100 }).charged, 5, 'cleared too');
+          },
+        ),
+        { seed: 20261202, numRuns: 400 },
+      );
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 });

@@ -48,16 +48,16 @@ describe('core/runs', () => {
       assert.deepEqual(ids(pruneHistory(history, 5)), ['done-newest', 'pending-new', 'done-new', 'creating', 'live-old']);
     });
 
-    it('keeps runs charged in the last day, which the daily budget counts, whatever the limit', () => {
+    it('keeps runs charged in the last two days, which the daily budget may count, whatever the limit', () => {
       const now = 10 * 24 * 3_600_000;
       const charged = (localId: string, at: number) =>
         runRecord({ localId, status: 'completed', startedLocallyAt: at, updatedAt: at, completedAt: at, chargedCost: 5 });
-      const older = [charged('charged-yesterday', now - 25 * 3_600_000), charged('charged-today', now - 3_600_000)];
+      const older = [charged('charged-two-days-ago', now - 49 * 3_600_000), charged('charged-today', now - 3_600_000)];
       assert.deepEqual(ids(pruneHistory(older, 0, now)), ['charged-today']);
       assert.deepEqual(ids(pruneHistory(older, 0)), [], 'without a clock, the limit alone decides');
     });
 
-    it('keeps a run completed in the last day without a readable charge (counted at its quoted cost), not one without a cost', () => {
+    it('keeps a run completed in the last two days without a readable charge (counted at its quoted cost), not one without a cost', () => {
       const now = 10 * 24 * 3_600_000;
       const completed = (localId: string, overrides: Partial<RunRecord>) =>
         runRecord({ localId, status: 'completed', startedLocallyAt: now - 3_600_000, updatedAt: now - 3_600_000, ...overrides });
@@ -65,7 +65,7 @@ describe('core/runs', () => {
         completed('quoted', { runCost: 4 }),
         completed('unpriced', {}),
         completed('failed-quoted', { status: 'failed', runCost: 4 }),
-        completed('quoted-yesterday', { runCost: 4, completedAt: now - 25 * 3_600_000 }),
+        completed('quoted-two-days-ago', { runCost: 4, finishedLocallyAt: now - 49 * 3_600_000 }),
       ];
       assert.deepEqual(ids(pruneHistory(history, 0, now)), ['quoted']);
     });
@@ -75,7 +75,7 @@ describe('core/runs', () => {
       const cleared = (localId: string, at: number) =>
         clearedRecord(runRecord({ localId, status: 'completed', startedLocallyAt: at, updatedAt: at, chargedCost: 3 }), at);
       const history = [
-        cleared('cleared-yesterday', now - 25 * 3_600_000),
+        cleared('cleared-two-days-ago', now - 49 * 3_600_000),
         cleared('cleared-today', now - 3_600_000),
         record('done-a', 'completed', now - 2 * 3_600_000),
         record('done-b', 'completed', now - 4 * 3_600_000),
@@ -133,7 +133,7 @@ describe('core/runs', () => {
         status: 'completed',
         progress: 100,
         startedLocallyAt: now - 60_000,
-        completedAt: now - 30_000,
+        finishedLocallyAt: now - 30_000,
         updatedAt: now,
         cleared: true,
         runCost: 6,
@@ -142,7 +142,7 @@ describe('core/runs', () => {
       assert.equal(clearedRecord({ ...full, updatedAt: now + 5 }, now).updatedAt, now + 6, 'later than the record it replaces');
     });
 
-    it("leaves today's standing as it was, and counts for a day after the run finished", () => {
+    it("leaves today's standing as it was, and counts for two days after the run finished", () => {
       const unreported = runRecord({
         localId: 'quoted',
         status: 'completed',
@@ -155,8 +155,8 @@ describe('core/runs', () => {
       assert.equal(before.charged, 9);
       assert.deepEqual(after, before);
       assert.equal(countsTowardsBudget(full, now), true);
-      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 24 * 3_600_000 - 1), true);
-      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 24 * 3_600_000), false);
+      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 48 * 3_600_000 - 1), true);
+      assert.equal(countsTowardsBudget(clearedRecord(full, now), now - 30_000 + 48 * 3_600_000), false);
       assert.equal(countsTowardsBudget(runRecord({ status: 'failed', updatedAt: now }), now), false, 'a failed run FLORA did not charge');
       assert.equal(
         countsTowardsBudget(runRecord({ status: 'failed', chargedCost: 2, updatedAt: now }), now),
