@@ -224,10 +224,16 @@ const BUDGET_KEPT_MS = 2 * DAY_MS;
 
 /**
  * When the run finished, for the daily budget: when this extension learned it (finishedLocallyAt), else,
- * for a record written before that was kept, FLORA's completedAt, else its last change.
+ * for a record written before that was kept (or by an older version in another window), FLORA's
+ * completedAt when it lies between the run's start and its last change, else its last change.
  */
 export function finishedAt(record: RunRecord): number {
-  return record.finishedLocallyAt ?? record.completedAt ?? record.updatedAt;
+  if (record.finishedLocallyAt !== undefined) return record.finishedLocallyAt;
+  // FLORA's date only where it is possible: between the run's start here and its last change.
+  const { completedAt } = record;
+  return completedAt !== undefined && completedAt >= record.startedLocallyAt && completedAt <= record.updatedAt
+    ? completedAt
+    : record.updatedAt;
 }
 
 /**

@@ -27,61 +27,88 @@ export function oneLine(text: string): string {
  */
 const HIDDEN =
   /(?![\t\n\r\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}])[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
-const JOINERS = new Set([0x200c, 0x200d]);
-const isVariationSelector = (code: number) => (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef);
-const isTag = (code: number) => code >= 0xe0020 && code <= 0xe007e;
+const ZERO_WIDTH_NON_JOINER = 0x200c;
+const ZERO_WIDTH_JOINER = 0x200d;
+const TEXT_PRESENTATION = 0xfe0e;
+const EMOJI_PRESENTATION = 0xfe0f;
+const COMBINING_KEYCAP = 0x20e3;
 const BLACK_FLAG = 0x1f3f4;
-const CANCEL_TAG = 0xe007f;
+const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]/u;
+const KEYCAP_BASE = /[0-9#*]/u;
+/** Scripts whose words use joiners between their letters (Arabic and Persian, Syriac, the Indic scripts, …). */
+const JOINING_SCRIPT =
+  /[\p{scx=Arabic}\p{scx=Syriac}\p{scx=Nko}\p{scx=Mongolian}\p{scx=Devanagari}\p{scx=Bengali}\p{scx=Gurmukhi}\p{scx=Gujarati}\p{scx=Oriya}\p{scx=Tamil}\p{scx=Telugu}\p{scx=Kannada}\p{scx=Malayalam}\p{scx=Sinhala}\p{scx=Khmer}\p{scx=Myanmar}]/u;
+/** 🏴 and the tags of the three subdivision flags Unicode recommends (England, Scotland, Wales), cancel tag last. */
+const SUBDIVISION_FLAGS = ['gbeng', 'gbsct', 'gbwls'].map(
+  (region) => `\u{1F3F4}${[...region].map((letter) => String.fromCodePoint(0xe0000 + (letter.codePointAt(0) ?? 0))).join('')}\u{E007F}`,
+);
 
 /**
  * The text split into what is shown and how many hidden characters it carries (counted as code points).
- * Hidden characters that are part of ordinary writing are kept: one joiner (zero width joiner or non-joiner)
- * between two visible characters (emoji sequences; Persian and Indic words), one variation selector after a
- * visible character (❤️), and a subdivision flag's tag sequence after 🏴 (England, Scotland, Wales). A
- * second one in a row, or one anywhere else, is hidden.
+ * Only hidden characters that ordinary writing needs are kept, where it needs them, since any choice among
+ * invisible characters a person would pass over can carry a message a model reads:
+ * - the emoji or text presentation selector right after an emoji (❤️), or the emoji one in a keycap (1️⃣);
+ * - a zero width joiner between emoji (👩‍💻), and either joiner between two letters of a script whose words
+ *   use them (Persian, the Indic scripts);
+ * - the tags of the flags of England, Scotland and Wales, after their 🏴.
+ * Every other one is hidden, and so is a second in a row.
  */
 function splitHidden(text: string): { shown: string; hidden: number } {
   const points = [...text];
-  const codes = points.map((point) => point.codePointAt(0) ?? 0);
   const hiddenAt = points.map((point) => HIDDEN.test(point));
   let shown = '';
   let hidden = 0;
-  // What came just before: a visible character, one followed by its variation selector, or anything else.
-  let previous: 'visible' | 'selected' | 'other' = 'other';
-  for (let index = 0; index < points.length; index++) {
-    const code = codes[index] ?? 0;
+  // The visible character the hidden ones that follow may belong to (undefined after a hidden one, a joiner
+  // or at the start), and whether it already has its selector.
+  let base: string | undefined;
+  let selected = false;
+  let offset = 0;
+  for (let index = 0; index < points.length; offset += points[index]?.length ?? 0, index++) {
     const point = points[index] ?? '';
+    const code = point.codePointAt(0) ?? 0;
     if (!hiddenAt[index]) {
-      shown += point;
-      previous = 'visible';
-      continue;
-    }
-    const nextVisible = index + 1 < points.length && !hiddenAt[index + 1];
-    if (previous !== 'other' && JOINERS.has(code) && nextVisible) {
-      shown += point;
-      previous = 'other';
-      continue;
-    }
-    if (previous === 'visible' && isVariationSelector(code)) {
-      shown += point;
-      previous = 'selected';
-      continue;
-    }
-    if (isTag(code) && codes[index - 1] === BLACK_FLAG) {
-      // A flag's tag sequence: a few tags, then a cancel tag.
-      let end = index;
-      while (end < points.length && isTag(codes[end] ?? 0)) end++;
-      if (codes[end] === CANCEL_TAG && end - index <= 8) {
-        shown += points.slice(index, end + 1).join('');
-        index = end;
-        previous = 'visible';
+      const flag = code === BLACK_FLAG ? SUBDIVISION_FLAGS.find((sequence) => text.startsWith(sequence, offset)) : undefined;
+      if (flag !== undefined) {
+        const length = [...flag].length;
+        shown += flag;
+        for (let skipped = 1; skipped < length; skipped++) offset += points[index + skipped]?.length ?? 0;
+        index += length - 1;
+        base = undefined;
         continue;
       }
+      shown += point;
+      base = point;
+      selected = false;
+      continue;
+    }
+    const next = index + 1 < points.length && !hiddenAt[index + 1] ? points[index + 1] : undefined;
+    if (base !== undefined && !selected && isSelectorWriting(code, base, next)) {
+      shown += point;
+      selected = true;
+      continue;
+    }
+    if (base !== undefined && next !== undefined && isJoinerWriting(code, base, next)) {
+      shown += point;
+      base = undefined;
+      continue;
     }
     hidden++;
-    previous = 'other';
+    base = undefined;
   }
   return { shown, hidden };
+}
+
+/** The presentation selector after an emoji (❤️, ☺︎), or the emoji one in a keycap (1️⃣). */
+function isSelectorWriting(code: number, base: string, next: string | undefined): boolean {
+  if (code !== EMOJI_PRESENTATION && code !== TEXT_PRESENTATION) return false;
+  if (EMOJI.test(base)) return true;
+  return code === EMOJI_PRESENTATION && KEYCAP_BASE.test(base) && next?.codePointAt(0) === COMBINING_KEYCAP;
+}
+
+/** A joiner between emoji (👩‍💻), or between two letters of a script whose words use joiners. */
+function isJoinerWriting(code: number, base: string, next: string): boolean {
+  if (code === ZERO_WIDTH_JOINER && EMOJI.test(base) && EMOJI.test(next)) return true;
+  return (code === ZERO_WIDTH_JOINER || code === ZERO_WIDTH_NON_JOINER) && JOINING_SCRIPT.test(base) && JOINING_SCRIPT.test(next);
 }
 
 /** How many characters of `text` no one reading it sees (splitHidden), counted as code points. */

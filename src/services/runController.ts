@@ -461,6 +461,7 @@ export class RunController extends Disposable {
         errorMessage: undefined,
         explanation: undefined,
         completedAt: undefined,
+        finishedLocallyAt: undefined,
         stopped: undefined,
         createFailingSince: undefined,
       },

@@ -78,8 +78,16 @@ export class RunsStore extends Disposable {
     if (this.isDisposed) return;
     const stored = await this.journal.read(localId);
     const deletedAt = this.deleted.get(localId);
-    if (deletedAt !== undefined && (!stored || stored.updatedAt <= deletedAt)) return;
-    this.deleted.delete(localId);
+    if (deletedAt !== undefined) {
+      if (!stored || stored.updatedAt <= deletedAt) return;
+      // Written again by a window that had not seen the delete: news only when the run is live again (a
+      // create retried under its id); otherwise the clear wins, and the file goes again.
+      if (!isLive(stored)) {
+        await this.deleteFromJournal(localId).catch(() => undefined);
+        return;
+      }
+      this.deleted.delete(localId);
+    }
     const known = this.records.get(localId);
     if (!stored) {
       if (known && !this.pendingWrites.has(localId)) {
@@ -94,7 +102,8 @@ export class RunsStore extends Disposable {
       // Another window wrote the run before it saw the clear (an acknowledgement, a save): the clear wins,
       // and what it removed is taken off the disk again.
       this.records.set(localId, { ...known, updatedAt: Math.max(Date.now(), stored.updatedAt + 1) });
-      await this.write(localId);
+      // A failed write leaves the cleared record in memory; the watcher or the next clear writes it again.
+      await this.write(localId).catch(() => undefined);
       return;
     }
     this.records.set(localId, stored);
@@ -167,8 +176,9 @@ export class RunsStore extends Disposable {
     const deletedAt = this.deleted.get(given.localId);
     if ((deletedAt !== undefined && given.updatedAt <= deletedAt) || (previous?.cleared && !given.cleared)) return;
     this.deleted.delete(given.localId);
-    // The moment the run finished, on this machine's clock, seen here: what the daily budget dates its charge by.
-    const justFinished = previous !== undefined && !isFinished(previous) && isFinished(given) && given.finishedLocallyAt === undefined;
+    // The moment the run finished, on this machine's clock, seen here: what the daily budget dates its charge
+    // by (whatever an earlier finish left in the record: a create refused, then retried).
+    const justFinished = previous !== undefined && !isFinished(previous) && isFinished(given);
     const record = justFinished ? { ...given, finishedLocallyAt: Date.now() } : given;
     this.records.set(record.localId, record);
     if (!isLive(record)) this.connections.delete(record.localId);
@@ -197,7 +207,7 @@ export class RunsStore extends Disposable {
     }
     await this.put(next, { durable: options.durable });
     // As put stored it (with the moment it finished, when this change finished it).
-    return this.records.get(localId) ?? next;
+    return this.get(localId);
   }
 
   /**

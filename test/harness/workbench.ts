@@ -71,8 +71,8 @@ export class QuickInput {
   }
 
   /** Replaces the input's text (the palette's leading `>` too, so include it when you need it). */
-  async fill(text: string): Promise<void> {
-    await this.input.fill(text, { timeout: this.timeoutMs });
+  async fill(text: string, timeoutMs = this.timeoutMs): Promise<void> {
+    await this.input.fill(text, { timeout: timeoutMs });
   }
 
   async accept(): Promise<void> {
@@ -175,14 +175,16 @@ export class Workbench {
     const quickInput = this.quickInput();
     const deadline = Date.now() + this.timeoutMs;
     // The palette lists the commands known when it opened: one opened while the workbench was still
-    // registering an extension's contributions never shows them, however long it stays open. So it is
-    // closed and opened again until the command is there.
+    // registering an extension's contributions never shows them, however long it stays open. And a webview
+    // that takes the focus as it loads (a preview's video) closes a palette opened just before. So the
+    // palette is closed and opened again until the command is there.
     for (let attempt = 1; ; attempt++) {
-      await this.page.keyboard.press('F1');
-      await quickInput.waitForOpen();
-      await quickInput.fill(`>${title}`);
+      const step = Math.max(1_000, Math.min(5_000, deadline - Date.now()));
       try {
-        await quickInput.row(title).waitFor({ state: 'visible', timeout: Math.max(1_000, Math.min(5_000, deadline - Date.now())) });
+        await this.page.keyboard.press('F1');
+        await quickInput.waitForOpen();
+        await quickInput.fill(`>${title}`, step);
+        await quickInput.row(title).waitFor({ state: 'visible', timeout: step });
         break;
       } catch {
         if (Date.now() >= deadline) {

@@ -112,6 +112,11 @@ describe('Clear Finished Runs and the daily budget', () => {
       listening.dispose();
       assert.ok(!settledThere.includes(true), 'no window announces how a cleared run ended');
 
+      // A window that acknowledged the failed run before it saw the delete writes it again: it goes again.
+      await new RunJournal(directory).save({ ...failed, acknowledged: true, updatedAt: Date.now() + 5 });
+      await waitFor('the deleted run is deleted again', () => !fs.existsSync(path.join(directory, 'failed.json')));
+      assert.strictEqual(here.get('failed'), undefined);
+
       // A window opened later reads the journal: the run stays out of view and in the budget.
       const later = new RunsStore(new RunJournal(directory), 100);
       try {
@@ -147,6 +152,23 @@ describe('Clear Finished Runs and the daily budget', () => {
       assert.strictEqual(new BudgetGate({ runs, settings: budget }).standing().charged, 5, 'a completedAt of 0 dates nothing out of today');
       const later = await runs.update('dated', { acknowledged: true });
       assert.strictEqual(later?.finishedLocallyAt, finished.finishedLocallyAt, 'a later change keeps the date');
+
+      // A create refused late one day and retried the next: its charge is dated by the second finish.
+      await runs.put(
+        runRecord({
+          localId: 'retried',
+          runId: undefined,
+          status: 'failed',
+          startedLocallyAt: started - 50 * HOUR_MS,
+          updatedAt: started - 49 * HOUR_MS,
+          finishedLocallyAt: started - 49 * HOUR_MS,
+        }),
+        { durable: true },
+      );
+      await runs.update('retried', { status: 'creating' });
+      const retried = await runs.update('retried', { status: 'completed', runId: 'j57retried', chargedCost: 7 });
+      assert.ok(retried?.finishedLocallyAt !== undefined && retried.finishedLocallyAt >= before, 'stamped again when it finished again');
+      assert.strictEqual(new BudgetGate({ runs, settings: budget }).standing().charged, 12);
     } finally {
       runs.dispose();
     }

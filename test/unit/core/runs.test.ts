@@ -264,15 +264,23 @@ describe('core/runs: what the everyday UI reads from the history', () => {
   it('sums the credits charged by runs completed on the local day, and nothing else', () => {
     const noon = new Date(2026, 11, 1, 12, 0, 0).getTime();
     const midnight = new Date(2026, 11, 1, 0, 0, 0).getTime();
+    // Records as the extension writes them: started before, last changed when they completed.
+    const completed = (chargedCost: number | undefined, completedAt: number) =>
+      runRecord({ chargedCost, completedAt, startedLocallyAt: midnight - 3 * 3_600_000, updatedAt: completedAt });
     const records = [
-      runRecord({ chargedCost: 5, completedAt: midnight }),
-      runRecord({ chargedCost: 7, completedAt: noon }),
-      runRecord({ chargedCost: 11, completedAt: midnight - 1 }),
-      runRecord({ chargedCost: 13, completedAt: midnight + 24 * 3_600_000 }),
-      runRecord({ completedAt: noon }),
+      completed(5, midnight),
+      completed(7, noon),
+      completed(11, midnight - 1),
+      completed(13, midnight + 24 * 3_600_000),
+      completed(undefined, noon),
       runRecord({ chargedCost: 2, completedAt: undefined, updatedAt: noon }),
     ];
     assert.equal(creditsChargedToday(records, noon), 14);
+    // A completedAt a server made up (before the run started here, or after its last change) dates nothing:
+    // the record's last change does. The moment the extension saw the run finish wins over both.
+    const madeUp = [0, midnight + 30 * 3_600_000].map((completedAt) => ({ ...completed(3, noon), completedAt }));
+    assert.equal(creditsChargedToday(madeUp, noon), 6);
+    assert.equal(creditsChargedToday([{ ...completed(3, noon), finishedLocallyAt: midnight - 1 }], noon), 0);
     assert.equal(creditsChargedToday([], noon), 0);
   });
 

@@ -84,16 +84,28 @@ describe('core/text: hidden characters', () => {
     );
   });
 
-  it('keeps one joiner between visible characters and one selector after one, and counts every other', () => {
+  it('keeps only the joiners, selectors and tags writing needs, and counts every other', () => {
+    const tags = (text: string) => [...text].map((letter) => String.fromCodePoint(0xe0000 + (letter.codePointAt(0) ?? 0))).join('');
     const selectors = String.fromCodePoint(...Array.from({ length: 20 }, (_, index) => 0xe0100 + index));
-    assert.equal(hiddenCharacterCount(`a red chair 🪑${selectors}`), 19, 'data smuggled in variation selectors');
-    assert.equal(withoutHiddenCharacters(`a red chair 🪑${selectors}`), `a red chair 🪑${String.fromCodePoint(0xe0100)}`);
+    assert.equal(hiddenCharacterCount(`a red chair 🪑${selectors}`), 20, 'data smuggled in variation selectors');
+    assert.equal(withoutHiddenCharacters(`a red chair 🪑${selectors}`), 'a red chair 🪑');
+    // A byte on every letter (one selector each), or a bit between letters (a joiner or none).
+    const carried = [...'hello'].map((letter, index) => letter + String.fromCodePoint(0xfe00 + index)).join('');
+    assert.equal(hiddenCharacterCount(carried), 5, 'a selector after a letter');
+    assert.equal(hiddenCharacterCount('h\u200De\u200Cl\u200Dlo'), 3, 'joiners between Latin letters');
     assert.equal(hiddenCharacterCount('a\u200D\u200D\u200D\u200Db'), 4, 'a run of joiners');
-    assert.equal(hiddenCharacterCount('a\u200C\u200Cb'), 2, 'a run of non-joiners');
     assert.equal(hiddenCharacterCount('\u200Da'), 1, 'a joiner with nothing before it');
     assert.equal(hiddenCharacterCount('\uFE0F'), 1, 'a selector with nothing before it');
-    assert.equal(hiddenCharacterCount('🏴\u{E0067}\u{E0062}'), 2, 'tags after a flag without their cancel tag');
-    assert.equal(hiddenCharacterCount('x\u{E0067}\u{E0062}\u{E007F}'), 3, 'tags after anything but the black flag');
+    assert.equal(hiddenCharacterCount('❤\uFE0F\uFE0F'), 1, 'a second selector');
+    // Text carried in tags after a black flag is not a flag.
+    assert.equal(hiddenCharacterCount(`🏴${tags('IGNORE ')}\u{E007F}`.repeat(3)), 24);
+    assert.equal(hiddenCharacterCount(`🏴${tags('gb')}`), 2, 'tags without their cancel tag');
+    assert.equal(hiddenCharacterCount(`x${tags('gbeng')}\u{E007F}`), 6, "a flag's tags after anything but the black flag");
+    // Writing: emoji sequences, a keycap, the three subdivision flags, Persian and Hindi words with joiners.
+    for (const writing of ['👩‍💻', '👩🏽‍💻', '🏳️‍🌈', '❤️', '☺︎', '1️⃣', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', `🏴${tags('gbwls')}\u{E007F}`, 'می\u200Cخواهم', 'क्\u200Dष']) {
+      assert.equal(hiddenCharacterCount(writing), 0, JSON.stringify(writing));
+      assert.equal(withoutHiddenCharacters(writing), writing);
+    }
   });
 
   it('finds a whole instruction smuggled in tag characters after a harmless prompt', () => {
