@@ -42,7 +42,8 @@ export class RunsStore extends Disposable {
   /**
    * Runs this window deleted from the journal, with the updatedAt they had: a watcher's read that began
    * before the delete and ends after it, or a late write of the record as it was, must not bring the run
-   * back. A newer record is news (another window retried a run that was never created, under its id).
+   * back. A newer record is news only when the run is live again (another window retried a create under
+   * its id); a newer finished one is a window that had not seen the delete, and its file goes again.
    */
   private readonly deleted = new Map<string, number>();
   /** Each run's journal writes and deletes, one after another: a slow write never lands after a later one. */
