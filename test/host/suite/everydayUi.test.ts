@@ -118,13 +118,16 @@ describe('the everyday UI', function () {
     today.setHours(0, 0, 1, 0);
     const yesterday = today.getTime() - 2_000;
     assert.strictEqual(runsViewDescription([], now), undefined);
-    assert.strictEqual(runsViewDescription([runRecord({ chargedCost: 1, completedAt: today.getTime() })], now), '1 credit today');
+    assert.strictEqual(
+      runsViewDescription([runRecord({ chargedCost: 1, completedAt: today.getTime(), updatedAt: today.getTime() })], now),
+      '1 credit today',
+    );
     assert.strictEqual(
       runsViewDescription(
         [
-          runRecord({ chargedCost: 5, completedAt: today.getTime() }),
-          runRecord({ chargedCost: 8, completedAt: now }),
-          runRecord({ chargedCost: 3, completedAt: yesterday }),
+          runRecord({ chargedCost: 5, completedAt: today.getTime(), updatedAt: today.getTime() }),
+          runRecord({ chargedCost: 8, completedAt: now, updatedAt: now }),
+          runRecord({ chargedCost: 3, completedAt: yesterday, updatedAt: yesterday }),
           runRecord({ status: 'running', completedAt: undefined, updatedAt: now }),
         ],
         now,

@@ -179,7 +179,10 @@ describe('runs that need attention: Stop Following, the badge, the result, the f
     const statusBar = new RunsStatusBar(session.runs, { timers: time.timers, budget: session.budget });
     const { item } = itemOf(statusBar);
     try {
-      await session.runs.put(runRecord({ status: 'completed', chargedCost: 7, completedAt: Date.now() }), { durable: true });
+      const charged = Date.now();
+      await session.runs.put(runRecord({ status: 'completed', chargedCost: 7, completedAt: charged, updatedAt: charged }), {
+        durable: true,
+      });
       await session.controller.startRun('studio-shot', { product_image: IMAGE_URL });
       statusBar.update();
       const tooltip = item.tooltip instanceof vscode.MarkdownString ? plainText(item.tooltip) : String(item.tooltip);
