@@ -2,12 +2,14 @@
 // started (the palette, a script, a batch, an agent's tool). A run that would take today's spending past
 // flora.budget.creditsPerDay waits for a person to confirm it in a modal dialog, which no agent or script
 // can answer; declined, it is refused and nothing is sent. The arithmetic is core/budget.ts's, over the
-// journal every window shares.
+// journal every window shares and the reservations of runs admitted but not on record yet, in any window
+// (core/reservations.ts).
 import * as vscode from 'vscode';
 import { confirmModal } from '../common/notify';
 import { budgetStanding, passesBudget, type BudgetStanding } from '../core/budget';
 import { FloraCancelledError } from '../core/errors';
 import { message } from '../core/messages';
+import { ReservationBook } from '../core/reservations';
 import type { RunsStore } from './runsStore';
 import type { Settings } from './settings';
 
@@ -30,13 +32,15 @@ export interface BudgetGateOptions {
   settings: Pick<Settings, 'current'>;
   now?: () => number;
   prompt?: BudgetPrompt;
+  /** Where admitted runs are held until they are on record, shared with the other windows; default this window's memory. */
+  reservations?: ReservationBook;
 }
 
 export class BudgetGate {
   /** One question at a time: a second run waits for the first's answer and then sees its reservation. */
   private turn: Promise<unknown> = Promise.resolve();
-  /** Credits of runs admitted here and not recorded yet (their uploads may take a while). */
-  private readonly reserved = new Map<symbol, number>();
+  /** Credits of runs admitted, here or in another window, and not recorded yet (uploads may take a while). */
+  private readonly reservations: ReservationBook;
   /** Batches a person answered for; a batch's answer holds for its later runs (a few ids a session). */
   private readonly answeredBatches = new Map<string, boolean>();
   private readonly now: () => number;
@@ -45,15 +49,25 @@ export class BudgetGate {
   constructor(private readonly options: BudgetGateOptions) {
     this.now = options.now ?? Date.now;
     this.prompt = options.prompt ?? askToPassBudget;
+    this.reservations = options.reservations ?? new ReservationBook(undefined);
+  }
+
+  /** Releases this window's reservations: its runs being prepared go with it. */
+  dispose(): void {
+    this.reservations.dispose();
   }
 
   /** Today's standing before a run of `cost` (0: what has been spent and is pending now). */
   standing(cost = 0): BudgetStanding {
+    return this.standingWith(cost, this.reservations.total());
+  }
+
+  private standingWith(cost: number, reserved: number): BudgetStanding {
     return budgetStanding(this.options.runs.spending(), {
       now: this.now(),
       cost,
       limit: this.options.settings.current.creditsPerDay,
-      reserved: [...this.reserved.values()].reduce((sum, credits) => sum + credits, 0),
+      reserved,
     });
   }
 
@@ -68,20 +82,25 @@ export class BudgetGate {
       if (signal?.aborted) throw new FloraCancelledError();
       // A batch is judged by what its remaining runs cost together, so one answer covers them all.
       const runs = request.batch?.remaining ?? 1;
-      const standing = this.standing(request.cost * runs);
-      const answered = request.batch && this.answeredBatches.get(request.batch.id);
-      if (passesBudget(standing) && answered !== true) {
-        const agreed = answered === undefined && (await this.prompt(request, standing));
-        if (request.batch) this.answeredBatches.set(request.batch.id, agreed);
-        if (!agreed) {
-          throw new FloraCancelledError(
-            message('budgetDeclined', standing.cost, standing.charged + standing.pending + standing.cost, standing.limit ?? 0),
-          );
+      // Held before it is judged: a window asking at the same moment sees it (see core/reservations.ts).
+      const { reservation, elsewhere } = this.reservations.holdThenCount(request.cost);
+      try {
+        const standing = this.standingWith(request.cost * runs, elsewhere);
+        const answered = request.batch && this.answeredBatches.get(request.batch.id);
+        if (passesBudget(standing) && answered !== true) {
+          const agreed = answered === undefined && (await this.prompt(request, standing));
+          if (request.batch) this.answeredBatches.set(request.batch.id, agreed);
+          if (!agreed) {
+            throw new FloraCancelledError(
+              message('budgetDeclined', standing.cost, standing.charged + standing.pending + standing.cost, standing.limit ?? 0),
+            );
+          }
         }
+      } catch (error) {
+        reservation.release();
+        throw error;
       }
-      const token = Symbol('reservation');
-      this.reserved.set(token, request.cost);
-      return () => void this.reserved.delete(token);
+      return () => reservation.release();
     });
     this.turn = admitted.catch(() => undefined);
     return admitted;

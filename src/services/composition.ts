@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import { RunJournal } from '../core/journal';
 import { FileLease } from '../core/lease';
 import type { PollerTimers } from '../core/poller';
+import { ReservationBook } from '../core/reservations';
 import { BudgetGate, type BudgetPrompt } from './budgetGate';
 import { FloraConnection } from './floraConnection';
 import { KeyStore } from './keyStore';
@@ -91,7 +92,9 @@ export function createServices(options: FloraServicesOptions): FloraServices {
     onStartPolling: () => controller.followLiveRuns(),
     onStopPolling: () => controller.letGoOfLiveRuns(),
   });
-  const budget = new BudgetGate({ runs, settings, now: options.now, prompt: options.budgetPrompt });
+  // Reservations expire by the wall clock every window shares, so their book keeps the real clock and timers.
+  const reservations = new ReservationBook(path.join(options.storageFolder, 'budget-reservations'), { log: log.write });
+  const budget = new BudgetGate({ runs, settings, now: options.now, prompt: options.budgetPrompt, reservations });
   const controller = new RunController({
     budget,
     connection,

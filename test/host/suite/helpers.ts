@@ -6,6 +6,7 @@ import { waitFor as sharedWaitFor } from '../../common/wait';
 import type { RunRecord } from '../../../src/core/runs';
 import type { FloraApi } from '../../../src/extension';
 import { createServices, type FloraServices } from '../../../src/services/composition';
+import type { BudgetPrompt } from '../../../src/services/budgetGate';
 import type { Log } from '../../../src/services/log';
 import type { FollowingBounds } from '../../../src/services/runController';
 import { RunNotifications } from '../../../src/views/notifications';
@@ -109,6 +110,8 @@ export interface SessionOptions {
   proxyUrl?: string;
   /** Answers the first-upload question for the window (default: agrees, and records the question). */
   consent?: (files: readonly string[], target: string) => Promise<boolean>;
+  /** Answers the daily budget's question for the window (default: VS Code's modal dialog). */
+  budgetPrompt?: BudgetPrompt;
 }
 
 /**
@@ -138,6 +141,7 @@ export async function activateOver(
     bounds: options.bounds,
     now: options.time?.clock,
     timers: options.time?.timers,
+    budgetPrompt: options.budgetPrompt,
   });
   const notices: Session['notices'] = { finished: [], stopped: [] };
   const notifications = new RunNotifications({

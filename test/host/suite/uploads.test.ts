@@ -18,7 +18,16 @@ import { UPLOAD_SECRET } from '../../../src/services/uploads';
 import { renderPng } from '../../sandbox/media';
 import type { Sandbox } from '../../sandbox/server';
 import { SANDBOX_S3_BUCKET, SANDBOX_S3_CREDENTIALS } from '../../sandbox/storage';
-import { activateOver, MemorySecrets, postsTo, sandboxForExtension, type Session } from './helpers';
+import {
+  activateOver,
+  IMAGE_URL,
+  MemorySecrets,
+  postsTo,
+  sandboxForExtension,
+  waitFor,
+  type Session,
+  type SessionOptions,
+} from './helpers';
 
 const UPLOAD_SETTINGS = ['upload.target', 'upload.endpoint', 'upload.s3.bucket', 'upload.s3.region', 'upload.s3.prefix'] as const;
 
@@ -60,14 +69,21 @@ describe('local files as inputs, uploaded to storage the user owns', () => {
     for (const key of UPLOAD_SETTINGS) await configuration.update(key, values[key], vscode.ConfigurationTarget.Global);
   }
 
-  async function window(options: { consent?: boolean } = {}): Promise<Session> {
-    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+  /** A window with its own storage folder, or `storage` (another window's: two windows of one profile). */
+  async function window(
+    options: { consent?: boolean | SessionOptions['consent']; storage?: string; budgetPrompt?: SessionOptions['budgetPrompt'] } = {},
+  ): Promise<Session> {
+    const storage = options.storage ?? fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
     storageFolders.push(storage);
     const secrets = new MemorySecrets();
     await secrets.store('flora.apiKey', sandbox.apiKey);
     await secrets.store(UPLOAD_SECRET.s3AccessKeyId, SANDBOX_S3_CREDENTIALS.accessKeyId);
     await secrets.store(UPLOAD_SECRET.s3SecretAccessKey, SANDBOX_S3_CREDENTIALS.secretAccessKey);
-    return activateOver(storage, secrets, log, { consent: async () => options.consent ?? true });
+    const { consent } = options;
+    return activateOver(storage, secrets, log, {
+      consent: typeof consent === 'function' ? consent : async () => consent ?? true,
+      budgetPrompt: options.budgetPrompt,
+    });
   }
 
   function puts(): number {
@@ -135,6 +151,61 @@ describe('local files as inputs, uploaded to storage the user owns', () => {
       assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing sent to FLORA');
     } finally {
       session.dispose();
+    }
+  });
+
+  it("counts a run still uploading in one window in the other window's budget, until it is on record or its window closes", async () => {
+    await configureUpload('s3');
+    const configuration = vscode.workspace.getConfiguration('flora');
+    const budgetBefore = configuration.inspect('budget.creditsPerDay')?.globalValue;
+    await configuration.update('budget.creditsPerDay', 8, vscode.ConfigurationTarget.Global);
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-storage-'));
+    const reservations = path.join(shared, 'budget-reservations');
+    const onDisk = () => (fs.existsSync(reservations) ? fs.readdirSync(reservations).length : 0);
+    // A window's upload waits at its consent question for as long as the test holds it.
+    const answers: Array<(agreed: boolean) => void> = [];
+    const heldConsent = () => new Promise<boolean>((resolve) => answers.push(resolve));
+    const questions: number[] = [];
+    const other = await window({
+      storage: shared,
+      budgetPrompt: async (_request, standing) => {
+        questions.push(standing.pending);
+        return false;
+      },
+    });
+    const opened: Session[] = [other];
+    try {
+      const posts = postsTo(sandbox, 'studio-shot');
+      // 1. A window closed mid-upload takes its reservation with it.
+      const closing = await window({ storage: shared, consent: heldConsent });
+      const abandoned = closing.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' });
+      abandoned.catch(() => undefined);
+      await waitFor('the closing window is asked for consent', () => answers.length === 1);
+      assert.strictEqual(onDisk(), 1, 'its run is held on disk while it uploads');
+      assert.strictEqual(other.budget.standing().pending, 5, 'and counted in the other window');
+      closing.dispose();
+      assert.strictEqual(onDisk(), 0, 'a closed window leaves no reservation');
+      assert.strictEqual(other.budget.standing().pending, 0);
+
+      // 2. Admitted (5 of 8) in one window, its upload held: the other window's run would pass 8 and asks.
+      const uploading = await window({ storage: shared, consent: heldConsent });
+      opened.push(uploading);
+      const started = uploading.controller.startRun('studio-shot', { product_image: 'upload-test/sneaker.png' });
+      await waitFor('the uploading window is asked for consent', () => answers.length === 2);
+      await assert.rejects(other.controller.startRun('studio-shot', { product_image: IMAGE_URL }), /daily budget of 8/);
+      assert.deepStrictEqual(questions, [5], "the question counted the other window's run being prepared");
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing sent to FLORA yet');
+
+      // 3. On record, it counts from the journal, once.
+      answers[1]?.(true);
+      const record = await started;
+      assert.strictEqual(onDisk(), 0, 'the reservation ends once the run is on record');
+      const counted = await waitFor('the other window reads the run', () => other.runs.get(record.localId) && other.budget.standing());
+      assert.strictEqual(counted.charged + counted.pending, 5, `counted once: ${JSON.stringify(counted)}`);
+      await uploading.controller.waitForRun(record.localId);
+    } finally {
+      for (const session of opened.reverse()) session.dispose();
+      await configuration.update('budget.creditsPerDay', budgetBefore, vscode.ConfigurationTarget.Global);
     }
   });
 
