@@ -45,3 +45,16 @@ export async function realPathInWorkspace(file: string): Promise<string | undefi
   }
   return undefined;
 }
+
+/**
+ * Whether the file read from an open handle (its device and inode, from fstat) is, at this moment, the
+ * file `file` names inside the workspace by real path. A check of the path before it is opened leaves a
+ * gap: a folder on the way swapped for a link between the check and the open leads the read out of the
+ * workspace. Checked after the read, the inode read must be the one inside.
+ */
+export async function isWorkspaceFileRead(file: string, read: { device: string; inode: string }): Promise<boolean> {
+  const real = await realPathInWorkspace(file);
+  if (real === undefined) return false;
+  const stats = await fs.lstat(real, { bigint: true }).catch(() => undefined);
+  return stats !== undefined && stats.isFile() && String(stats.dev) === read.device && String(stats.ino) === read.inode;
+}

@@ -60,6 +60,8 @@ export interface PrepareOptions {
   batch?: RunBatch;
   /** The cost a person confirmed (a tool's confirmation): a technique that now costs more is not run. */
   maxCost?: number;
+  /** Local files must be read from inside the workspace, by real path (a model named them, not a person). */
+  workspaceFilesOnly?: boolean;
 }
 
 export interface RunControllerOptions {
@@ -232,7 +234,7 @@ export class RunController extends Disposable {
   ): Promise<RunRecord> {
     const mediaOptions = this.options.connection.mediaOptions();
     const uploads = this.options.uploads;
-    const local = await uploads.resolveInputs(technique, values, options.signal);
+    const local = await uploads.resolveInputs(technique, values, options.signal, { workspaceFilesOnly: options.workspaceFilesOnly });
     const inputs = buildRunInputs(technique, local.values, mediaOptions).map((input) =>
       local.localPaths[input.id] === undefined ? input : { ...input, localPath: local.localPaths[input.id] },
     );

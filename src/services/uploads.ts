@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import { confirmModal } from '../common/notify';
+import { isWorkspaceFileRead } from '../common/workspacePaths';
 import { FloraCancelledError, UploadError } from '../core/errors';
+import { message } from '../core/messages';
 import type { InputType } from '../core/model';
 import type { TechniqueDetails } from '../core/schemas';
 import type { StorageCredentials, UploadContext, UploadFile, UploadTarget, Uploaded } from '../core/upload/types';
@@ -192,6 +194,7 @@ export class Uploads extends Disposable {
     technique: TechniqueDetails,
     values: Readonly<Record<string, unknown>>,
     signal?: AbortSignal,
+    options: { workspaceFilesOnly?: boolean } = {},
   ): Promise<ResolvedInputs> {
     const local = this.localInputsOf(technique, values);
     if (local.length === 0) return { values: { ...values }, localPaths: {} };
@@ -205,7 +208,7 @@ export class Uploads extends Disposable {
     const localPaths: Record<string, string> = {};
     for (const input of local) {
       const type = technique.inputs.find((candidate) => candidate.id === input.inputId)?.type as InputType;
-      const uploaded = await this.uploadFile(input, type, target, signal);
+      const uploaded = await this.uploadFile(input, type, target, signal, options.workspaceFilesOnly === true);
       resolved[input.inputId] = uploaded.url;
       localPaths[input.inputId] = input.displayPath;
       await this.rememberRecent(input.uri, type);
@@ -267,10 +270,23 @@ export class Uploads extends Disposable {
     return `${loadUploadModule().describeTarget(target)}${where}`;
   }
 
-  private async uploadFile(input: LocalInput, type: InputType, target: UploadTarget, signal?: AbortSignal): Promise<Uploaded> {
+  private async uploadFile(
+    input: LocalInput,
+    type: InputType,
+    target: UploadTarget,
+    signal: AbortSignal | undefined,
+    workspaceFilesOnly: boolean,
+  ): Promise<Uploaded> {
     const upload = loadUploadModule();
     if (input.uri.scheme !== 'file') throw new UploadError('notFound', { files: [input.displayPath] });
     const file = await upload.describeLocalFile(input.uri.fsPath, type === 'videoUrl' ? 'videoUrl' : 'imageUrl', signal);
+    // What was read (and later sent: the upload reopens the same inode) must be the workspace's file now.
+    if (workspaceFilesOnly && !(await isWorkspaceFileRead(file.path, file.identity))) {
+      throw new UploadError('unreadable', {
+        text: message('uploadFileLeftWorkspace', path.basename(file.path)),
+        files: [input.displayPath],
+      });
+    }
     const cacheKey = `${await this.identityOf(target)}#${file.sha256}`;
     const cached = this.options.memento.get<Record<string, CachedUpload>>(CACHE_KEY, {})[cacheKey];
     if (cached && (cached.expiresAt === undefined || cached.expiresAt - this.now() > CACHE_MARGIN_MS)) {

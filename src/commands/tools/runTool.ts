@@ -147,7 +147,7 @@ export function runTechniqueTool(context: RunToolContext): vscode.LanguageModelT
       const signal = abortOn(token);
       let record: RunRecord;
       try {
-        record = await context.controller.prepareRun(slug, inputs, { signal, maxCost: shownCost });
+        record = await context.controller.prepareRun(slug, inputs, { signal, maxCost: shownCost, workspaceFilesOnly: true });
       } catch (error) {
         if (error instanceof FloraCancelledError && isMessage(error.text) && error.text.id === 'budgetDeclined')
           declined = { at: Date.now(), limit };

@@ -209,6 +209,49 @@ describe('local files as inputs, uploaded to storage the user owns', () => {
     }
   });
 
+  it("uploads a model's file only if what was read is the workspace's file by real path, however its path changed after the tool's check", async () => {
+    await configureUpload('s3');
+    // The tool checked "upload-test/swapped/shoe.png" inside the workspace; then a folder on its path became
+    // a link to a folder outside (the state the upload now finds).
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-outside-'));
+    fs.writeFileSync(path.join(outside, 'shoe.png'), renderPng('private', 'gradient'));
+    const swapped = path.join(workspace.fsPath, 'upload-test', 'swapped');
+    fs.symlinkSync(outside, swapped);
+    fs.mkdirSync(path.join(workspace.fsPath, 'upload-test', 'plain'));
+    fs.writeFileSync(path.join(workspace.fsPath, 'upload-test', 'plain', 'shoe.png'), renderPng('shoe', 'gradient'));
+    const session = await window();
+    try {
+      const before = sandbox.storage.requests.length;
+      const posts = postsTo(sandbox, 'studio-shot');
+      const error = await session.controller
+        .prepareRun('studio-shot', { product_image: 'upload-test/swapped/shoe.png' }, { workspaceFilesOnly: true })
+        .then(
+          () => assert.fail('the run was prepared'),
+          (rejection: unknown) => rejection,
+        );
+      assert.ok(error instanceof UploadError && error.reason === 'unreadable', String(error));
+      assert.match(String(error.message), /not the workspace file the tool was given/);
+      assert.strictEqual(sandbox.storage.requests.length, before, 'no request reached the storage');
+      assert.strictEqual(postsTo(sandbox, 'studio-shot'), posts, 'nothing sent to FLORA');
+      assert.strictEqual(session.runs.all().length, 0, 'nothing recorded');
+
+      // A workspace file by real path goes up as before; and a person's pick through the link is theirs.
+      const inside = await session.controller.prepareRun(
+        'studio-shot',
+        { product_image: 'upload-test/plain/shoe.png' },
+        { workspaceFilesOnly: true },
+      );
+      assert.strictEqual(inside.inputs[0]?.localPath, 'upload-test/plain/shoe.png');
+      const picked = await session.controller.prepareRun('studio-shot', { product_image: 'upload-test/swapped/shoe.png' });
+      assert.strictEqual(picked.inputs[0]?.localPath, 'upload-test/swapped/shoe.png');
+    } finally {
+      session.dispose();
+      fs.unlinkSync(swapped);
+      fs.rmSync(path.join(workspace.fsPath, 'upload-test', 'plain'), { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a file that is not an image by its contents, before anything leaves', async () => {
     await configureUpload('s3');
     const session = await window();
