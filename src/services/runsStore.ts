@@ -46,6 +46,11 @@ export class RunsStore extends Disposable {
    * its id); a newer finished one is a window that had not seen the delete, and its file goes again.
    */
   private readonly deleted = new Map<string, number>();
+  /**
+   * The deletes remembered, oldest forgotten first: a late write comes within seconds of a delete (or a
+   * window's sleep later), and a window that clears thousands of runs over weeks does not keep them all.
+   */
+  private static readonly DELETES_REMEMBERED = 10_000;
   /** Each run's journal writes and deletes, one after another: a slow write never lands after a later one. */
   private readonly journalTurns = new Map<string, Promise<void>>();
   /** Resolves once the journal has been read; activation does not wait for it. */
@@ -72,6 +77,9 @@ export class RunsStore extends Disposable {
       if (!known || known.updatedAt < record.updatedAt) this.records.set(record.localId, record);
     }
     if (saved.length > 0) this.changed.fire(undefined);
+    // What no longer belongs (a cleared run past its two days, runs over the limit another window left)
+    // goes now rather than at this window's first change.
+    await this.prune().catch(() => undefined);
   }
 
   /** Another window (or this one) changed a journal entry: adopt it when it is newer than ours. */
@@ -261,7 +269,12 @@ export class RunsStore extends Disposable {
     const record = this.records.get(localId);
     this.records.delete(localId);
     this.connections.delete(localId);
+    this.deleted.delete(localId);
     this.deleted.set(localId, record?.updatedAt ?? Number.POSITIVE_INFINITY);
+    for (const oldest of this.deleted.keys()) {
+      if (this.deleted.size <= RunsStore.DELETES_REMEMBERED) break;
+      this.deleted.delete(oldest);
+    }
   }
 
   /** Runs `operation` on the run's journal entry after every earlier one has ended. */

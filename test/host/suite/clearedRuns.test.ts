@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunJournal } from '../../../src/core/journal';
+import { clearedRecord } from '../../../src/core/runs';
 import { BudgetGate } from '../../../src/services/budgetGate';
 import { RunsStore } from '../../../src/services/runsStore';
 import type { Settings } from '../../../src/services/settings';
@@ -204,6 +205,36 @@ describe('Clear Finished Runs and the daily budget', () => {
       assert.strictEqual(await runs.removeFinished(now + 2 * HOUR_MS), 1, 'the new run is cleared; the old one was already');
       assert.deepStrictEqual(fs.readdirSync(directory), [], 'the cleared run past its two days is deleted, the new one with no charge too');
       assert.deepStrictEqual(runs.spending(), []);
+    } finally {
+      runs.dispose();
+    }
+  });
+
+  it('drops a cleared run past its two days as a window opens, without waiting for a change', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    const now = Date.now();
+    const finished = (localId: string, hoursAgo: number) =>
+      clearedRecord(
+        runRecord({
+          localId,
+          chargedCost: 4,
+          startedLocallyAt: now - hoursAgo * HOUR_MS - 1_000,
+          updatedAt: now - hoursAgo * HOUR_MS,
+          finishedLocallyAt: now - hoursAgo * HOUR_MS,
+        }),
+        now - hoursAgo * HOUR_MS,
+      );
+    const journal = new RunJournal(directory);
+    await journal.save(finished('three-days-ago', 72));
+    await journal.save(finished('an-hour-ago', 1));
+    const runs = new RunsStore(new RunJournal(directory), 100);
+    try {
+      await runs.ready;
+      assert.deepStrictEqual(fs.readdirSync(directory), ['an-hour-ago.json'], 'only the run that still counts is kept');
+      assert.deepStrictEqual(
+        runs.spending().map((record) => record.localId),
+        ['an-hour-ago'],
+      );
     } finally {
       runs.dispose();
     }
