@@ -19,12 +19,17 @@ export interface BudgetStanding {
   cost: number;
   /** Credits per day; undefined when the user set no budget. */
   limit: number | undefined;
+  /**
+   * Other windows' runs being prepared could not all be counted (their folder could not be read, or this
+   * window's hold written): the standing may be short, so a run under a limit asks a person.
+   */
+  uncounted?: boolean;
 }
 
 /** Where today's spending stands if the run asked for is sent; `reserved` counts runs being prepared now. */
 export function budgetStanding(
   records: readonly RunRecord[],
-  options: { now: number; cost: number; limit: number | undefined; reserved?: number },
+  options: { now: number; cost: number; limit: number | undefined; reserved?: number; uncounted?: boolean },
 ): BudgetStanding {
   let pending = options.reserved ?? 0;
   for (const record of records) {
@@ -40,10 +45,17 @@ export function budgetStanding(
     if (record.status === 'completed' && record.chargedCost === undefined && at >= start.getTime() && at <= options.now)
       unreported += record.runCost ?? 0;
   }
-  return { charged: creditsChargedToday(records, options.now) + unreported, pending, cost: options.cost, limit: options.limit };
+  return {
+    charged: creditsChargedToday(records, options.now) + unreported,
+    pending,
+    cost: options.cost,
+    limit: options.limit,
+    ...(options.uncounted ? { uncounted: true } : {}),
+  };
 }
 
 /** Whether sending the run would take today's spending past the limit (never, without a limit). */
 export function passesBudget(standing: BudgetStanding): boolean {
-  return standing.limit !== undefined && standing.charged + standing.pending + standing.cost > standing.limit;
+  if (standing.limit === undefined) return false;
+  return standing.uncounted === true || standing.charged + standing.pending + standing.cost > standing.limit;
 }

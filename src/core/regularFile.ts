@@ -13,7 +13,12 @@ import * as fs from 'node:fs';
 const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
 export type RegularFileRead =
-  | { kind: 'text'; text: string }
+  | {
+      kind: 'text';
+      text: string;
+      /** The handle's modification time (the synchronous read says it: reservations are judged by it). */
+      modifiedMs?: number;
+    }
   /** No such file (perhaps removed between listing and reading). */
   | { kind: 'missing' }
   /** Something that is not read: `reason` says why, for the log. */
@@ -72,7 +77,7 @@ export function readRegularFileSync(file: string, maxBytes: number): RegularFile
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return { kind: 'text', text: buffer.subarray(0, filled).toString('utf8') };
+    return { kind: 'text', text: buffer.subarray(0, filled).toString('utf8'), modifiedMs: stats.mtimeMs };
   } catch (error) {
     return { kind: 'refused', reason: `it cannot be read (${String(error)})` };
   } finally {

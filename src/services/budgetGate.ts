@@ -4,6 +4,7 @@
 // can answer; declined, it is refused and nothing is sent. The arithmetic is core/budget.ts's, over the
 // journal every window shares and the reservations of runs admitted but not on record yet, in any window
 // (core/reservations.ts).
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { confirmModal } from '../common/notify';
 import { budgetStanding, passesBudget, type BudgetStanding } from '../core/budget';
@@ -17,6 +18,8 @@ export interface BudgetRequest {
   techniqueName: string;
   /** The quoted cost (the technique's runCost). */
   cost: number;
+  /** The local id the run will be recorded under, so other windows stop counting its hold once they read it. */
+  localId?: string;
   /**
    * The batch the run is part of: confirmed (or declined) once for the runs of it still to come, which
    * the question names with their total cost.
@@ -27,20 +30,25 @@ export interface BudgetRequest {
 /** Asks a person whether to go past the budget; true when they confirmed. */
 export type BudgetPrompt = (request: BudgetRequest, standing: BudgetStanding) => Promise<boolean>;
 
+/** Ends an admitted run's hold: `recorded` once it is in the journal (which counts it from then on). */
+export type BudgetRelease = (recorded?: boolean) => void;
+
 export interface BudgetGateOptions {
   runs: Pick<RunsStore, 'spending'>;
   settings: Pick<Settings, 'current'>;
   now?: () => number;
   prompt?: BudgetPrompt;
-  /** Where admitted runs are held until they are on record, shared with the other windows; default this window's memory. */
+  /** Where admitted runs are held until they are on record, shared with the other windows. */
   reservations?: ReservationBook;
 }
 
 export class BudgetGate {
   /** One question at a time: a second run waits for the first's answer and then sees its reservation. */
   private turn: Promise<unknown> = Promise.resolve();
-  /** Credits of runs admitted, here or in another window, and not recorded yet (uploads may take a while). */
-  private readonly reservations: ReservationBook;
+  /** Runs admitted, in any window, and not on record yet (uploads may take a while). */
+  private readonly shared: ReservationBook | undefined;
+  /** Runs admitted here while no budget was set: nothing to share, so nothing written. */
+  private readonly local = new ReservationBook(undefined);
   /** Batches a person answered for; a batch's answer holds for its later runs (a few ids a session). */
   private readonly answeredBatches = new Map<string, boolean>();
   private readonly now: () => number;
@@ -49,25 +57,33 @@ export class BudgetGate {
   constructor(private readonly options: BudgetGateOptions) {
     this.now = options.now ?? Date.now;
     this.prompt = options.prompt ?? askToPassBudget;
-    this.reservations = options.reservations ?? new ReservationBook(undefined);
+    this.shared = options.reservations;
   }
 
   /** Releases this window's reservations: its runs being prepared go with it. */
   dispose(): void {
-    this.reservations.dispose();
+    this.shared?.dispose();
+    this.local.dispose();
   }
 
   /** Today's standing before a run of `cost` (0: what has been spent and is pending now). */
   standing(cost = 0): BudgetStanding {
-    return this.standingWith(cost, this.reservations.total());
+    const known = this.knownRuns();
+    const shared = this.shared?.total(known) ?? { credits: 0, complete: true };
+    return this.standingWith(cost, shared.credits + this.local.total(known).credits, !shared.complete);
   }
 
-  private standingWith(cost: number, reserved: number): BudgetStanding {
+  private knownRuns(): ReadonlySet<string> {
+    return new Set(this.options.runs.spending().map((record) => record.localId));
+  }
+
+  private standingWith(cost: number, reserved: number, uncounted: boolean): BudgetStanding {
     return budgetStanding(this.options.runs.spending(), {
       now: this.now(),
       cost,
       limit: this.options.settings.current.creditsPerDay,
       reserved,
+      uncounted,
     });
   }
 
@@ -76,16 +92,21 @@ export class BudgetGate {
    * when they did not confirm. The returned release is called once the run is recorded (it then counts
    * from the journal) or was never recorded.
    */
-  admit(request: BudgetRequest, signal?: AbortSignal): Promise<() => void> {
+  admit(request: BudgetRequest, signal?: AbortSignal): Promise<BudgetRelease> {
     const admitted = this.turn.then(async () => {
       // Cancelled while another run's question was open: this one never asks.
       if (signal?.aborted) throw new FloraCancelledError();
       // A batch is judged by what its remaining runs cost together, so one answer covers them all.
       const runs = request.batch?.remaining ?? 1;
+      const id = request.localId ?? `admitted-${randomUUID()}`;
+      const known = this.knownRuns();
       // Held before it is judged: a window asking at the same moment sees it (see core/reservations.ts).
-      const { reservation, elsewhere } = this.reservations.holdThenCount(request.cost);
+      const sharing = this.options.settings.current.creditsPerDay !== undefined && this.shared !== undefined;
+      const book = sharing && this.shared ? this.shared : this.local;
+      const held = book.holdThenCount(id, request.cost, known);
       try {
-        const standing = this.standingWith(request.cost * runs, elsewhere);
+        const besides = book === this.local ? (this.shared?.total(known).credits ?? 0) : this.local.total(known).credits;
+        const standing = this.standingWith(request.cost * runs, held.credits + besides, !held.complete);
         const answered = request.batch && this.answeredBatches.get(request.batch.id);
         if (passesBudget(standing) && answered !== true) {
           const agreed = answered === undefined && (await this.prompt(request, standing));
@@ -97,10 +118,10 @@ export class BudgetGate {
           }
         }
       } catch (error) {
-        reservation.release();
+        held.reservation.release(false);
         throw error;
       }
-      return () => reservation.release();
+      return (recorded?: boolean) => held.reservation.release(recorded === true);
     });
     this.turn = admitted.catch(() => undefined);
     return admitted;
@@ -110,26 +131,48 @@ export class BudgetGate {
 /** The dialog: modal, so only a person answers it; it names the run, its cost and where the day stands. */
 function askToPassBudget(request: BudgetRequest, standing: BudgetStanding): Promise<boolean> {
   const remaining = request.batch?.remaining ?? 1;
-  return confirmModal(
-    remaining > 1
+  const limit = standing.limit ?? 0;
+  const within = standing.charged + standing.pending + standing.cost <= limit;
+  // Under the limit by what this window can count, but not everything could be counted.
+  const unsure = standing.uncounted === true && within;
+  const title = unsure
+    ? remaining > 1
       ? vscode.l10n.t(
-          "Run the remaining {0} runs of {1} for {2} credits? They pass today's FLORA budget of {3} credits.",
+          "Run the remaining {0} runs of {1} for {2} credits? Other windows' runs being prepared could not be counted, so they may pass today's FLORA budget of {3} credits.",
           remaining,
           request.techniqueName,
           standing.cost,
-          standing.limit ?? 0,
+          limit,
         )
       : vscode.l10n.t(
-          "Run {0} for {1} credits? It passes today's FLORA budget of {2} credits.",
+          "Run {0} for {1} credits? Other windows' runs being prepared could not be counted, so it may pass today's FLORA budget of {2} credits.",
           request.techniqueName,
           standing.cost,
-          standing.limit ?? 0,
-        ),
-    vscode.l10n.t(
-      'Charged today: {0} credits. Runs still going may cost {1} more. The budget is flora.budget.creditsPerDay in your user settings.',
-      standing.charged,
-      standing.pending,
-    ),
+          limit,
+        )
+    : undefined;
+  const detail = vscode.l10n.t(
+    'Charged today: {0} credits. Runs still going may cost {1} more. The budget is flora.budget.creditsPerDay in your user settings.',
+    standing.charged,
+    standing.pending,
+  );
+  return confirmModal(
+    title ??
+      (remaining > 1
+        ? vscode.l10n.t(
+            "Run the remaining {0} runs of {1} for {2} credits? They pass today's FLORA budget of {3} credits.",
+            remaining,
+            request.techniqueName,
+            standing.cost,
+            standing.limit ?? 0,
+          )
+        : vscode.l10n.t(
+            "Run {0} for {1} credits? It passes today's FLORA budget of {2} credits.",
+            request.techniqueName,
+            standing.cost,
+            standing.limit ?? 0,
+          )),
+    unsure ? `${detail} ${vscode.l10n.t('FLORA: Show Log says why they could not be counted.')}` : detail,
     vscode.l10n.t('Run Anyway'),
   );
 }

@@ -215,14 +215,19 @@ export class RunController extends Disposable {
     // The budget is asked before a file is uploaded or anything sent; the reservation ends once the run is
     // on record (from then on the journal counts it) or when it never got there.
     const batch = options.batch && { id: options.batch.id, remaining: Math.max(1, options.batch.size - options.batch.index) };
+    // The key is the run's local id: other windows stop counting the budget's hold once they read the record.
+    const key = newIdempotencyKey();
     const release = await this.options.budget.admit(
-      { techniqueName: technique.name, cost: technique.runCost, ...(batch ? { batch } : {}) },
+      { techniqueName: technique.name, cost: technique.runCost, localId: key, ...(batch ? { batch } : {}) },
       options.signal,
     );
+    let recorded = false;
     try {
-      return await this.recordRun(slug, technique, values, options);
+      const record = await this.recordRun(slug, technique, values, options, key);
+      recorded = true;
+      return record;
     } finally {
-      release();
+      release(recorded);
     }
   }
 
@@ -231,6 +236,7 @@ export class RunController extends Disposable {
     technique: TechniqueDetails,
     values: Readonly<Record<string, unknown>>,
     options: PrepareOptions,
+    key: string,
   ): Promise<RunRecord> {
     const mediaOptions = this.options.connection.mediaOptions();
     const uploads = this.options.uploads;
@@ -239,7 +245,6 @@ export class RunController extends Disposable {
       local.localPaths[input.id] === undefined ? input : { ...input, localPath: local.localPaths[input.id] },
     );
     if (options.signal?.aborted) throw new FloraCancelledError();
-    const key = newIdempotencyKey();
     const now = this.now();
     const record: RunRecord = {
       localId: key,

@@ -6,6 +6,7 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { runTechniqueTool, type RunInput } from '../../../src/commands/tools/runTool';
 import type { BudgetStanding } from '../../../src/core/budget';
+import { ReservationBook } from '../../../src/core/reservations';
 import { BudgetGate, type BudgetRequest } from '../../../src/services/budgetGate';
 import { Log } from '../../../src/services/log';
 import type { Settings } from '../../../src/services/settings';
@@ -347,5 +348,38 @@ describe('the daily budget gate', () => {
     const unlimited = new BudgetGate({ runs: noRuns, settings: settings(undefined), prompt: count });
     for (let index = 0; index < 10; index++) await unlimited.admit({ techniqueName: 'Studio Shot', cost: 500 });
     assert.strictEqual(unlimitedAsked, 0, 'no budget, no question');
+  });
+
+  it("asks a person when other windows' runs being prepared cannot be counted, and writes nothing without a budget", async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-gate-'));
+    try {
+      const blocked = path.join(folder, 'not-a-folder');
+      fs.writeFileSync(blocked, '');
+      const asked: BudgetStanding[] = [];
+      const gate = new BudgetGate({
+        runs: noRuns,
+        settings: settings(100),
+        reservations: new ReservationBook(blocked),
+        prompt: async (_request, standing) => {
+          asked.push(standing);
+          return false;
+        },
+      });
+      await assert.rejects(gate.admit({ techniqueName: 'Studio Shot', cost: 5 }), /daily budget of 100/);
+      assert.strictEqual(asked.length, 1, '5 of 100, but what other windows prepare is unknown: a person is asked');
+      assert.strictEqual(asked[0]?.uncounted, true);
+      gate.dispose();
+
+      const shared = path.join(folder, 'reservations');
+      const unlimited = new BudgetGate({ runs: noRuns, settings: settings(undefined), reservations: new ReservationBook(shared) });
+      const release = await unlimited.admit({ techniqueName: 'Studio Shot', cost: 5 });
+      assert.ok(!fs.existsSync(shared), 'no budget: nothing to share, nothing written');
+      assert.strictEqual(unlimited.standing().pending, 5, 'still counted in this window');
+      release(false);
+      assert.strictEqual(unlimited.standing().pending, 0);
+      unlimited.dispose();
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

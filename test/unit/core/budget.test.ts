@@ -35,6 +35,11 @@ describe('the daily budget', () => {
     assert.equal(passesBudget(standing), false); // 29 ≤ 30
     assert.equal(passesBudget({ ...standing, cost: 6 }), false); // exactly 30: within it
     assert.equal(passesBudget({ ...standing, cost: 7 }), true); // 31 > 30
+    // Other windows' runs being prepared could not be counted: within the limit by what is known, yet asked.
+    const uncounted = budgetStanding(records, { now: NOON, cost: 5, limit: 30, reserved: 2, uncounted: true });
+    assert.equal(uncounted.uncounted, true);
+    assert.equal(passesBudget(uncounted), true);
+    assert.equal(passesBudget({ ...uncounted, limit: undefined }), false, 'no budget: nothing to ask');
   });
 
   it('counts a completed run whose charge was not readable at its quoted cost', () => {
