@@ -59,6 +59,29 @@ export class RunJournal {
   }
 
   /**
+   * Deletes the entry unless it was changed after `updatedAt` or is live: what this window decided to
+   * delete (a trim, a clear) was its copy, and another window may have written the run since (a create
+   * retried). Returns whether it is gone.
+   */
+  async deleteUnlessChanged(localId: string, updatedAt: number, isLive: (record: RunRecord) => boolean): Promise<boolean> {
+    const stored = await this.read(localId);
+    if (stored && (stored.updatedAt > updatedAt || isLive(stored))) return false;
+    await this.delete(localId);
+    return true;
+  }
+
+  /** The local ids of every entry on disk (a listing, for a window whose watcher may have missed some). */
+  async ids(): Promise<string[]> {
+    try {
+      const names = await fs.promises.readdir(this.directory);
+      return names.map((name) => this.localIdOf(name)).filter((localId): localId is string => localId !== undefined);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /**
    * Calls `listener` with the local id of every run file another writer (or this one) changed. Creates
    * nothing: until the first run is written (by any window) it only checks, now and then, for the folder.
    */

@@ -210,7 +210,7 @@ export const MESSAGE_TEMPLATES = {
     '"{0}" is not a regular file (it is a folder, a symbolic link or a device), so it is not uploaded. Choose the file itself.',
   uploadFileUnreadable: 'The file "{0}" could not be read. Check that it exists and that you may read it.',
   uploadFileLeftWorkspace:
-    'The file "{0}" that was read is not the workspace file the tool was given (a link or folder on its path changed), so it is not uploaded. Nothing was sent.',
+    'The file "{0}" changed while it was read, or a link on its path leads out of the workspace, so it is not uploaded and nothing was sent to FLORA. Give the tool its path inside the workspace and call it again.',
   /** {1}: the file's size in MiB; {2}: the cap in GiB. */
   uploadFileTooLarge: '"{0}" is {1} MiB, more than the {2} GiB a file can have to be uploaded. Choose a smaller file.',
   /** {1}: the video's format, such as MP4. */

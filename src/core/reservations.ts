@@ -93,8 +93,8 @@ export class ReservationBook {
   private readonly held = new Map<string, { credits: number; timer: unknown }>();
   /** Released runs now on record, whose files stay for the other windows: not counted here. */
   private readonly recorded = new Set<string>();
-  /** Whether this window's last write failed: its runs are then invisible elsewhere. */
-  private writeFailed = false;
+  /** This window's holds whose files could not be written: invisible elsewhere until a renewal writes them. */
+  private readonly unwritten = new Set<string>();
   private cached: { at: number; others: OtherReservation[]; complete: boolean } | undefined;
   private disposed = false;
 
@@ -119,9 +119,9 @@ export class ReservationBook {
     return { reservation, ...this.count(known, { except: id, fresh: true }) };
   }
 
-  /** Credits held now by this window and every other, but for runs `known` to the journal (may be a second old). */
-  total(known: ReadonlySet<string>): ReservationCount {
-    return this.count(known, { fresh: false });
+  /** Credits held now by this window and every other, but for runs `known` to the journal (a second old, unless `fresh`). */
+  total(known: ReadonlySet<string>, options: { fresh?: boolean } = {}): ReservationCount {
+    return this.count(known, { fresh: options.fresh === true });
   }
 
   /** Releases everything this window holds (the window is closing); nothing is held after it. */
@@ -141,7 +141,7 @@ export class ReservationBook {
       if (other.id !== options.except && !known.has(other.id) && !this.held.has(other.id) && !this.recorded.has(other.id))
         credits += other.credits;
     }
-    return { credits, complete: this.cached.complete && !this.writeFailed };
+    return { credits, complete: this.cached.complete && this.unwritten.size === 0 };
   }
 
   private hold(id: string, credits: number): HeldReservation {
@@ -169,6 +169,7 @@ export class ReservationBook {
     const entry = this.held.get(id);
     if (!entry) return;
     this.held.delete(id);
+    this.unwritten.delete(id);
     this.timers.clearTimeout(entry.timer);
     const directory = this.directory;
     if (directory === undefined) return;
@@ -200,10 +201,10 @@ export class ReservationBook {
       const at = this.now() / 1000;
       fs.utimesSync(temporary, at, at);
       fs.renameSync(temporary, this.fileOf(directory, id));
-      this.writeFailed = false;
+      this.unwritten.delete(id);
     } catch (error) {
       removeIfUnchanged(temporary, undefined);
-      this.noteWriteFailure(directory, error);
+      this.noteWriteFailure(directory, id, error);
     }
   }
 
@@ -218,14 +219,14 @@ export class ReservationBook {
     }
   }
 
-  private noteWriteFailure(directory: string, error: unknown): void {
-    if (!this.writeFailed) {
+  private noteWriteFailure(directory: string, id: string, error: unknown): void {
+    if (this.unwritten.size === 0) {
       this.log(
         'warn',
         `A budget reservation could not be written to ${directory} (${String(error)}): other windows cannot see this window's runs being prepared, so runs ask before they are sent while a daily budget is set.`,
       );
     }
-    this.writeFailed = true;
+    if (this.held.has(id)) this.unwritten.add(id);
   }
 
   /** Every live reservation file in the folder; expired ones and stale junk are tidied away. */
@@ -259,7 +260,13 @@ export class ReservationBook {
         break;
       }
       const read = readRegularFileSync(file, MAX_FILE_BYTES);
-      if (read.kind !== 'text' || read.modifiedMs === undefined) continue;
+      if (read.kind === 'missing') continue;
+      if (read.kind !== 'text' || read.modifiedMs === undefined) {
+        // A link, a folder, a pipe or a big file is not ours; a small regular file that could not be read
+        // (too many open files, no permission) may be a window's hold: the count is not whole.
+        if (isSmallRegularFile(file)) complete = false;
+        continue;
+      }
       const modifiedMs = read.modifiedMs;
       // The clock read after the file: a renewal between listing and reading is never taken for the future.
       const age = this.now() - modifiedMs;
@@ -268,9 +275,11 @@ export class ReservationBook {
         if (age > this.ttlMs) removeIfUnchanged(file, modifiedMs);
         continue;
       }
-      const renewed = age <= this.ttlMs;
+      // Renewed "in the future" by more than a lifetime: a clock stepped back, or not a holder's doing.
+      const plausible = age >= -this.ttlMs;
+      const renewed = plausible && age <= this.ttlMs;
       const released = listed.has(`${id}${RELEASED_SUFFIX}`);
-      const holderAlive = !released && parsed.data.pid !== undefined && processAlive(parsed.data.pid) && age <= MAX_HOLD_MS;
+      const holderAlive = plausible && !released && parsed.data.pid !== undefined && processAlive(parsed.data.pid) && age <= MAX_HOLD_MS;
       if (renewed || holderAlive) {
         others.push({ id, credits: parsed.data.credits });
       } else {
@@ -298,6 +307,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
+function isSmallRegularFile(file: string): boolean {
+  try {
+    const stats = fs.lstatSync(file);
+    return stats.isFile() && stats.size <= MAX_FILE_BYTES;
+  } catch {
+    return false;
+  }
+}
+
 /** Tidying is best effort: another window may have removed the file first. */
 function removeIfOlder(file: string, modifiedBefore: number): void {
   try {
@@ -308,7 +326,7 @@ function removeIfOlder(file: string, modifiedBefore: number): void {
 }
 
 /** Removes `file` unless it was modified since `modifiedMs` was read (undefined: whatever its time). */
-function removeIfUnchanged(file: string, modifiedMs: number | undefined): void {
+export function removeIfUnchanged(file: string, modifiedMs: number | undefined): void {
   try {
     if (modifiedMs === undefined || fs.lstatSync(file).mtimeMs === modifiedMs) fs.rmSync(file, { force: true });
   } catch {

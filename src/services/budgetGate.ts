@@ -34,21 +34,22 @@ export type BudgetPrompt = (request: BudgetRequest, standing: BudgetStanding) =>
 export type BudgetRelease = (recorded?: boolean) => void;
 
 export interface BudgetGateOptions {
-  runs: Pick<RunsStore, 'spending'>;
+  runs: Pick<RunsStore, 'spending' | 'ready' | 'catchUp'>;
   settings: Pick<Settings, 'current'>;
   now?: () => number;
   prompt?: BudgetPrompt;
-  /** Where admitted runs are held until they are on record, shared with the other windows. */
+  /** Where admitted runs are held until they are on record, shared with the other windows; default this window's memory. */
   reservations?: ReservationBook;
 }
 
 export class BudgetGate {
   /** One question at a time: a second run waits for the first's answer and then sees its reservation. */
   private turn: Promise<unknown> = Promise.resolve();
-  /** Runs admitted, in any window, and not on record yet (uploads may take a while). */
-  private readonly shared: ReservationBook | undefined;
-  /** Runs admitted here while no budget was set: nothing to share, so nothing written. */
-  private readonly local = new ReservationBook(undefined);
+  /**
+   * Runs admitted, in any window, and not on record yet (uploads may take a while). Held with or without a
+   * budget: one set while a run uploads must count it in every window.
+   */
+  private readonly reservations: ReservationBook;
   /** Batches a person answered for; a batch's answer holds for its later runs (a few ids a session). */
   private readonly answeredBatches = new Map<string, boolean>();
   private readonly now: () => number;
@@ -57,20 +58,21 @@ export class BudgetGate {
   constructor(private readonly options: BudgetGateOptions) {
     this.now = options.now ?? Date.now;
     this.prompt = options.prompt ?? askToPassBudget;
-    this.shared = options.reservations;
+    this.reservations = options.reservations ?? new ReservationBook(undefined);
   }
 
   /** Releases this window's reservations: its runs being prepared go with it. */
   dispose(): void {
-    this.shared?.dispose();
-    this.local.dispose();
+    this.reservations.dispose();
   }
 
-  /** Today's standing before a run of `cost` (0: what has been spent and is pending now). */
-  standing(cost = 0): BudgetStanding {
-    const known = this.knownRuns();
-    const shared = this.shared?.total(known) ?? { credits: 0, complete: true };
-    return this.standingWith(cost, shared.credits + this.local.total(known).credits, !shared.complete);
+  /**
+   * Today's standing before a run of `cost` (0: what has been spent and is pending now), for display: other
+   * windows' runs being prepared as counted up to a second ago, unless `fresh`.
+   */
+  standing(cost = 0, options: { fresh?: boolean } = {}): BudgetStanding {
+    const count = this.reservations.total(this.knownRuns(), options);
+    return this.standingWith(cost, count.credits, !count.complete);
   }
 
   private knownRuns(): ReadonlySet<string> {
@@ -96,17 +98,18 @@ export class BudgetGate {
     const admitted = this.turn.then(async () => {
       // Cancelled while another run's question was open: this one never asks.
       if (signal?.aborted) throw new FloraCancelledError();
+      // Every run on record counts: the journal read (a window's first moments) and what its watcher missed.
+      await this.options.runs.ready;
+      await this.options.runs.catchUp();
+      if (signal?.aborted) throw new FloraCancelledError();
       // A batch is judged by what its remaining runs cost together, so one answer covers them all.
       const runs = request.batch?.remaining ?? 1;
       const id = request.localId ?? `admitted-${randomUUID()}`;
       const known = this.knownRuns();
       // Held before it is judged: a window asking at the same moment sees it (see core/reservations.ts).
-      const sharing = this.options.settings.current.creditsPerDay !== undefined && this.shared !== undefined;
-      const book = sharing && this.shared ? this.shared : this.local;
-      const held = book.holdThenCount(id, request.cost, known);
+      const held = this.reservations.holdThenCount(id, request.cost, known);
       try {
-        const besides = book === this.local ? (this.shared?.total(known).credits ?? 0) : this.local.total(known).credits;
-        const standing = this.standingWith(request.cost * runs, held.credits + besides, !held.complete);
+        const standing = this.standingWith(request.cost * runs, held.credits, !held.complete);
         const answered = request.batch && this.answeredBatches.get(request.batch.id);
         if (passesBudget(standing) && answered !== true) {
           const agreed = answered === undefined && (await this.prompt(request, standing));

@@ -221,13 +221,11 @@ export class RunController extends Disposable {
       { techniqueName: technique.name, cost: technique.runCost, localId: key, ...(batch ? { batch } : {}) },
       options.signal,
     );
-    let recorded = false;
     try {
-      const record = await this.recordRun(slug, technique, values, options, key);
-      recorded = true;
-      return record;
+      return await this.recordRun(slug, technique, values, options, key);
     } finally {
-      release(recorded);
+      // On record once the journal has it, whatever failed after (the hold then stays for the other windows).
+      release(this.options.runs.get(key) !== undefined);
     }
   }
 

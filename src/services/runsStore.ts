@@ -92,13 +92,20 @@ export class RunsStore extends Disposable {
       // Written again by a window that had not seen the delete: news only when the run is live again (a
       // create retried under its id); otherwise the clear wins, and the file goes again.
       if (!isLive(stored)) {
-        await this.deleteFromJournal(localId).catch(() => undefined);
+        await this.deleteFromJournal(localId, stored.updatedAt).catch(() => undefined);
         return;
       }
       this.deleted.delete(localId);
     }
     const known = this.records.get(localId);
     if (!stored) {
+      // No window deletes a live run (trims and clears keep them): gone from disk by mistake (a trim from
+      // a copy read before another window retried it), it is written back, or FLORA could charge a run
+      // recorded nowhere.
+      if (known && isLive(known)) {
+        await this.write(localId).catch(() => undefined);
+        return;
+      }
       if (known && !this.pendingWrites.has(localId)) {
         this.records.delete(localId);
         this.connections.delete(localId);
@@ -237,7 +244,7 @@ export class RunsStore extends Disposable {
         writes.push(this.write(record.localId));
       } else {
         this.forget(record.localId);
-        writes.push(this.deleteFromJournal(record.localId));
+        writes.push(this.deleteFromJournal(record.localId, record.updatedAt));
       }
     }
     this.changed.fire(undefined);
@@ -260,9 +267,10 @@ export class RunsStore extends Disposable {
     const kept = new Set(pruneHistory([...this.records.values()], this.maxHistory, Date.now()).map((record) => record.localId));
     const dropped = [...this.records.keys()].filter((localId) => !kept.has(localId));
     if (dropped.length === 0) return;
+    const updatedAt = new Map(dropped.map((localId) => [localId, this.records.get(localId)?.updatedAt ?? 0]));
     for (const localId of dropped) this.forget(localId);
     this.changed.fire(undefined);
-    await Promise.all(dropped.map((localId) => this.deleteFromJournal(localId)));
+    await Promise.all(dropped.map((localId) => this.deleteFromJournal(localId, updatedAt.get(localId) ?? 0)));
   }
 
   private forget(localId: string): void {
@@ -288,8 +296,26 @@ export class RunsStore extends Disposable {
     return turn;
   }
 
-  private deleteFromJournal(localId: string): Promise<void> {
-    return this.inTurn(localId, () => this.journal.delete(localId));
+  /**
+   * Deletes the run's entry as this window last knew it (`updatedAt`); one another window changed since,
+   * or made live again, stays and is read again (a live one comes back into view).
+   */
+  private deleteFromJournal(localId: string, updatedAt: number): Promise<void> {
+    return this.inTurn(localId, async () => {
+      if (!(await this.journal.deleteUnlessChanged(localId, updatedAt, isLive))) void this.reload(localId);
+    });
+  }
+
+  /**
+   * Reads the entries this window has not heard of: the budget asks this before it admits a run, since a
+   * watcher can be late (a folder made after activation is watched within 3 s) or down (no inotify watches
+   * left), and a run another window recorded must count here.
+   */
+  async catchUp(): Promise<void> {
+    const ids = await this.journal.ids().catch(() => []);
+    await Promise.all(
+      ids.filter((localId) => !this.records.has(localId) && !this.deleted.has(localId)).map((localId) => this.reload(localId)),
+    );
   }
 
   private scheduleWrite(localId: string): void {

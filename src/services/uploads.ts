@@ -283,7 +283,7 @@ export class Uploads extends Disposable {
     // What was read (and later sent: the upload reopens the same inode) must be the workspace's file now.
     if (workspaceFilesOnly && !(await isWorkspaceFileRead(file.path, file.identity))) {
       throw new UploadError('unreadable', {
-        text: message('uploadFileLeftWorkspace', path.basename(file.path)),
+        text: message('uploadFileLeftWorkspace', input.displayPath),
         files: [input.displayPath],
       });
     }

@@ -210,6 +210,44 @@ describe('Clear Finished Runs and the daily budget', () => {
     }
   });
 
+  it("keeps a run another window made live again after this window's copy was read, and writes back a live run deleted by mistake", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    // A window whose watcher is slow: it has not heard of the other window's write when it clears.
+    class SlowToHear extends RunJournal {
+      override watch(): { dispose(): void } {
+        return { dispose: () => undefined };
+      }
+    }
+    const now = Date.now();
+    const failed = runRecord({ localId: 'retried', status: 'failed', startedLocallyAt: now - 60_000, updatedAt: now - 50_000 });
+    await new RunJournal(directory).save(failed);
+    const here = new RunsStore(new SlowToHear(directory), 100);
+    try {
+      await here.ready;
+      assert.strictEqual(here.get('retried')?.status, 'failed');
+      // The other window retries its create under the same id (live, newer).
+      await new RunJournal(directory).save({ ...failed, status: 'creating', updatedAt: now });
+      assert.strictEqual(await here.removeFinished(now), 1, 'cleared by its copy');
+      assert.ok(fs.existsSync(path.join(directory, 'retried.json')), 'the live run on disk is not deleted');
+      await waitFor('this window reads it back, live', () => here.get('retried')?.status === 'creating');
+
+      // Its file removed behind its back (a trim from an older copy, elsewhere): a live run is written back.
+      const live = runRecord({ localId: 'live', status: 'running', progress: 10, startedLocallyAt: now, updatedAt: now });
+      const watching = new RunsStore(new RunJournal(directory), 100);
+      try {
+        await watching.ready;
+        await watching.put(live, { durable: true });
+        fs.rmSync(path.join(directory, 'live.json'));
+        await waitFor('the live run is written back', () => fs.existsSync(path.join(directory, 'live.json')));
+        assert.strictEqual(watching.get('live')?.status, 'running');
+      } finally {
+        watching.dispose();
+      }
+    } finally {
+      here.dispose();
+    }
+  });
+
   it('drops a cleared run past its two days as a window opens, without waiting for a change', async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
     const now = Date.now();

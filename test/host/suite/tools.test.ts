@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { runTechniqueTool, type RunInput } from '../../../src/commands/tools/runTool';
 import type { BudgetStanding } from '../../../src/core/budget';
 import { ReservationBook } from '../../../src/core/reservations';
+import { runRecord } from '../../common/records';
 import { BudgetGate, type BudgetRequest } from '../../../src/services/budgetGate';
 import { Log } from '../../../src/services/log';
 import type { Settings } from '../../../src/services/settings';
@@ -285,7 +286,7 @@ describe('the run tool’s confirmation', () => {
 
 describe('the daily budget gate', () => {
   const settings = (creditsPerDay: number | undefined) => ({ current: { creditsPerDay } }) as unknown as Settings;
-  const noRuns = { spending: () => [] };
+  const noRuns = { spending: () => [], ready: Promise.resolve(), catchUp: () => Promise.resolve() };
 
   it('asks one question at a time, and a run admitted but not recorded yet counts for the next', async () => {
     const questions: number[] = [];
@@ -350,7 +351,44 @@ describe('the daily budget gate', () => {
     assert.strictEqual(unlimitedAsked, 0, 'no budget, no question');
   });
 
-  it("asks a person when other windows' runs being prepared cannot be counted, and writes nothing without a budget", async () => {
+  it('judges a run only after the journal is read, and after catching up on what its watcher missed', async () => {
+    const now = Date.now();
+    const charged = runRecord({
+      localId: 'charged-elsewhere',
+      status: 'completed',
+      chargedCost: 150,
+      runCost: 150,
+      startedLocallyAt: now - 60_000,
+      updatedAt: now,
+      finishedLocallyAt: now,
+    });
+    let loaded = false;
+    let caughtUp = false;
+    let finishLoading: () => void = () => undefined;
+    const runs = {
+      spending: () => [...(loaded ? [charged] : []), ...(caughtUp ? [{ ...charged, localId: 'missed' }] : [])],
+      ready: new Promise<void>((resolve) => (finishLoading = resolve)).then(() => void (loaded = true)),
+      catchUp: async () => void (caughtUp = true),
+    };
+    const asked: BudgetStanding[] = [];
+    const gate = new BudgetGate({
+      runs,
+      settings: settings(100),
+      prompt: async (_request, standing) => {
+        asked.push(standing);
+        return false;
+      },
+    });
+    const admitting = gate.admit({ techniqueName: 'Studio Shot', cost: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.strictEqual(asked.length, 0, 'nothing judged while the journal is still being read');
+    finishLoading();
+    await assert.rejects(admitting, /daily budget of 100/);
+    assert.strictEqual(asked[0]?.charged, 300, 'the 150 credits read at start and the 150 caught up both count');
+    gate.dispose();
+  });
+
+  it("asks a person when other windows' runs being prepared cannot be counted, and holds runs without a budget too", async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-gate-'));
     try {
       const blocked = path.join(folder, 'not-a-folder');
@@ -370,14 +408,21 @@ describe('the daily budget gate', () => {
       assert.strictEqual(asked[0]?.uncounted, true);
       gate.dispose();
 
+      // Without a budget a run is held all the same: one set while it uploads must count it everywhere.
       const shared = path.join(folder, 'reservations');
-      const unlimited = new BudgetGate({ runs: noRuns, settings: settings(undefined), reservations: new ReservationBook(shared) });
-      const release = await unlimited.admit({ techniqueName: 'Studio Shot', cost: 5 });
-      assert.ok(!fs.existsSync(shared), 'no budget: nothing to share, nothing written');
-      assert.strictEqual(unlimited.standing().pending, 5, 'still counted in this window');
+      const here = new BudgetGate({ runs: noRuns, settings: settings(undefined), reservations: new ReservationBook(shared) });
+      const release = await here.admit({ techniqueName: 'Studio Shot', cost: 5 });
+      const budgetSetLater = new BudgetGate({
+        runs: noRuns,
+        settings: settings(8),
+        reservations: new ReservationBook(shared),
+        prompt: async () => false,
+      });
+      await assert.rejects(budgetSetLater.admit({ techniqueName: 'Studio Shot', cost: 5 }), /daily budget of 8/);
       release(false);
-      assert.strictEqual(unlimited.standing().pending, 0);
-      unlimited.dispose();
+      assert.strictEqual(here.standing(0, { fresh: true }).pending, 0);
+      here.dispose();
+      budgetSetLater.dispose();
     } finally {
       fs.rmSync(folder, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { ReservationBook } from '../../../src/core/reservations';
+import { removeIfUnchanged, ReservationBook } from '../../../src/core/reservations';
 import { ManualTime } from '../../common/manualTime';
 import type { ContenderCommand, ContenderReply } from './reservationContender';
 
@@ -157,15 +157,54 @@ describe('core/reservations', () => {
     assert.equal(book().total(none).complete, false, 'a thousand and one reservations: not ours alone');
   });
 
+  it('says the count is incomplete when a hold of another window cannot be read (no permission)', function () {
+    // As root every file is readable: the reader runs as nobody, in a process of its own.
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) this.skip();
+    fs.chmodSync(directory, 0o755);
+    // The reader's clock is the real one.
+    leave('run-readable.json', JSON.stringify({ credits: 2 }), Date.now());
+    leave('run-private.json', JSON.stringify({ credits: 5 }), Date.now());
+    fs.chmodSync(path.join(directory, 'run-private.json'), 0o600);
+    const module = path.join(__dirname, '../../../src/core/reservations.js');
+    const script = `const { ReservationBook } = require(${JSON.stringify(module)}); console.log(JSON.stringify(new ReservationBook(${JSON.stringify(directory)}).total(new Set())));`;
+    const run = () =>
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
+    const unreadable = run();
+    assert.equal(unreadable.status, 0, unreadable.stderr);
+    assert.deepEqual(JSON.parse(unreadable.stdout), { credits: 2, complete: false });
+    fs.chmodSync(path.join(directory, 'run-private.json'), 0o644);
+    assert.deepEqual(JSON.parse(run().stdout), { credits: 7, complete: true });
+  });
+
+  it('counts nothing renewed more than a lifetime in the future, and tidies it', () => {
+    leave('run-future.json', JSON.stringify({ credits: 5, pid: process.pid }), time.now + 2 * TTL_MS);
+    leave('run-near-future.json', JSON.stringify({ credits: 3 }), time.now + TTL_MS / 2);
+    assert.equal(book().total(none).credits, 3, 'a holder a little ahead counts; one a lifetime ahead does not, even alive');
+    assert.deepEqual(fs.readdirSync(directory), ['run-near-future.json']);
+  });
+
+  it('removes a file only if it was not renewed since it was read', () => {
+    const file = path.join(directory, 'run-a.json');
+    leave('run-a.json', '{}', time.now - 10_000);
+    const read = fs.statSync(file).mtimeMs;
+    fs.utimesSync(file, time.now / 1000, time.now / 1000); // its holder renews it in between
+    removeIfUnchanged(file, read);
+    assert.ok(fs.existsSync(file), 'renewed since: kept');
+    removeIfUnchanged(file, fs.statSync(file).mtimeMs);
+    assert.ok(!fs.existsSync(file), 'unchanged: removed');
+  });
+
   it("answers the display from a count at most a second old, and a run's admission from a fresh one", () => {
     const here = book();
     const there = book();
     assert.equal(here.total(none).credits, 0);
     there.holdThenCount('run-a', 5, none);
     assert.equal(here.total(none).credits, 0, 'the display within its second');
-    assert.equal(here.holdThenCount('run-b', 1, none).credits, 5, 'an admission reads afresh');
+    assert.equal(here.total(none, { fresh: true }).credits, 5, 'or afresh on request');
+    there.holdThenCount('run-c', 2, none);
+    assert.equal(here.holdThenCount('run-b', 1, none).credits, 7, 'an admission reads afresh');
     time.now += 1_001;
-    assert.equal(here.total(none).credits, 6);
+    assert.equal(here.total(none).credits, 8);
   });
 });
 
