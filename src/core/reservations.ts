@@ -92,7 +92,8 @@ export class ReservationBook {
   /** This window's reservations, counted from memory whether or not their files could be written. */
   private readonly held = new Map<string, { credits: number; timer: unknown }>();
   /** Released runs now on record, whose files stay for the other windows: not counted here. */
-  private readonly recorded = new Set<string>();
+  /** With when they were released: after a lifetime their files count nowhere, and the id is let go. */
+  private readonly recorded = new Map<string, number>();
   /** This window's holds whose files could not be written: invisible elsewhere until a renewal writes them. */
   private readonly unwritten = new Set<string>();
   private cached: { at: number; others: OtherReservation[]; complete: boolean } | undefined;
@@ -131,9 +132,10 @@ export class ReservationBook {
   }
 
   private count(known: ReadonlySet<string>, options: { except?: string; fresh: boolean }): ReservationCount {
+    const now = this.now();
+    for (const [id, releasedAt] of this.recorded) if (now - releasedAt > 2 * this.ttlMs) this.recorded.delete(id);
     let credits = 0;
     for (const [id, entry] of this.held) if (id !== options.except && !known.has(id)) credits += entry.credits;
-    const now = this.now();
     if (options.fresh || !this.cached || now - this.cached.at > DISPLAY_CACHE_MS || now < this.cached.at) {
       this.cached = { at: now, ...this.readOthers() };
     }
@@ -175,7 +177,7 @@ export class ReservationBook {
     if (directory === undefined) return;
     if (recorded) {
       // Left for the windows that have not read the record yet, a whole lifetime from now.
-      this.recorded.add(id);
+      this.recorded.set(id, this.now());
       this.touch(directory, id, entry.credits);
       try {
         fs.writeFileSync(path.join(directory, `${id}${RELEASED_SUFFIX}`), '', { flag: 'wx' });

@@ -50,7 +50,7 @@ export class RunsStore extends Disposable {
    * The deletes remembered, oldest forgotten first: a late write comes within seconds of a delete (or a
    * window's sleep later), and a window that clears thousands of runs over weeks does not keep them all.
    */
-  private static readonly DELETES_REMEMBERED = 10_000;
+  private readonly deletesRemembered: number;
   /** Each run's journal writes and deletes, one after another: a slow write never lands after a later one. */
   private readonly journalTurns = new Map<string, Promise<void>>();
   /** Resolves once the journal has been read; activation does not wait for it. */
@@ -59,8 +59,10 @@ export class RunsStore extends Disposable {
   constructor(
     private readonly journal: RunJournal,
     private maxHistory: number,
+    options: { deletesRemembered?: number } = {},
   ) {
     super();
+    this.deletesRemembered = options.deletesRemembered ?? 10_000;
     this.ready = this.load();
     this.register(journal.watch((localId) => void this.reload(localId)));
     this.register({
@@ -106,7 +108,10 @@ export class RunsStore extends Disposable {
         await this.write(localId).catch(() => undefined);
         return;
       }
-      if (known && !this.pendingWrites.has(localId)) {
+      // Read as missing while a write of this window was on its way (a delete's event, then a put): once
+      // this window's journal turn for the run is over, the file says what stands.
+      if (known && !this.pendingWrites.has(localId) && !(await this.onDiskAfterTurn(localId))) {
+        if (this.records.get(localId) !== known) return;
         this.records.delete(localId);
         this.connections.delete(localId);
         this.changed.fire(undefined);
@@ -280,9 +285,15 @@ export class RunsStore extends Disposable {
     this.deleted.delete(localId);
     this.deleted.set(localId, record?.updatedAt ?? Number.POSITIVE_INFINITY);
     for (const oldest of this.deleted.keys()) {
-      if (this.deleted.size <= RunsStore.DELETES_REMEMBERED) break;
+      if (this.deleted.size <= this.deletesRemembered) break;
       this.deleted.delete(oldest);
     }
+  }
+
+  /** Whether the run's entry exists once this window's queued writes and deletes of it are done. */
+  private async onDiskAfterTurn(localId: string): Promise<boolean> {
+    await this.journalTurns.get(localId);
+    return (await this.journal.read(localId)) !== undefined;
   }
 
   /** Runs `operation` on the run's journal entry after every earlier one has ended. */

@@ -248,6 +248,36 @@ describe('Clear Finished Runs and the daily budget', () => {
     }
   });
 
+  it('remembers a bounded number of deletes, the oldest forgotten first', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
+    const runs = new RunsStore(new RunJournal(directory), 100, { deletesRemembered: 2 });
+    try {
+      await runs.ready;
+      const now = Date.now();
+      const old = (localId: string, minutes: number) =>
+        runRecord({ localId, status: 'failed', startedLocallyAt: now - minutes * 60_000, updatedAt: now - minutes * 60_000 });
+      const records = [old('first', 30), old('second', 20), old('third', 10)];
+      for (const record of records) await runs.put(record, { durable: true });
+      assert.strictEqual(await runs.removeFinished(now), 3);
+      // Late writes of each as it was (a window that had not seen the clear): the two deleted last stay
+      // deleted; the one deleted first (the newest run: a clear goes newest first), forgotten, is news again.
+      for (const record of records) await runs.put(record, { durable: true });
+      assert.deepStrictEqual(
+        runs.all().map((record) => record.localId),
+        ['third'],
+      );
+      await waitFor('the journal holds it', () => fs.existsSync(path.join(directory, 'third.json')));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepStrictEqual(
+        runs.all().map((record) => record.localId),
+        ['third'],
+        "the delete's late event does not take the written run out of memory",
+      );
+    } finally {
+      runs.dispose();
+    }
+  });
+
   it('drops a cleared run past its two days as a window opens, without waiting for a change', async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flora-cleared-'));
     const now = Date.now();
