@@ -1,7 +1,9 @@
 // The one store of runs. Views (Runs tree, status bar, preview) only display what it holds and listen to
 // its change events. It is backed by the run journal in global storage, shared by every window: what
 // another window writes arrives through the journal's watcher. Records are what is stored; how this
-// window's connection to FLORA is doing for a live run is kept beside them, never written.
+// window's connection to FLORA is doing for a live run is kept beside them, never written. One piece although
+// over 350 lines: reads, writes, deletes, clears and trims of one run all decide together which copy of it
+// stands (the deleted map, the cleared state, the journal turns), and split apart they would disagree.
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { RunJournal } from '../core/journal';
